@@ -1,0 +1,25 @@
+"""jaxfb: Monte Carlo studies of random convolutional filterbanks in JAX.
+
+The kernels (sampling, Littlewood-Paley sums, frame bounds, condition numbers, energy responses)
+are pure, jit- and vmap-compatible functions with explicit PRNG keys. Closed forms and exact
+distributions live in :mod:`jaxfb.theory`.
+"""
+
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
+from ._energy import autocorrelation as autocorrelation
+from ._energy import energy as energy
+from ._frames import FrameBounds as FrameBounds
+from ._frames import condition_number as condition_number
+from ._frames import filter_autocorrelation as filter_autocorrelation
+from ._frames import frame_bounds as frame_bounds
+from ._frames import littlewood_paley as littlewood_paley
+from ._sampling import INITS as INITS
+from ._sampling import InitSpec as InitSpec
+from ._sampling import random_filterbank as random_filterbank
+
+try:
+    __version__ = _version("jaxfb")
+except _PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"

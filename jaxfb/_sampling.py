@@ -1,0 +1,200 @@
+"""Sampling random filterbanks: the paper's Gaussian init and the inits used in practice."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+
+from . import _validation as v
+
+__all__ = ["INITS", "InitSpec", "init_spec", "random_filterbank"]
+
+
+@dataclass(frozen=True)
+class InitSpec:
+    """Description of an i.i.d. zero-mean weight initialisation for a ``(J, T)`` filterbank.
+
+    Attributes:
+        name: the ``init`` string accepted by :func:`random_filterbank`.
+        family: ``"normal"``, ``"uniform"`` or ``"rademacher"``: the shape of the distribution.
+        excess_kurtosis: ``g2 = E[w^4]/E[w^2]^2 - 3`` of one weight (0 normal, -6/5 uniform,
+            -2 Rademacher). It enters the energy variance (see ``jaxfb.theory``).
+        raw_variance: ``(J, T) -> Var[w]`` of the init as the framework defines it, with
+            ``in_channels = 1`` (``fan_in = T``, ``fan_out = J T``).
+        description: one line for docs and ``jaxfb info``.
+    """
+
+    name: str
+    family: str
+    excess_kurtosis: float
+    raw_variance: Callable[[int, int], float]
+    description: str
+
+    def variance(self, num_filters: int, length: int, *, rescale: bool) -> float:
+        """Per-weight variance: ``1/(J T)`` if ``rescale`` else the framework's own."""
+        if rescale:
+            return 1.0 / (num_filters * length)
+        return float(self.raw_variance(num_filters, length))
+
+
+INITS: dict[str, InitSpec] = {
+    s.name: s
+    for s in (
+        InitSpec(
+            "gaussian",
+            "normal",
+            0.0,
+            lambda J, T: 1.0 / (J * T),
+            "the paper's N(0, 1/(J T)), so that E||Phi x||^2 = ||x||^2",
+        ),
+        InitSpec(
+            "pytorch",
+            "uniform",
+            -1.2,
+            lambda J, T: 1.0 / (3.0 * T),
+            "PyTorch Conv1d default (kaiming_uniform a=sqrt(5)): U(-1/sqrt(T), 1/sqrt(T))",
+        ),
+        InitSpec(
+            "glorot_normal",
+            "normal",
+            0.0,
+            lambda J, T: 2.0 / (T + J * T),
+            "Glorot/Xavier normal: N(0, 2/(fan_in + fan_out)), fan_in = T, fan_out = J T",
+        ),
+        InitSpec(
+            "glorot_uniform",
+            "uniform",
+            -1.2,
+            lambda J, T: 2.0 / (T + J * T),
+            "Glorot/Xavier uniform: U(-b, b), b = sqrt(6/(fan_in + fan_out))",
+        ),
+        InitSpec(
+            "lecun_normal",
+            "normal",
+            0.0,
+            lambda J, T: 1.0 / T,
+            "LeCun normal (untruncated): N(0, 1/fan_in), fan_in = T",
+        ),
+        InitSpec(
+            "he_normal",
+            "normal",
+            0.0,
+            lambda J, T: 2.0 / T,
+            "He/Kaiming normal (untruncated): N(0, 2/fan_in), fan_in = T",
+        ),
+        InitSpec(
+            "uniform",
+            "uniform",
+            -1.2,
+            lambda J, T: 1.0 / (J * T),
+            "uniform with the paper's variance 1/(J T)",
+        ),
+        InitSpec(
+            "rademacher",
+            "rademacher",
+            -2.0,
+            lambda J, T: 1.0 / (J * T),
+            "random signs +-1/sqrt(J T) (the paper's variance)",
+        ),
+    )
+}
+
+
+def init_spec(init: str) -> InitSpec:
+    """Look up an init by name, with a clear error listing the choices."""
+    if not isinstance(init, str) or init not in INITS:
+        raise ValueError(f"init must be one of {sorted(INITS)}, got {init!r}")
+    return INITS[init]
+
+
+@partial(jax.jit, static_argnames=("shape", "family", "dtype"))
+def _sample(key, scale, *, shape, family, dtype):
+    if family == "normal":
+        z = jax.random.normal(key, shape, dtype)
+    elif family == "uniform":
+        z = jax.random.uniform(key, shape, dtype, minval=-1.0, maxval=1.0) * math.sqrt(3.0)
+    else:  # rademacher
+        z = jax.random.rademacher(key, shape, dtype)
+    return z * jnp.asarray(scale, dtype)
+
+
+def _check_key(key) -> None:
+    if not isinstance(key, jax.Array):
+        raise TypeError(
+            f"key must be a JAX PRNG key (jax.random.key(seed)), got {type(key).__name__}"
+        )
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if key.shape != ():
+            raise ValueError(f"key must be a single key, got a key array of shape {key.shape}")
+    elif key.shape != (2,) or key.dtype != jnp.uint32:
+        raise TypeError(
+            f"key must be a JAX PRNG key (jax.random.key(seed)), got array {key.dtype}{key.shape}"
+        )
+
+
+def random_filterbank(
+    key: jax.Array,
+    num_filters: int,
+    length: int,
+    *,
+    batch_shape: int | tuple[int, ...] = (),
+    init: str = "gaussian",
+    rescale: bool | None = None,
+    dtype=None,
+) -> jax.Array:
+    r"""Draw random FIR filterbanks with i.i.d. zero-mean weights.
+
+    The paper's model (Haider et al. 2024, Sec. II) draws :math:`w_j[k] \sim \mathcal N(0,
+    \sigma^2)` with :math:`\sigma^2 = 1/(JT)`, so that :math:`\mathbb E\|\Phi x\|^2 = \|x\|^2`.
+
+    Inits (``init=``), with ``in_channels = 1`` so ``fan_in = T`` and ``fan_out = J T``:
+
+    - ``"gaussian"``: :math:`\mathcal N(0, 1/(JT))` (the paper's; default).
+    - ``"pytorch"``: PyTorch's ``Conv1d`` default, :math:`U(-1/\sqrt T, 1/\sqrt T)`.
+    - ``"glorot_normal"``, ``"glorot_uniform"``: Glorot/Xavier, variance ``2/(T + J T)``.
+    - ``"lecun_normal"`` (variance ``1/T``), ``"he_normal"`` (variance ``2/T``), untruncated.
+    - ``"uniform"``, ``"rademacher"``: uniform / random signs with variance ``1/(J T)``.
+
+    Every init is available *raw* (the framework's own variance) or *rescaled* to the paper's
+    variance ``1/(J T)``, keeping the shape of its distribution (and so its excess kurtosis,
+    ``jaxfb.INITS[init].excess_kurtosis``). The default, ``rescale=None``, keeps each init as
+    named: ``"gaussian"``, ``"uniform"`` and ``"rademacher"`` have variance ``1/(J T)``; the
+    framework inits are raw.
+
+    Args:
+        key: a JAX PRNG key (``jax.random.key(seed)``); the only source of randomness.
+        num_filters: ``J >= 1``, static Python int.
+        length: ``T >= 1``, static Python int.
+        batch_shape: leading batch shape (static), default ``()``.
+        init: the initialisation, see above.
+        rescale: ``True`` forces variance ``1/(J T)``, ``False`` the framework's raw variance.
+        dtype: a float dtype; default float32, or float64 when ``jax_enable_x64`` is on.
+
+    Returns:
+        ``(*batch_shape, J, T)`` array of filter weights.
+
+    Example:
+        >>> import jax, jaxfb
+        >>> w = jaxfb.random_filterbank(jax.random.key(0), 40, 64, batch_shape=(8,))
+        >>> w.shape
+        (8, 40, 64)
+    """
+    _check_key(key)
+    J = v.static_int("num_filters", num_filters, minimum=1)
+    T = v.static_int("length", length, minimum=1)
+    batch = v.shape_tuple("batch_shape", batch_shape)
+    spec = init_spec(init)
+    if rescale is None:
+        rescale = spec.name in ("gaussian", "uniform", "rademacher")
+    if dtype is None:
+        dtype = jax.dtypes.canonicalize_dtype(jnp.float64)
+    dtype = jnp.dtype(dtype)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        raise TypeError(f"dtype must be a real floating dtype, got {dtype}")
+    scale = math.sqrt(spec.variance(J, T, rescale=bool(rescale)))
+    return _sample(key, scale, shape=(*batch, J, T), family=spec.family, dtype=dtype)
