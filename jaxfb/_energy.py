@@ -62,15 +62,16 @@ def _energy(w, x):
     dtype = jnp.result_type(w.dtype, x.dtype)
     r_w = _summed_autocorrelation(w.astype(dtype))
     R = _circular_autocorrelation(x.astype(dtype), T)
-    weights = jnp.full((T,), 2.0, dtype).at[0].set(1.0)
     rank = max(r_w.ndim, R.ndim)
     r_w = r_w.reshape((1,) * (rank - r_w.ndim) + r_w.shape)
     R = R.reshape((1,) * (rank - R.ndim) + R.shape)
+    # sum over |tau| < T of r_w(tau) R(tau): lag 0 once, lags 1..T-1 twice
+    weights = jnp.full((1,) * (rank - 1) + (T,), 2.0, dtype).at[..., 0].set(1.0)
     return jnp.sum(r_w * (R * weights), axis=-1)
 
 
 def energy(w: jax.Array, x: jax.Array) -> jax.Array:
-    r"""Energy response :math:`\|\Phi x\|^2 = \sum_j \|x \circledast w_j\|^2` (circular, length ``N``).
+    r"""Energy response :math:`\|\Phi x\|^2 = \sum_j \|x \circledast w_j\|^2` (circular, length N).
 
     Computed exactly through the lag identity (SPEC section 1; Haider et al. 2024, Eq. (4)),
     never by convolving: ``J`` FFTs of size ``>= 2T - 1`` for the filters, one of size ``N`` for
@@ -94,7 +95,7 @@ def energy(w: jax.Array, x: jax.Array) -> jax.Array:
         >>> jaxfb.energy(w, x).shape
         (1000, 2)
     """
-    w, J, T = v.filterbank("w", w)
+    w, _, T = v.filterbank("w", w)
     x = v.float_array("x", x)
     v.check_rank("x", x, 1, "(..., N)")
     N = x.shape[-1]

@@ -1,0 +1,84 @@
+"""Argument types shared by the commands: integer lists and ranges, byte sizes."""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
+
+
+def parse_int_list(text: str) -> list[int]:
+    """Parse ``"8,16,32"``, ``"2:10:2"`` (arithmetic, inclusive) or ``"8:1024:x2"`` (geometric).
+
+    Items are comma-separated and may mix forms: ``"2,3,8:64:x2"``. Duplicates are dropped,
+    order is kept.
+
+    >>> parse_int_list("8:64:x2")
+    [8, 16, 32, 64]
+    >>> parse_int_list("2:10:4,12")
+    [2, 6, 10, 12]
+    """
+    out: list[int] = []
+    for item in str(text).split(","):
+        item = item.strip()
+        if not item:
+            raise ValueError(f"empty item in integer list {text!r}")
+        parts = item.split(":")
+        try:
+            if len(parts) == 1:
+                values = [int(parts[0])]
+            elif len(parts) in (2, 3):
+                start, stop = int(parts[0]), int(parts[1])
+                step = parts[2] if len(parts) == 3 else "1"
+                if step.lower().startswith("x"):
+                    factor = float(step[1:])
+                    if factor <= 1 or start < 1:
+                        raise ValueError
+                    values, v = [], float(start)
+                    while round(v) <= stop:
+                        values.append(round(v))
+                        v *= factor
+                else:
+                    inc = int(step)
+                    if inc < 1:
+                        raise ValueError
+                    values = list(range(start, stop + 1, inc))
+            else:
+                raise ValueError
+        except ValueError:
+            raise ValueError(
+                f"cannot parse {item!r} in {text!r}: use 8,16,32 or start:stop:step "
+                "(e.g. 2:10:2) or start:stop:xFACTOR (e.g. 8:1024:x2)"
+            ) from None
+        if not values:
+            raise ValueError(f"range {item!r} is empty")
+        out.extend(v for v in values if v not in out)
+    return out
+
+
+def int_list(text: str) -> list[int]:
+    """argparse ``type=`` wrapper of :func:`parse_int_list`."""
+    try:
+        return parse_int_list(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def parse_bytes(text: str) -> int:
+    """Parse ``"512MB"``, ``"2G"``, ``"1.5GiB"`` or a plain number of bytes."""
+    m = _SIZE.match(str(text))
+    if not m:
+        raise ValueError(f"cannot parse a size from {text!r} (e.g. 512MB, 2GB)")
+    unit = (m.group(2) or "").lower()
+    base = 1024 if "i" in unit else 1000
+    power = {"": 0, "b": 0, "k": 1, "m": 2, "g": 3, "t": 4}[unit[:1]]
+    return int(float(m.group(1)) * base**power)
+
+
+def byte_size(text: str) -> int:
+    """argparse ``type=`` wrapper of :func:`parse_bytes`."""
+    try:
+        return parse_bytes(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
