@@ -15,9 +15,17 @@ from ._frames import condition_number as condition_number
 from ._frames import filter_autocorrelation as filter_autocorrelation
 from ._frames import frame_bounds as frame_bounds
 from ._frames import littlewood_paley as littlewood_paley
+from ._penalty import smooth_condition_number as smooth_condition_number
+from ._penalty import tightness_penalty as tightness_penalty
 from ._sampling import INITS as INITS
 from ._sampling import InitSpec as InitSpec
 from ._sampling import random_filterbank as random_filterbank
+from ._strided import AliasingMoments as AliasingMoments
+from ._strided import aliasing_matrices as aliasing_matrices
+from ._strided import aliasing_moments as aliasing_moments
+from ._strided import strided_condition_number as strided_condition_number
+from ._strided import strided_frame_bounds as strided_frame_bounds
+from ._targets import mel_filterbank as mel_filterbank
 
 try:
     __version__ = _version("jaxfb")

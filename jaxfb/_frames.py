@@ -34,6 +34,8 @@ __all__ = [
 
 # Above this many lags the lag -> frequency step uses an FFT of size n instead of a matrix product.
 _MATMUL_MAX_LAGS = 32
+# Up to this length the summed autocorrelation comes from the Gram matrix, not from FFTs.
+_GRAM_MAX_LENGTH = 32
 _METHODS = ("auto", "fft", "autocorr")
 
 
@@ -58,8 +60,11 @@ def _lp_cost(method: str, J: int, T: int, n: int) -> float:
     nlogn = n * math.log2(max(n, 2))
     if method == "fft":
         return 2.5 * J * nlogn
-    L = fft_size(2 * T - 1)
-    cost = 2.5 * J * L * math.log2(max(L, 2)) + 2.5 * L * math.log2(max(L, 2)) + J * L
+    if T <= _GRAM_MAX_LENGTH:
+        cost = 2.0 * J * T * T + 2.0 * T**3
+    else:
+        L = fft_size(2 * T - 1)
+        cost = 2.5 * (J + 1) * L * math.log2(L) + J * L
     if T <= _MATMUL_MAX_LAGS:
         return cost + 2.0 * T * (n // 2 + 1)
     return cost + 2.5 * nlogn
@@ -69,11 +74,31 @@ def _choose_method(J: int, T: int, n: int) -> str:
     return min(("autocorr", "fft"), key=lambda m: _lp_cost(m, J, T, n))
 
 
+def _diagonal_sum_matrix(T: int, dtype) -> jax.Array:
+    """``M[t T + s, tau] = 1`` iff ``s - t = tau >= 0``: sums the diagonals of a ``T x T`` Gram."""
+    t, s = np.divmod(np.arange(T * T), T)
+    M = np.zeros((T * T, T))
+    upper = s >= t
+    M[np.arange(T * T)[upper], (s - t)[upper]] = 1.0
+    return jnp.asarray(M, dtype)
+
+
 def _summed_autocorrelation(w: jax.Array) -> jax.Array:
-    """``r_w(tau)`` for ``tau = 0..T-1``: ``(..., J, T) -> (..., T)`` (linear, not periodised)."""
+    """``r_w(tau)`` for ``tau = 0..T-1``: ``(..., J, T) -> (..., T)`` (linear, not periodised).
+
+    Short filters (``T <= _GRAM_MAX_LENGTH``): the ``T x T`` Gram matrix over filters (one
+    batched matrix product) and its diagonal sums. Longer filters: ``J`` real FFTs of size
+    ``>= 2T - 1``.
+    """
     T = w.shape[-1]
     if T == 1:
         return jnp.sum(w * w, axis=-2)
+    if T <= _GRAM_MAX_LENGTH:
+        gram = jnp.einsum("...jt,...js->...ts", w, w, precision=jax.lax.Precision.HIGHEST)
+        gram = gram.reshape((*gram.shape[:-2], T * T))
+        return jnp.matmul(
+            gram, _diagonal_sum_matrix(T, w.dtype), precision=jax.lax.Precision.HIGHEST
+        )
     L = fft_size(2 * T - 1)
     W = jnp.fft.rfft(w, n=L, axis=-1)
     power = jnp.sum(W.real**2 + W.imag**2, axis=-2)
@@ -89,7 +114,7 @@ def _cosine_matrix(T: int, n: int, dtype) -> jax.Array:
 
 
 def _lags_to_frequencies(r: jax.Array, n: int) -> jax.Array:
-    """DFT of the ``n``-periodised symmetric sequence with lags ``r[0..T-1]`` -> ``(..., n//2+1)``."""
+    """DFT of the ``n``-periodised symmetric sequence with lags ``r[0..T-1]``: ``(..., n//2+1)``."""
     T = r.shape[-1]
     if T <= _MATMUL_MAX_LAGS:
         return jnp.matmul(r, _cosine_matrix(T, n, r.dtype), precision=jax.lax.Precision.HIGHEST)
@@ -111,6 +136,14 @@ def _littlewood_paley(w: jax.Array, n: int, method: str) -> jax.Array:
         # exact LP is >= 0; rounding in the lag path can dip a hair below zero
         lp = jnp.maximum(lp, 0)
     return lp
+
+
+def _check_stride(stride, n: int) -> int:
+    """Validate a stride: a static int ``>= 1`` that divides ``n``."""
+    stride = v.static_int("stride", stride, minimum=1)
+    if n % stride:
+        raise ValueError(f"stride={stride} must divide the signal length n={n}")
+    return stride
 
 
 def _resolve(w, n, method):
@@ -191,16 +224,22 @@ def _frame_bounds(w, n, method):
     return FrameBounds(jnp.min(lp, axis=-1), jnp.max(lp, axis=-1))
 
 
-def frame_bounds(w: jax.Array, n: int, *, method: str = "auto") -> FrameBounds:
-    r"""Optimal frame bounds of the stride-1 filterbank ``w`` on signals of length ``n``.
+def frame_bounds(w: jax.Array, n: int, *, method: str = "auto", stride: int = 1) -> FrameBounds:
+    r"""Optimal frame bounds of the filterbank ``w`` on signals of length ``n``.
 
     .. math:: A = \min_k LP(k), \qquad B = \max_k LP(k), \qquad
               A\|x\|^2 \le \|\Phi x\|^2 \le B\|x\|^2
 
+    With ``stride = d > 1`` the outputs are decimated, :math:`(x \circledast w_j)[md]`, and the
+    bounds are the extreme eigenvalues of the ``d x d`` aliasing matrices
+    (see :func:`jaxfb.strided_frame_bounds`).
+
     Args:
         w: ``(..., J, T)`` filterbank.
         n: signal length ``N >= T``, static Python int.
-        method: how the Littlewood-Paley sum is computed, see :func:`littlewood_paley`.
+        method: how the Littlewood-Paley sum is computed, see :func:`littlewood_paley`
+            (stride 1 only).
+        stride: decimation factor ``d >= 1`` dividing ``n``, static Python int (default 1).
 
     Returns:
         ``FrameBounds(lower, upper)``, each of shape ``(...)``.
@@ -213,6 +252,11 @@ def frame_bounds(w: jax.Array, n: int, *, method: str = "auto") -> FrameBounds:
         True
     """
     w, n, method = _resolve(w, n, method)
+    stride = _check_stride(stride, n)
+    if stride > 1:
+        from ._strided import _strided_frame_bounds  # local: _strided imports this module
+
+        return _strided_frame_bounds(w, n, stride)
     return _frame_bounds(w, n, method)
 
 
@@ -227,13 +271,15 @@ def _condition_number(w, n, method):
     return _safe_ratio(B, A)
 
 
-def condition_number(w: jax.Array, n: int, *, method: str = "auto") -> jax.Array:
-    r"""Condition number :math:`\kappa = B / A` of the stride-1 filterbank ``w`` (``+inf`` if ``A = 0``).
+def condition_number(w: jax.Array, n: int, *, method: str = "auto", stride: int = 1) -> jax.Array:
+    r"""Condition number :math:`\kappa = B / A` of the filterbank ``w`` (``+inf`` if ``A = 0``).
 
     Args:
         w: ``(..., J, T)`` filterbank.
         n: signal length ``N >= T``, static Python int.
-        method: see :func:`littlewood_paley`.
+        method: see :func:`littlewood_paley` (stride 1 only).
+        stride: decimation factor ``d >= 1`` dividing ``n``, static Python int (default 1);
+            see :func:`frame_bounds`.
 
     Returns:
         ``(...)`` array of condition numbers ``>= 1`` (never NaN).
@@ -244,4 +290,9 @@ def condition_number(w: jax.Array, n: int, *, method: str = "auto") -> jax.Array
         1.0
     """
     w, n, method = _resolve(w, n, method)
+    stride = _check_stride(stride, n)
+    if stride > 1:
+        from ._strided import _strided_condition_number  # local: _strided imports this module
+
+        return _strided_condition_number(w, n, stride)
     return _condition_number(w, n, method)

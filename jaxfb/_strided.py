@@ -1,0 +1,278 @@
+r"""Frame bounds of decimated (strided) filterbanks, and the moments of their aliasing terms.
+
+With stride ``d`` dividing ``n`` (``L = n / d`` outputs per filter), the analysis operator is
+:math:`(\Phi_d x)_j[m] = (x \circledast w_j)[m d]`, ``m = 0 .. L-1``. Its frame operator
+:math:`S = \Phi_d^\top \Phi_d` is not diagonalised by the DFT any more (decimation aliases the
+``d`` frequencies ``k, k + L, ..., k + (d-1) L`` onto one), but it is block-diagonalised: with
+:math:`f_a = k + aL`, Parseval on both sides gives
+
+.. math:: \frac{\|\Phi_d x\|^2}{\|x\|^2}
+          = \frac{\sum_{k=0}^{L-1} v_k^H M_k v_k}{\sum_{k=0}^{L-1} v_k^H v_k},\qquad
+          v_k[a] = \hat x(f_a),\qquad
+          M_k[a, b] = \frac1d \sum_{j=1}^{J} \overline{\hat w_j(f_a)}\,\hat w_j(f_b),
+
+so the optimal bounds are :math:`A = \min_k \lambda_{\min}(M_k)` and
+:math:`B = \max_k \lambda_{\max}(M_k)` (the uniform-filterbank bounds of LTFAT's
+``filterbankbounds``). The diagonal of :math:`M_k` is :math:`LP(f_a)/d`; the off-diagonal entries
+are the *aliasing terms*. For stride 1, :math:`M_k = LP(k)` and the bounds are the stride-1 ones.
+Real filters give :math:`M_{L-k}[a, b] = M_k[d-1-b, d-1-a]` (same spectrum), so only
+``k = 0 .. L//2`` is needed.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from . import _validation as v
+from ._frames import FrameBounds, _safe_ratio
+from ._frames import _check_stride as check_stride
+
+__all__ = [
+    "AliasingMoments",
+    "aliasing_matrices",
+    "aliasing_moments",
+    "strided_condition_number",
+    "strided_frame_bounds",
+]
+
+
+def _resolve(w, n, stride):
+    w, _, T = v.filterbank("w", w)
+    n = v.signal_length("n", n, T)
+    return w, n, check_stride(stride, n)
+
+
+def _aliasing_matrices(w: jax.Array, n: int, stride: int) -> jax.Array:
+    """``(..., J, T) -> (..., L//2 + 1, d, d)`` complex Hermitian blocks ``M_k``."""
+    d, L = stride, n // stride
+    W = jnp.fft.fft(w, n=n, axis=-1)  # (..., J, n)
+    # W[..., j, a, k] = w_hat_j(k + a L), for k = 0 .. L//2
+    W = W.reshape((*W.shape[:-1], d, L))[..., : L // 2 + 1]
+    M = jnp.einsum("...jak,...jbk->...kab", W.conj(), W, precision=jax.lax.Precision.HIGHEST)
+    return M / jnp.asarray(d, W.real.dtype)
+
+
+@partial(jax.jit, static_argnames=("n", "stride"))
+def _strided_frame_bounds(w, n, stride):
+    J, T = w.shape[-2:]
+    if stride == 1:  # 1 x 1 blocks: the Littlewood-Paley sum itself, no eigensolver needed
+        W = jnp.fft.rfft(w, n=n, axis=-1)
+        lp = jnp.sum(W.real**2 + W.imag**2, axis=-2).astype(w.dtype)
+        return FrameBounds(jnp.min(lp, axis=-1), jnp.max(lp, axis=-1))
+    M = _aliasing_matrices(w, n, stride)
+    # Hermitian PSD blocks: eigvalsh reads the lower triangle only
+    lam = jnp.linalg.eigvalsh(M).astype(w.dtype)  # (..., L//2 + 1, d), ascending
+    upper = jnp.max(lam[..., -1], axis=-1)
+    if min(J, T) < stride:
+        # rank(M_k) <= min(J, T) < d: every block is singular, A = 0 exactly (not a rounding
+        # residue). T < d: some input samples never reach an output.
+        lower = jnp.zeros_like(upper)
+    else:
+        lower = jnp.maximum(jnp.min(lam[..., 0], axis=-1), 0)
+    return FrameBounds(lower, upper)
+
+
+@partial(jax.jit, static_argnames=("n", "stride"))
+def _strided_condition_number(w, n, stride):
+    A, B = _strided_frame_bounds(w, n, stride)
+    return _safe_ratio(B, A)
+
+
+def aliasing_matrices(w: jax.Array, n: int, stride: int) -> jax.Array:
+    r"""The ``d x d`` blocks :math:`M_k` of the frame operator of a strided filterbank.
+
+    .. math:: M_k[a, b] = \frac1d \sum_{j=1}^{J} \overline{\hat w_j(k + aL)}\,\hat w_j(k + bL),
+              \qquad L = n/d,\quad k = 0, \dots, L//2,
+
+    with :math:`\hat w_j` the ``n``-point DFT of the zero-padded filter. The frame operator of
+    :math:`(\Phi_d x)_j[m] = (x \circledast w_j)[md]` is unitarily equivalent to
+    :math:`\bigoplus_{k=0}^{L-1} M_k`; for real filters the blocks ``k > L//2`` add nothing new,
+    :math:`M_{L-k}[a, b] = M_k[d-1-b, d-1-a]` (same spectrum).
+    The diagonal holds :math:`LP(k + aL)/d`, the off-diagonal entries are the aliasing terms.
+
+    Args:
+        w: ``(..., J, T)`` real filterbank.
+        n: signal length ``N >= T``, static Python int.
+        stride: decimation factor ``d >= 1`` dividing ``n``, static Python int.
+
+    Returns:
+        ``(..., n // stride // 2 + 1, stride, stride)`` complex Hermitian positive semi-definite.
+
+    Example:
+        >>> import jax, jaxfb
+        >>> w = jaxfb.random_filterbank(jax.random.key(0), 40, 64)
+        >>> jaxfb.aliasing_matrices(w, 1024, 4).shape
+        (129, 4, 4)
+    """
+    w, n, stride = _resolve(w, n, stride)
+    return _jit_aliasing_matrices(w, n, stride)
+
+
+_jit_aliasing_matrices = jax.jit(_aliasing_matrices, static_argnames=("n", "stride"))
+
+
+def strided_frame_bounds(w: jax.Array, n: int, stride: int) -> FrameBounds:
+    r"""Optimal frame bounds of the filterbank ``w`` decimated by ``stride``, signal length ``n``.
+
+    For :math:`(\Phi_d x)_j[m] = (x \circledast w_j)[m d]`, ``m = 0 .. n/d - 1`` (circular):
+
+    .. math:: A = \min_k \lambda_{\min}(M_k), \qquad B = \max_k \lambda_{\max}(M_k), \qquad
+              A\|x\|^2 \le \|\Phi_d x\|^2 \le B\|x\|^2,
+
+    with the ``d x d`` aliasing matrices :math:`M_k` of :func:`aliasing_matrices` (one FFT of
+    size ``n`` per filter and ``n/(2d) + 1`` Hermitian eigenproblems of size ``d``). Stride 1
+    gives :math:`\min_k LP(k)` and :math:`\max_k LP(k)`. With fewer filters, or taps, than the
+    stride (``min(J, T) < d``; the blocks have rank ``<= min(J, T)``) no frame exists: ``A = 0``
+    exactly. Note the scale: for the paper's init
+    :math:`\mathbb E\|\Phi_d x\|^2 = \|x\|^2/d`, so ``A`` and ``B`` are about ``1/d``.
+
+    Args:
+        w: ``(..., J, T)`` real filterbank.
+        n: signal length ``N >= T``, static Python int.
+        stride: decimation factor ``d >= 1`` dividing ``n``, static Python int.
+
+    Returns:
+        ``FrameBounds(lower, upper)``, each of shape ``(...)``.
+
+    Example:
+        >>> import jax, jaxfb
+        >>> w = jaxfb.random_filterbank(jax.random.key(0), 40, 64, batch_shape=(3,))
+        >>> A, B = jaxfb.strided_frame_bounds(w, 1024, 4)
+        >>> A.shape, bool((0 < A).all() and (A < B).all())
+        ((3,), True)
+    """
+    w, n, stride = _resolve(w, n, stride)
+    return _strided_frame_bounds(w, n, stride)
+
+
+def strided_condition_number(w: jax.Array, n: int, stride: int) -> jax.Array:
+    r"""Condition number :math:`B/A` of the strided filterbank (``+inf`` when ``A = 0``).
+
+    See :func:`strided_frame_bounds`.
+
+    Args:
+        w: ``(..., J, T)`` real filterbank.
+        n: signal length ``N >= T``, static Python int.
+        stride: decimation factor ``d >= 1`` dividing ``n``, static Python int.
+
+    Returns:
+        ``(...)`` array of condition numbers ``>= 1`` (never NaN).
+
+    Example:
+        >>> import jax.numpy as jnp, jaxfb
+        >>> float(jaxfb.strided_condition_number(jnp.ones((1, 4)), 8, 2))  # 1 filter, stride 2
+        inf
+    """
+    w, n, stride = _resolve(w, n, stride)
+    return _strided_condition_number(w, n, stride)
+
+
+class AliasingMoments(NamedTuple):
+    """Entrywise moments of the aliasing matrices :math:`M_k` under i.i.d. random weights."""
+
+    mean: np.ndarray
+    r"""``E[M_k[a, b]]``, complex, shape ``(L//2 + 1, d, d)``."""
+    variance: np.ndarray
+    r"""``E|M_k[a, b] - mean|^2``, real, same shape."""
+    pseudo_variance: np.ndarray
+    r"""``E[(M_k[a, b] - mean)^2]``, complex, same shape; with ``variance`` it gives
+    ``Var Re = (variance + Re pseudo) / 2`` and ``Var Im = (variance - Re pseudo) / 2``."""
+
+
+def _dirichlet(m: np.ndarray, T: int, n: int) -> np.ndarray:
+    """``D_T(m) = sum_{t<T} exp(-2 pi i m t / n)`` for integer frequencies ``m`` (exact)."""
+    t = np.arange(T)
+    return np.exp(-2j * np.pi * ((m[..., None] * t) % n) / n).sum(axis=-1)
+
+
+def aliasing_moments(
+    num_filters: int,
+    length: int,
+    n: int,
+    stride: int,
+    *,
+    variance: float | None = None,
+    excess_kurtosis: float = 0.0,
+) -> AliasingMoments:
+    r"""Closed-form mean, variance and pseudo-variance of the entries of the aliasing matrices.
+
+    For i.i.d. zero-mean weights :math:`w_j[t]` of variance :math:`\sigma^2` and excess kurtosis
+    :math:`g_2` (``J`` filters of length ``T``), with :math:`f_a = k + aL`, :math:`L = n/d` and
+    :math:`D_T(m) = \sum_{t=0}^{T-1} e^{-2\pi i m t/n}`, Isserlis' theorem (plus the fourth
+    cumulant :math:`g_2\sigma^4`) gives, for every entry including the diagonal,
+
+    .. math::
+        \mathbb E\,M_k[a,b] &= \frac{J\sigma^2}{d}\,D_T(f_b - f_a), \\
+        \mathbb E\,|M_k[a,b] - \mathbb E M_k[a,b]|^2
+            &= \frac{J\sigma^4}{d^2}\left(T^2 + |D_T(f_a + f_b)|^2 + g_2 T\right), \\
+        \mathbb E\,(M_k[a,b] - \mathbb E M_k[a,b])^2
+            &= \frac{J\sigma^4}{d^2}\left(D_T(f_b - f_a)^2 + D_T(-2f_a)\,D_T(2f_b)
+               + g_2 D_T(2(f_b - f_a))\right).
+
+    Since :math:`f_b - f_a = (b - a)L`, :math:`D_T(f_b - f_a) = \sum_{t<T} e^{-2\pi i(b-a)t/d}`,
+    independent of ``k``: an aliasing term (``a != b``) has mean zero exactly when
+    ``d / gcd(d, b - a)`` divides ``T``, so all of them do exactly when ``d`` divides ``T``;
+    otherwise the mean is of size :math:`J\sigma^2/d` (``1/(dT)`` for the paper's init).
+    With the paper's :math:`\sigma^2 = 1/(JT)` every entry has variance
+    :math:`(1 + |D_T(f_a+f_b)|^2/T^2)/(J d^2)`, between ``1/(J d^2)`` and ``2/(J d^2)``, and close
+    to ``1/(J d^2)`` unless :math:`f_a + f_b` is within about ``n/T`` of a multiple of ``n``;
+    compare the diagonal's mean ``1/d``. (For ``d = 1`` and ``T = n`` this is
+    ``Var LP(k) = 1/J`` at interior frequencies and ``2/J`` at ``k = 0, n/2``.)
+
+    Args:
+        num_filters: ``J >= 1``, static Python int.
+        length: ``T >= 1``, static Python int.
+        n: signal length ``N >= T``.
+        stride: ``d >= 1`` dividing ``n``.
+        variance: per-weight variance :math:`\sigma^2`; default the paper's ``1/(J T)``.
+        excess_kurtosis: :math:`g_2` of one weight (0 Gaussian, ``-6/5`` uniform, ``-2``
+            Rademacher; ``jaxfb.INITS[init].excess_kurtosis``).
+
+    Returns:
+        ``AliasingMoments(mean, variance, pseudo_variance)``, NumPy float64/complex128 arrays of
+        shape ``(L//2 + 1, d, d)`` indexed like :func:`aliasing_matrices`.
+
+    Example:
+        >>> import jaxfb
+        >>> m = jaxfb.aliasing_moments(40, 1024, 1024, 4)  # J d^2 Var = 1 + |D_T|^2 / T^2
+        >>> bool(abs(m.mean[5, 0, 1]) < 1e-12), round(float(m.variance[5, 0, 1] * 40 * 16), 9)
+        (True, 1.0)
+    """
+    J = v.static_int("num_filters", num_filters, minimum=1)
+    T = v.static_int("length", length, minimum=1)
+    n = v.signal_length("n", n, T)
+    d = check_stride(stride, n)
+    if variance is None:
+        variance = 1.0 / (J * T)
+    s2 = float(variance)
+    if not (np.isfinite(s2) and s2 >= 0):
+        raise ValueError(f"variance must be finite and >= 0, got {variance!r}")
+    g2 = float(excess_kurtosis)
+    if not (np.isfinite(g2) and g2 >= -2):
+        raise ValueError(f"excess_kurtosis must be finite and >= -2, got {excess_kurtosis!r}")
+    L = n // d
+    k = np.arange(L // 2 + 1)[:, None, None]
+    a = np.arange(d)[None, :, None]
+    b = np.arange(d)[None, None, :]
+    fa, fb = k + a * L, k + b * L
+    diff = np.broadcast_to(fb - fa, (L // 2 + 1, d, d))
+    D_diff = _dirichlet(diff, T, n)
+    mean = J * s2 / d * D_diff
+    var = J * s2**2 / d**2 * (T**2 + np.abs(_dirichlet(fa + fb, T, n)) ** 2 + g2 * T)
+    pseudo = (
+        J
+        * s2**2
+        / d**2
+        * (
+            D_diff**2
+            + _dirichlet(np.broadcast_to(-2 * fa, diff.shape), T, n)
+            * _dirichlet(np.broadcast_to(2 * fb, diff.shape), T, n)
+            + g2 * _dirichlet(2 * diff, T, n)
+        )
+    )
+    return AliasingMoments(mean, var, pseudo)
