@@ -1,0 +1,195 @@
+"""Benchmark of the Monte Carlo engine against the RNG floor and the bare kernel.
+
+Workload (issue 4): frame bounds A, B, kappa and log kappa of Gaussian filterbanks at N = 1024,
+J = 40, T = 1024, with streaming statistics (count, float64 moments, min, max, fixed-edge
+histograms: what ``jaxfb sweep --no-keep-samples`` runs), for ``--draws`` filterbanks.
+
+In the same run and on the same device it also times:
+
+- the RNG floor: ``jax.random.normal`` of shape ``(m, J, T)``, ``m`` the engine's microbatch
+  (the shape it generates at once), looped over ``--baseline-draws`` draws: the least an exact
+  simulation must do;
+- the bare kernel: ``frame_bounds(random_filterbank(key, J, T, batch_shape=(m,)), N)`` under
+  one ``jax.jit``, looped likewise, results left on the device (no reduction, no host traffic).
+
+and reports draws/s, the ratio to the floor, the engine's overhead over the bare kernel, the
+peak resident memory of the process (measured right after the engine run, before the other
+timings), and the time 10^7 draws would take at the measured rate.
+
+    python benchmarks/bench_engine.py --draws 100000          # about 2 to 4 minutes on 2 cores
+    python benchmarks/bench_engine.py --draws 10000000        # the full goal (GPU)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sys
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+import jaxfb
+from jaxfb import montecarlo as mc
+from jaxfb.montecarlo._sweep import _reducers, point_statistic
+
+
+def _peak_rss_bytes() -> int:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss if sys.platform == "darwin" else rss * 1024  # Linux reports KiB
+
+
+def _time_loop(fn, key, num_batches: int) -> tuple[float, float]:
+    """Wall and process CPU seconds for ``num_batches`` calls (after a compiling warm-up)."""
+    jax.block_until_ready(fn(key))
+    c0, t0 = time.process_time(), time.perf_counter()
+    out = [fn(jax.random.fold_in(key, i)) for i in range(num_batches)]
+    jax.block_until_ready(out)
+    return time.perf_counter() - t0, time.process_time() - c0
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--draws", type=int, default=100_000)
+    p.add_argument("--J", type=int, default=40)
+    p.add_argument("--T", type=int, default=1024)
+    p.add_argument("--N", type=int, default=1024)
+    p.add_argument("--batch-size", type=int, default=None)
+    p.add_argument("--microbatch", type=int, default=None)
+    p.add_argument("--memory-budget", default=None)
+    p.add_argument(
+        "--baseline-draws",
+        type=int,
+        default=None,
+        help="draws for the floor and kernel timings (default: min(draws, 20000))",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    args = p.parse_args(argv)
+    J, T, N = args.J, args.T, args.N
+
+    key = jax.random.key(args.seed)
+    statistic = point_statistic(J, T, N, "gaussian")
+    kw = dict(
+        reducers=_reducers(False, (0.05, 0.25, 0.5, 0.75, 0.95)),
+        microbatch=args.microbatch,
+        memory_budget=args.memory_budget,
+    )
+    rss0 = _peak_rss_bytes()
+    # warm-up: one batch compiles the function the timed run reuses (same batch geometry)
+    n_dev = jax.device_count()
+    first = args.batch_size or min(args.draws, 4096 * n_dev)
+    warm = mc.monte_carlo(statistic, key, first, batch_size=args.batch_size, **kw)
+    kw.update(microbatch=warm.microbatch)
+    c0, w0 = time.process_time(), time.perf_counter()
+    res = mc.monte_carlo(
+        statistic, key, args.draws, batch_size=warm.batch_size, progress=None, **kw
+    )
+    engine_wall, engine_cpu = time.perf_counter() - w0, time.process_time() - c0
+    peak = _peak_rss_bytes()
+    assert res.compile_time == 0.0 and res.batch_size == warm.batch_size
+    engine_rate = args.draws / engine_wall
+
+    # baselines at the shape the engine generates at once (one microbatch), same device and run
+    b = res.microbatch
+    base_draws = args.baseline_draws or min(args.draws, 20_000)
+    nb = max(1, -(-base_draws // b))
+    sigma = 1.0 / np.sqrt(J * T)
+    floor = jax.jit(lambda k: jnp.sum(jax.random.normal(k, (b, J, T)) * sigma, axis=(1, 2)))
+    kernel = jax.jit(
+        lambda k: jaxfb.frame_bounds(jaxfb.random_filterbank(k, J, T, batch_shape=(b,)), N)
+    )
+    t_floor, c_floor = (x / (nb * b) for x in _time_loop(floor, key, nb))
+    t_kernel, c_kernel = (x / (nb * b) for x in _time_loop(kernel, key, nb))
+
+    dev = jax.devices()
+    out = {
+        "workload": {"J": J, "T": T, "N": N, "draws": args.draws, "init": "gaussian"},
+        "engine": {
+            "draws_per_s": engine_rate,
+            "us_per_draw": 1e6 / engine_rate,
+            "cpu_us_per_draw": 1e6 * engine_cpu / args.draws,
+            "compile_s": warm.compile_time,
+            "batch_size": res.batch_size,
+            "microbatch": res.microbatch,
+            "num_batches": res.num_batches,
+            "xla_device_bytes": res.device_bytes,
+            "peak_rss_bytes": peak,
+            "peak_rss_before_bytes": rss0,
+        },
+        "floor": {"us_per_draw": 1e6 * t_floor, "cpu_us_per_draw": 1e6 * c_floor},
+        "kernel": {"us_per_draw": 1e6 * t_kernel, "cpu_us_per_draw": 1e6 * c_kernel},
+        "ratio_engine_to_floor": (1 / engine_rate) / t_floor,
+        "ratio_engine_to_floor_cpu": (engine_cpu / args.draws) / c_floor,
+        "ratio_kernel_to_floor": t_kernel / t_floor,
+        "ratio_kernel_to_floor_cpu": c_kernel / c_floor,
+        "baseline_draws": nb * b,
+        "extrapolated_1e7_s": 1e7 / engine_rate,
+        "load_average": os.getloadavg(),
+        "machine": {
+            "cpu": _cpu_model(),
+            "cores": os.cpu_count(),
+            "platform": dev[0].platform,
+            "device_kind": dev[0].device_kind,
+            "devices": len(dev),
+        },
+        "versions": {"jax": jax.__version__, "jaxfb": jaxfb.__version__},
+        "kappa_mean": float(res.stats["kappa"]["mean"]),
+    }
+    e = out["engine"]
+    print(
+        f"# {out['machine']['cpu']}, {out['machine']['cores']} cores, "
+        f"{dev[0].platform} x{len(dev)}; jax {jax.__version__}; "
+        f"load average {out['load_average'][0]:.1f}"
+    )
+    print(
+        f"# J={J} T={T} N={N} draws={args.draws} batch={e['batch_size']} "
+        f"microbatch={e['microbatch']} batches={e['num_batches']}"
+    )
+    print(f"{'':22}{'us/draw':>9}{'draws/s':>9}{'x floor':>9}{'CPU us/draw':>13}{'x floor':>9}")
+    rows = (
+        ("RNG floor", out["floor"], 1.0, 1.0),
+        (
+            "bare kernel",
+            out["kernel"],
+            out["ratio_kernel_to_floor"],
+            out["ratio_kernel_to_floor_cpu"],
+        ),
+        ("engine (streaming)", e, out["ratio_engine_to_floor"], out["ratio_engine_to_floor_cpu"]),
+    )
+    for name, r, ratio, ratio_cpu in rows:
+        print(
+            f"{name:22}{r['us_per_draw']:>9.0f}{1e6 / r['us_per_draw']:>9.0f}{ratio:>9.2f}"
+            f"{r['cpu_us_per_draw']:>13.0f}{ratio_cpu:>9.2f}"
+        )
+    print(
+        f"compile {e['compile_s']:.1f} s; peak RSS {peak / 2**20:.0f} MiB "
+        f"(XLA: {(e['xla_device_bytes'] or 0) / 2**20:.1f} MiB per batch)"
+    )
+    print(f"10^7 draws at this rate: {out['extrapolated_1e7_s'] / 3600:.2f} h (extrapolated)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(out, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,409 @@
+r"""The Monte Carlo driver: many draws of a per-draw statistic, batched, sharded and streamed.
+
+Draw ``i`` (``0 <= i < num_draws``) evaluates ``statistic(jax.random.fold_in(key, i))``: its key
+depends on ``(key, i)`` alone, never on the batch it falls in or the device that runs it.
+
+Execution, per call of the one compiled batch function:
+
+1. the global batch of ``batch_size`` draw indices ``start .. start + batch_size - 1`` is split
+   evenly over the devices of a 1-D :class:`jax.sharding.Mesh` (axis ``"draws"``);
+2. each device evaluates its share in fixed-size *microbatches* of ``microbatch`` draws
+   (``jax.lax.map`` over ``jax.vmap``): the kernels always see the same shapes, so a draw's value
+   is bitwise the same for any batch size and any number of devices (a vmapped matrix product, for
+   one, may round differently at another batch width);
+3. draws past ``num_draws`` (padding of the last batch) are masked out, not recompiled;
+4. every reducer's ``summarize`` reduces the batch on the device; the small partials (replicated)
+   cross to the host, where they are merged in float64 while the next batch already runs.
+
+Multi-host: call :func:`jax.distributed.initialize` first; the mesh then spans every process's
+devices (``jax.devices()``), each process runs the same loop, and every process ends with the
+same (replicated) result. See ``docs/performance.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import Mesh, NamedSharding
+from jax.sharding import PartitionSpec as P
+
+from .. import _validation as v
+from ._reducers import resolve_reducers
+
+__all__ = [
+    "MonteCarloResult",
+    "choose_microbatch",
+    "default_memory_budget",
+    "monte_carlo",
+    "parse_bytes",
+    "statistic_bytes",
+]
+
+AXIS = "draws"
+_MAX_DRAWS = 2**32  # draw indices are folded into the key as uint32
+# Largest microbatch per platform: CPUs gain nothing from very wide vmaps, accelerators do.
+_MAX_MICROBATCH = {"cpu": 128}
+_MAX_MICROBATCH_ACCEL = 16384
+# Draws per device per call (amortises the host round trip of the reducer partials).
+_TARGET_DRAWS_PER_DEVICE = 4096
+
+
+class MonteCarloResult(NamedTuple):
+    """What :func:`monte_carlo` returns.
+
+    Attributes:
+        stats: ``{leaf name: {output name: ndarray}}``, e.g. ``stats["kappa"]["mean"]``.
+        num_draws: draws reduced.
+        batch_size: draws per call of the compiled function (all devices together).
+        microbatch: draws vectorised at once on one device (fixes the rounding of every draw).
+        num_batches: calls made.
+        num_devices: devices the batch was sharded over.
+        wall_time: seconds for the whole run, compilation included.
+        compile_time: seconds spent tracing and compiling (0 when the function was cached).
+        device_bytes: XLA's estimate of one device's memory for one batch (temporaries,
+            arguments and outputs), or ``None`` where the backend does not report it.
+    """
+
+    stats: dict[str, dict[str, np.ndarray]]
+    num_draws: int
+    batch_size: int
+    microbatch: int
+    num_batches: int
+    num_devices: int
+    wall_time: float
+    compile_time: float
+    device_bytes: int | None
+
+
+# ---------------------------------------------------------------------------------------------
+# memory
+
+
+_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([kmgt]?)(i?)b?\s*$", re.IGNORECASE)
+
+
+def parse_bytes(size: int | float | str) -> int:
+    """``"512MB"``, ``"2GB"``, ``"1.5GiB"``, ``"1e9"`` or a number of bytes -> int (``> 0``).
+
+    ``k, M, G, T`` are powers of 1000, ``Ki, Mi, Gi, Ti`` powers of 1024.
+    """
+    if isinstance(size, bool):
+        raise TypeError(f"memory_budget must be a size, got {size!r}")
+    if isinstance(size, (int, float, np.integer, np.floating)):
+        out = int(size)
+    else:
+        m = _SIZE.match(str(size))
+        if m is None:
+            raise ValueError(f"memory_budget: cannot parse {size!r} (use e.g. 512MB, 2GB, 1GiB)")
+        base = 1024 if m.group(3) else 1000
+        out = int(float(m.group(1)) * base ** " kmgt".index(m.group(2).lower() or " "))
+    if out <= 0:
+        raise ValueError(f"memory_budget must be positive, got {size!r}")
+    return out
+
+
+def default_memory_budget(device: jax.Device) -> int:
+    """Bytes one device may spend on a batch: a quarter of an accelerator's memory, 1 GiB on CPU."""
+    if device.platform != "cpu":
+        try:
+            limit = (device.memory_stats() or {}).get("bytes_limit")
+        except Exception:  # backends without memory_stats
+            limit = None
+        if limit:
+            return int(limit) // 4
+    return 1 << 30
+
+
+def _aval_bytes(aval) -> int:
+    shape = getattr(aval, "shape", None)
+    if shape is None:
+        return 0
+    try:
+        itemsize = np.dtype(aval.dtype).itemsize
+    except TypeError:  # PRNG key dtypes
+        itemsize = 8
+    return math.prod(shape) * itemsize
+
+
+def _jaxpr_bytes(jaxpr) -> int:
+    from jax.extend.core import jaxprs_in_params
+
+    total = 0
+    for eqn in jaxpr.eqns:
+        total += sum(_aval_bytes(o.aval) for o in eqn.outvars)
+        for sub in jaxprs_in_params(eqn.params):
+            total += _jaxpr_bytes(sub)
+    return total
+
+
+def statistic_bytes(statistic: Callable, key: jax.Array) -> int:
+    """Upper estimate of one draw's device memory: every intermediate of the jaxpr, none reused.
+
+    XLA reuses buffers and fuses, so its real working set is smaller (3 to 5 times for the frame
+    bound kernel); the estimate needs no compilation and does not depend on compiler choices.
+    """
+    closed = jax.make_jaxpr(statistic)(key)
+    out = sum(_aval_bytes(a) for a in closed.out_avals)
+    return max(1, _jaxpr_bytes(closed.jaxpr) + out)
+
+
+def _floor_pow2(x: float) -> int:
+    return 1 << max(0, math.floor(math.log2(max(x, 1.0))))
+
+
+def choose_microbatch(bytes_per_draw: int, budget: int, platform: str) -> int:
+    """Largest power of two ``m`` with ``m * bytes_per_draw <= budget``, capped per platform."""
+    cap = _MAX_MICROBATCH.get(platform, _MAX_MICROBATCH_ACCEL)
+    return max(1, min(cap, _floor_pow2(budget / max(bytes_per_draw, 1))))
+
+
+# ---------------------------------------------------------------------------------------------
+# the compiled batch function
+
+
+def _key_parts(key) -> tuple[np.ndarray, Any]:
+    """``(key data as uint32 NumPy, impl or None for a raw uint32 key)``."""
+    if not isinstance(key, jax.Array):
+        raise TypeError(
+            f"key must be a JAX PRNG key (jax.random.key(seed)), got {type(key).__name__}"
+        )
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if key.shape != ():
+            raise ValueError(f"key must be a single key, got a key array of shape {key.shape}")
+        return np.asarray(jax.random.key_data(key)), jax.random.key_impl(key)
+    if key.dtype != jnp.uint32 or key.ndim != 1:
+        raise TypeError(
+            f"key must be a JAX PRNG key (jax.random.key(seed)), got {key.dtype}{key.shape}"
+        )
+    return np.asarray(key), None
+
+
+def _make_batch_fn(statistic, plans, treedef, impl, mesh, microbatch: int, steps: int):
+    n_dev = mesh.devices.size
+    batch = n_dev * microbatch * steps
+
+    def wrap(kdata):
+        return kdata if impl is None else jax.random.wrap_key_data(kdata, impl=impl)
+
+    def per_device(kdata, idx):  # idx: this device's (microbatch * steps,) draw indices
+        key = wrap(kdata)
+
+        def draw(i):
+            return statistic(jax.random.fold_in(key, i))
+
+        out = jax.lax.map(jax.vmap(draw), idx.reshape(steps, microbatch))
+        return jax.tree.map(lambda x: x.reshape(steps * microbatch, *x.shape[2:]), out)
+
+    sharded = jax.shard_map(per_device, mesh=mesh, in_specs=(P(), P(AXIS)), out_specs=P(AXIS))
+
+    def batch_fn(kdata, start, num_draws):
+        idx = start + jnp.arange(batch, dtype=jnp.uint32)
+        mask = idx < num_draws
+        leaves = jax.tree.leaves(sharded(kdata, idx))
+        if len(leaves) != len(plans):
+            raise ValueError("the statistic's output structure changed between traces")
+        return [
+            tuple(r.summarize(x, mask) for r in plan.reducers)
+            for plan, x in zip(plans, leaves, strict=True)
+        ]
+
+    replicated = NamedSharding(mesh, P())
+    return jax.jit(batch_fn, in_shardings=replicated, out_shardings=replicated), batch
+
+
+_COMPILED: OrderedDict = OrderedDict()
+_COMPILED_MAX = 16
+
+
+def _compiled(statistic, plans, treedef, kdata, impl, devices, microbatch, steps):
+    x64 = bool(jax.dtypes.canonicalize_dtype(jnp.float64) == jnp.float64)
+    cache_key = (statistic, plans, treedef, str(impl), devices, microbatch, steps, x64)
+    hit = _COMPILED.get(cache_key)
+    if hit is not None:
+        _COMPILED.move_to_end(cache_key)
+        return hit, 0.0
+    t0 = time.perf_counter()
+    mesh = Mesh(np.asarray(devices, dtype=object), (AXIS,))
+    fn, batch = _make_batch_fn(statistic, plans, treedef, impl, mesh, microbatch, steps)
+    compiled = fn.lower(kdata, np.uint32(0), np.uint32(0)).compile()
+    try:
+        ma = compiled.memory_analysis()
+        device_bytes = int(
+            ma.temp_size_in_bytes + ma.argument_size_in_bytes + ma.output_size_in_bytes
+        )
+    except Exception:  # not every backend reports it
+        device_bytes = None
+    entry = (compiled, batch, device_bytes)
+    _COMPILED[cache_key] = entry
+    while len(_COMPILED) > _COMPILED_MAX:
+        _COMPILED.popitem(last=False)
+    return entry, time.perf_counter() - t0
+
+
+def _fetch(tree):
+    if jax.process_count() == 1:
+        return jax.device_get(tree)
+    # replicated outputs: every process reads its own copy
+    return jax.tree.map(lambda x: np.asarray(x.addressable_data(0)), tree)
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def monte_carlo(
+    statistic: Callable[[jax.Array], Any],
+    key: jax.Array,
+    num_draws: int,
+    *,
+    reducers=None,
+    batch_size: int | None = None,
+    microbatch: int | None = None,
+    memory_budget: int | str | None = None,
+    devices: Sequence[jax.Device] | None = None,
+    progress: bool | None = None,
+    callback: Callable[[int], None] | None = None,
+) -> MonteCarloResult:
+    r"""Reduce ``statistic`` over ``num_draws`` independent draws, streaming, on every device.
+
+    Draw ``i`` computes ``statistic(jax.random.fold_in(key, i))``, so the draws (and, at a fixed
+    ``microbatch``, their floating-point values) do not depend on ``batch_size`` or on the number
+    of devices. One function is compiled for a run (the last, partial batch is padded and
+    masked) and cached for the next run with the same statistic and sizes. Without
+    :class:`~jaxfb.montecarlo.Samples` the host memory does not grow with ``num_draws``.
+
+    Args:
+        statistic: ``statistic(key) -> pytree of arrays`` for one draw; traced once under
+            ``jax.vmap``, so it must be jit-compatible. Shapes must not depend on the key.
+        key: a JAX PRNG key (``jax.random.key(seed)``).
+        num_draws: number of draws, ``1 <= num_draws < 2**32``, static Python int.
+        reducers: which reducers each statistic leaf gets: ``None`` (count, moments, min,
+            max for every leaf), a reducer or a sequence of them (for every leaf), or a mapping
+            from leaf names (``fnmatch`` patterns allowed) to either; see
+            :func:`~jaxfb.montecarlo.resolve_reducers`.
+        batch_size: draws per call, all devices together; rounded up to a multiple of
+            ``microbatch * num_devices`` and capped at what ``num_draws`` needs. Default:
+            about 4096 draws per device, within the memory budget.
+        microbatch: draws vectorised at once on a device. Default: the largest power of two
+            whose estimated working set (:func:`statistic_bytes`) fits ``memory_budget``,
+            capped at 128 on CPU and 16384 on accelerators.
+        memory_budget: bytes one device may use for a batch (int or ``"512MB"``, ``"2GB"``);
+            default a quarter of an accelerator's memory, 1 GiB on CPU.
+        devices: devices to shard over (default ``jax.devices()``: every device of every
+            process).
+        progress: show a tqdm bar (``None``: only on a terminal).
+        callback: called on the host with the number of new draws after every batch.
+
+    Returns:
+        :class:`MonteCarloResult`; ``result.stats[leaf][output]``, e.g.
+        ``result.stats["kappa"]["mean"]``.
+
+    Example:
+        >>> import jax, jaxfb
+        >>> from jaxfb import montecarlo as mc
+        >>> def stat(key):
+        ...     A, B = jaxfb.frame_bounds(jaxfb.random_filterbank(key, 10, 16), 64)
+        ...     return {"A": A, "B": B}
+        >>> r = mc.monte_carlo(stat, jax.random.key(0), 1000, reducers=[mc.Moments(), mc.Min()])
+        >>> sorted(r.stats["A"])
+        ['mean', 'min', 'n', 'se', 'std', 'var']
+    """
+    t_start = time.perf_counter()
+    kdata, impl = _key_parts(key)
+    num_draws = v.static_int("num_draws", num_draws, minimum=1)
+    if num_draws >= _MAX_DRAWS:
+        raise ValueError(f"num_draws must be < 2**32, got {num_draws}")
+    devices = tuple(jax.devices() if devices is None else devices)
+    if not devices:
+        raise ValueError("devices is empty")
+    n_dev = len(devices)
+    budget = (
+        default_memory_budget(devices[0]) if memory_budget is None else parse_bytes(memory_budget)
+    )
+
+    out_shapes = jax.eval_shape(statistic, key)
+    plans, treedef = resolve_reducers(out_shapes, reducers)
+    out_bytes = sum(math.prod(p.shape) * p.dtype.itemsize for p in plans)
+
+    if microbatch is None:
+        microbatch = choose_microbatch(statistic_bytes(statistic, key), budget, devices[0].platform)
+    microbatch = v.static_int("microbatch", microbatch, minimum=1)
+    per_device_needed = -(-num_draws // n_dev)
+    max_steps = -(-per_device_needed // microbatch)
+    if batch_size is None:
+        # the batch's per-draw outputs are held a few times over (sharded, gathered, fetched)
+        by_memory = max(1, budget // (8 * max(out_bytes, 1) * n_dev))
+        target = max(2 * microbatch, min(_TARGET_DRAWS_PER_DEVICE, by_memory))
+        steps = max(1, min(max_steps, target // microbatch))
+    else:
+        batch_size = v.static_int("batch_size", batch_size, minimum=1)
+        steps = max(1, min(max_steps, -(-batch_size // (n_dev * microbatch))))
+    if (n_dev * microbatch * steps) + num_draws > _MAX_DRAWS:
+        raise ValueError("num_draws plus the padding of the last batch must stay below 2**32")
+
+    (compiled, batch, device_bytes), compile_time = _compiled(
+        statistic, plans, treedef, kdata, impl, devices, microbatch, steps
+    )
+    num_batches = -(-num_draws // batch)
+
+    states = [tuple(r.init(p.shape, p.dtype) for r in p.reducers) for p in plans]
+
+    def absorb(partials):
+        host = _fetch(partials)
+        for i, plan in enumerate(plans):
+            states[i] = tuple(
+                r.update(s, part)
+                for r, s, part in zip(plan.reducers, states[i], host[i], strict=True)
+            )
+
+    bar = None
+    if progress or (progress is None and sys.stderr.isatty()):
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=num_draws, unit="draw", unit_scale=True, leave=False)
+    try:
+        pending, pending_n = None, 0
+        n_total = np.uint32(num_draws)
+        for b in range(num_batches):
+            out = compiled(kdata, np.uint32(b * batch), n_total)  # asynchronous
+            if pending is not None:
+                absorb(pending)
+                if bar is not None:
+                    bar.update(pending_n)
+                if callback is not None:
+                    callback(pending_n)
+            pending, pending_n = out, min(batch, num_draws - b * batch)
+        absorb(pending)
+        if bar is not None:
+            bar.update(pending_n)
+        if callback is not None:
+            callback(pending_n)
+    finally:
+        if bar is not None:
+            bar.close()
+
+    stats: dict[str, dict[str, np.ndarray]] = {}
+    for plan, st in zip(plans, states, strict=True):
+        merged: dict[str, np.ndarray] = {}
+        for r, s in zip(plan.reducers, st, strict=True):
+            merged.update(r.finalize(s))
+        stats[plan.name] = merged
+    return MonteCarloResult(
+        stats=stats,
+        num_draws=num_draws,
+        batch_size=batch,
+        microbatch=microbatch,
+        num_batches=num_batches,
+        num_devices=n_dev,
+        wall_time=time.perf_counter() - t_start,
+        compile_time=compile_time,
+        device_bytes=device_bytes,
+    )

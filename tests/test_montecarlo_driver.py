@@ -1,0 +1,274 @@
+"""The Monte Carlo driver: batch-size and device-count invariance, streaming moments, one compile.
+
+Compilation dominates the cost of these tests on a small CPU (the threefry PRNG takes seconds to
+compile), so the reference runs are shared by a module fixture and the statistic is one
+module-level function (the driver caches its compiled batch function).
+"""
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax
+import numpy as np
+import pytest
+
+import jaxfb
+from jaxfb import montecarlo as mc
+
+# T = 12 <= 32 takes the Littlewood-Paley path with a vmapped matrix product (lags ->
+# frequencies), whose rounding changes with the batch width: the microbatch is what keeps every
+# draw's value fixed. The same source runs in the 4-device subprocess.
+STATISTIC_SRC = """
+import jax, jax.numpy as jnp, numpy as np
+import jaxfb
+from jaxfb import montecarlo as mc
+
+def statistic(key):
+    w = jaxfb.random_filterbank(key, 5, 12)
+    lp = jaxfb.littlewood_paley(w, 32)
+    A, B = jnp.min(lp), jnp.max(lp)
+    return {"A": A, "B": B, "lp": lp[:4]}
+
+EDGES = tuple(np.linspace(0.0, 3.0, 61))
+REDUCERS = {"*": (mc.Count(), mc.Moments(), mc.Min(), mc.Max(), mc.Histogram(EDGES), mc.Samples())}
+"""
+namespace: dict = {}
+exec(STATISTIC_SRC, namespace)
+statistic, REDUCERS, EDGES = namespace["statistic"], namespace["REDUCERS"], namespace["EDGES"]
+
+KEY_SEED = 7
+DRAWS = 203  # not a multiple of any batch size used: the last batch is padded and masked
+MICRO = 8
+EXACT = ("count", "nonfinite", "min", "max", "hist_counts", "hist_underflow", "hist_overflow")
+MOMENTS = ("mean", "var", "std", "se")
+
+
+def _run(batch_size, **kw):
+    return mc.monte_carlo(
+        statistic,
+        jax.random.key(KEY_SEED),
+        DRAWS,
+        reducers=REDUCERS,
+        batch_size=batch_size,
+        microbatch=MICRO,
+        **kw,
+    )
+
+
+@pytest.fixture(scope="module")
+def runs():
+    # 26 calls of one microbatch each; one call of 26 microbatches (capped at what 203 draws need)
+    return {b: _run(b) for b in (8, 10_000)}
+
+
+def _assert_same(r1, r2):
+    assert r1.stats.keys() == r2.stats.keys()
+    for leaf in r1.stats:
+        a, b = r1.stats[leaf], r2.stats[leaf]
+        for k in (*EXACT, "samples"):
+            np.testing.assert_array_equal(a[k], b[k], err_msg=f"{leaf}.{k}")
+        for k in MOMENTS:
+            np.testing.assert_allclose(a[k], b[k], rtol=1e-12, atol=0, err_msg=f"{leaf}.{k}")
+
+
+def test_batch_size_invariance(runs):
+    assert [r.batch_size for r in runs.values()] == [8, 208]
+    assert [r.num_batches for r in runs.values()] == [26, 1]
+    _assert_same(runs[8], runs[10_000])
+
+
+def test_draw_i_uses_fold_in_key_i(runs):
+    s = runs[8].stats
+    assert s["A"]["samples"].shape == (DRAWS,) and s["lp"]["samples"].shape == (DRAWS, 4)
+    key = jax.random.key(KEY_SEED)
+    idx = np.array([0, 1, 100, DRAWS - 1])
+    # evaluated apart from the engine (another batch width: equal up to rounding)
+    one = jax.jit(jax.vmap(lambda i: statistic(jax.random.fold_in(key, i))))(idx)
+    np.testing.assert_allclose(s["A"]["samples"][idx], one["A"], rtol=2e-6)
+    np.testing.assert_allclose(s["lp"]["samples"][idx], one["lp"], rtol=2e-6)
+    assert not np.allclose(s["A"]["samples"][1], s["A"]["samples"][0])
+
+
+def test_streaming_statistics_match_numpy_on_kept_samples(runs):
+    for st in runs[10_000].stats.values():
+        x = st["samples"].astype(np.float64)
+        assert int(st["count"]) == DRAWS and float(st["n"]) == DRAWS
+        np.testing.assert_allclose(st["mean"], x.mean(axis=0), rtol=1e-12)
+        np.testing.assert_allclose(st["var"], x.var(axis=0, ddof=1), rtol=1e-12)
+        np.testing.assert_allclose(st["se"], x.std(axis=0, ddof=1) / np.sqrt(DRAWS), rtol=1e-12)
+        np.testing.assert_array_equal(st["min"], x.min(axis=0))
+        np.testing.assert_array_equal(st["max"], x.max(axis=0))
+        edges = st["hist_edges"]
+        np.testing.assert_array_equal(edges, np.float32(EDGES))
+        flat = x.reshape(DRAWS, -1)
+        ref = np.stack([np.histogram(flat[:, j], edges)[0] for j in range(flat.shape[1])])
+        np.testing.assert_array_equal(st["hist_counts"].reshape(ref.shape), ref)
+        assert np.all(st["hist_overflow"] + st["hist_counts"].sum(-1) == DRAWS)
+
+
+_COMPILES: list = []
+jax.monitoring.register_event_duration_secs_listener(
+    lambda name, _secs, **_kw: _COMPILES.append(name) if "backend_compile" in name else None
+)
+
+
+def test_one_compile_serves_every_batch_and_is_reused():
+    traces = []
+
+    def counted(key):
+        traces.append(1)
+        return statistic(key)
+
+    kw = dict(reducers=[mc.Min(), mc.Max()], batch_size=16, microbatch=MICRO)
+    # the "rbg" PRNG compiles in a fraction of threefry's time; the driver is the same
+    k1, k2 = jax.random.key(1, impl="rbg"), jax.random.key(2, impl="rbg")
+    n0 = len(_COMPILES)
+    r1 = mc.monte_carlo(counted, k1, 100, **kw)  # 7 batches, the last one partial
+    assert r1.num_batches == 7 and r1.compile_time > 0
+    assert len(_COMPILES) - n0 == 1  # one XLA compilation for all 7 batches
+    n1, t1 = len(_COMPILES), len(traces)
+    r2 = mc.monte_carlo(counted, k2, 37, **kw)  # other key, other count: same function
+    assert r2.num_batches == 3 and r2.compile_time == 0.0
+    assert len(_COMPILES) == n1  # nothing compiled
+    assert len(traces) - t1 <= 1  # at most jax.eval_shape, never a lowering
+
+
+def test_x64_moments_on_device_invariant_and_exact(x64):
+    def stat64(key):
+        return jaxfb.random_filterbank(key, 3, 4, batch_shape=(2,))[:, 0, 0] * 1e3 + 1e6
+
+    kw = dict(reducers=(mc.Moments(), mc.Samples()), microbatch=4)
+    key = jax.random.key(3, impl="rbg")
+    a = mc.monte_carlo(stat64, key, 150, batch_size=4, **kw).stats["value"]
+    b = mc.monte_carlo(stat64, key, 150, batch_size=40, **kw).stats["value"]
+    assert a["samples"].dtype == np.float64
+    np.testing.assert_array_equal(a["samples"], b["samples"])
+    x = a["samples"]
+    for k, ref in (("mean", x.mean(axis=0)), ("var", x.var(axis=0, ddof=1))):
+        np.testing.assert_allclose(a[k], b[k], rtol=1e-12)
+        np.testing.assert_allclose(a[k], ref, rtol=1e-12)
+
+
+def test_bad_arguments_fail_before_compiling():
+    key = jax.random.key(0)
+    with pytest.raises(ValueError, match="num_draws must be >= 1"):
+        mc.monte_carlo(statistic, key, 0)
+    with pytest.raises(ValueError, match="num_draws must be < 2"):
+        mc.monte_carlo(statistic, key, 2**32)
+    with pytest.raises(TypeError, match="key must be a JAX PRNG key"):
+        mc.monte_carlo(statistic, 0, 10)
+    with pytest.raises(ValueError, match="no reducers for statistic leaf 'lp'"):
+        mc.monte_carlo(statistic, key, 10, reducers={"A": mc.Min(), "B": mc.Min()})
+    with pytest.raises(ValueError, match="memory_budget"):
+        mc.monte_carlo(statistic, key, 10, memory_budget="lots")
+    with pytest.raises(ValueError, match="microbatch must be >= 1"):
+        mc.monte_carlo(statistic, key, 10, microbatch=0)
+
+
+def test_batch_size_from_memory_budget():
+    key = jax.random.key(0)
+    per_draw = mc.statistic_bytes(statistic, key)
+    assert per_draw > 5 * 12 * 4  # at least the filterbank itself
+    assert mc.choose_microbatch(per_draw, 10**12, "cpu") == 128  # capped on CPU
+    assert mc.choose_microbatch(per_draw, 10**12, "gpu") == 16384
+    assert mc.choose_microbatch(per_draw, 5 * per_draw, "gpu") == 4  # power of two that fits
+    assert mc.choose_microbatch(per_draw, 1, "cpu") == 1
+    assert mc.parse_bytes("1.5GiB") == 3 * 2**29 and mc.parse_bytes("512MB") == 512 * 10**6
+
+
+DEVICE_SCRIPT = """
+import os, sys, json
+import numpy as np
+import jax
+assert jax.device_count() == 4, jax.devices()
+{src}
+out = {{}}
+for b in (96,):  # 24 draws per device: 3 microbatches per call, 3 calls, the last partial
+    r = mc.monte_carlo(statistic, jax.random.key({seed}), {draws}, reducers=REDUCERS,
+                       batch_size=b, microbatch={micro})
+    assert r.num_devices == 4 and r.batch_size == b, r
+    for leaf, st in r.stats.items():
+        for k, a in st.items():
+            out[f"{{b}}/{{leaf}}/{{k}}"] = np.asarray(a)
+np.savez(sys.argv[1], **out)
+"""
+
+
+def test_device_count_invariance_4_host_devices(tmp_path, runs):
+    script = DEVICE_SCRIPT.format(
+        src=textwrap.dedent(STATISTIC_SRC), seed=KEY_SEED, draws=DRAWS, micro=MICRO
+    )
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    env["JAX_PLATFORMS"] = "cpu"
+    path = tmp_path / "four.npz"
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(path)], env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    four = np.load(path)
+    ref = runs[8].stats
+    for b in (96,):
+        for leaf, st in ref.items():
+            for k in (*EXACT, "samples"):
+                np.testing.assert_array_equal(four[f"{b}/{leaf}/{k}"], st[k], err_msg=f"{b} {k}")
+            for k in MOMENTS:
+                np.testing.assert_allclose(four[f"{b}/{leaf}/{k}"], st[k], rtol=1e-12, atol=0)
+    assert len(four.files) == sum(len(st) for st in ref.values())
+
+
+MULTI_PROCESS_SCRIPT = """
+import os, sys
+os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+import jax
+jax.config.update("jax_cpu_collectives_implementation", "gloo")
+port, pid, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+jax.distributed.initialize(f"127.0.0.1:{{port}}", num_processes=2, process_id=pid)
+assert jax.process_count() == 2 and jax.device_count() == 4 and jax.local_device_count() == 2
+{src}
+r = mc.monte_carlo(statistic, jax.random.key({seed}), {draws}, reducers=REDUCERS,
+                   batch_size=64, microbatch={micro})
+assert r.num_devices == 4
+np.savez(path, **{{f"{{leaf}}/{{k}}": np.asarray(a) for leaf, st in r.stats.items()
+                   for k, a in st.items()}})
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_match_one(tmp_path, runs):
+    """Multi-host path: jax.distributed with 2 processes x 2 CPU devices (gloo collectives)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    script = MULTI_PROCESS_SCRIPT.format(
+        src=textwrap.dedent(STATISTIC_SRC), seed=KEY_SEED, draws=DRAWS, micro=MICRO
+    )
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(port), str(pid), str(tmp_path / f"p{pid}.npz")],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for pid in (0, 1)
+    ]
+    try:
+        logs = [p.communicate(timeout=240) for p in procs]
+    finally:
+        for p in procs:
+            p.kill()
+    for p, (_, err) in zip(procs, logs, strict=True):
+        assert p.returncode == 0, err[-3000:]
+    ref = runs[8].stats
+    for pid in (0, 1):  # every process ends with the whole (replicated) result
+        got = np.load(tmp_path / f"p{pid}.npz")
+        for leaf, st in ref.items():
+            for k in (*EXACT, "samples"):
+                np.testing.assert_array_equal(got[f"{leaf}/{k}"], st[k], err_msg=f"{pid} {k}")
+            for k in MOMENTS:
+                np.testing.assert_allclose(got[f"{leaf}/{k}"], st[k], rtol=1e-12, atol=0)

@@ -1,0 +1,309 @@
+"""Sweeps: files and table, energies against closed forms, skip and resume, bad configs, CLI."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxfb
+from jaxfb import montecarlo as mc
+from jaxfb.cli import main as cli_main
+from jaxfb.montecarlo import _sweep
+
+J, TS, N, DRAWS, SEED = 4, [4, 8], 16, 300, 11
+SIGNALS = ["impulse", "alternating", "white_noise"]
+GRID = dict(
+    num_filters=J,
+    length=TS,
+    n=N,
+    num_draws=DRAWS,
+    seed=SEED,
+    signals=SIGNALS,
+    microbatch=8,
+    progress=False,
+)
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep")
+    return out, mc.sweep(out, **GRID)
+
+
+def _points(folder):
+    return sorted(p.stem for p in Path(folder).glob("J*.json"))
+
+
+def _same_table(a, b, skip=()):
+    assert list(a) == list(b)
+    for c in a:
+        if c in skip:
+            continue
+        if a[c].dtype.kind == "f":
+            np.testing.assert_array_equal(a[c], b[c], err_msg=c)
+        else:
+            assert a[c].tolist() == b[c].tolist(), c
+
+
+def test_table_files_and_metadata(swept):
+    out, table = swept
+    assert list(table) == mc.summary_columns()
+    assert table["T"].tolist() == [4, 4, 4, 8, 8, 8]
+    assert table["signal"].tolist() == SIGNALS * 2
+    assert set(table["quantile_method"]) == {"exact"}
+    _same_table(table, mc.read_summary(out))  # the CSV holds the same table
+    names = _points(out)
+    assert len(names) == 2 and not list(out.glob(".jaxfb-tmp-*"))
+    meta, arrays = mc.load_point(out / names[0])
+    assert meta["config"]["seed"] == SEED and meta["config"]["signals"] == SIGNALS
+    assert meta["versions"]["jaxfb"] == jaxfb.__version__
+    assert meta["versions"]["jax"] == jax.__version__
+    assert meta["device"]["kind"] and meta["wall_time_s"] > 0
+    assert arrays["kappa.samples"].dtype == np.float32
+    assert arrays["kappa.samples"].shape == (DRAWS,)
+    assert arrays["energy.samples"].shape == (DRAWS, 3)
+    np.testing.assert_allclose(np.linalg.norm(arrays["signals"], axis=1), 1.0, rtol=1e-12)
+    # the frame-bound columns are per point, the same on every signal row
+    rows = table["file"] == meta["arrays"]
+    assert rows.sum() == 3 and len(set(table["kappa_mean"][rows])) == 1
+    i = np.flatnonzero(rows)[0]
+    k = arrays["kappa.samples"].astype(np.float64)
+    assert table["kappa_mean"][i] == pytest.approx(k.mean(), rel=1e-12)
+    assert table["kappa_median"][i] == np.median(k)
+    assert table["kappa_q95"][i] == np.quantile(k, 0.95)
+    assert table["log_kappa_mean"][i] == pytest.approx(np.log(k).mean(), rel=1e-6)
+    assert table["kappa_ratio_of_means"][i] == pytest.approx(
+        table["B_mean"][i] / table["A_mean"][i], rel=1e-15
+    )
+    assert np.all(table["A_min"] > 0) and np.all(table["kappa_min"] >= 1)
+
+
+def test_energies_match_closed_forms(swept):
+    # SPEC section 2: E = 1; Var = 2/(J T) for the impulse and 2/J for the alternating sign
+    out, _ = swept
+    for name in _points(out):
+        meta, arrays = mc.load_point(out / name)
+        T = meta["config"]["T"]
+        e = arrays["energy.samples"].astype(np.float64)
+        for s, var in ((0, 2 / (J * T)), (1, 2 / J)):
+            x = e[:, s]
+            se_mean = x.std(ddof=1) / np.sqrt(DRAWS)
+            assert abs(x.mean() - 1) < 5 * se_mean
+            m4 = np.mean((x - x.mean()) ** 4)
+            se_var = np.sqrt((m4 - x.var() ** 2) / DRAWS)
+            assert abs(x.var(ddof=1) - var) < 5 * se_var, (T, s, x.var(ddof=1), var)
+
+
+def test_draws_use_the_point_key_and_the_exact_energy(swept):
+    out, _ = swept
+    name = next(n for n in _points(out) if n.startswith(f"J{J}_T8_"))
+    _, arrays = mc.load_point(out / name)
+    key = mc.point_key(SEED, J, 8, N, "gaussian")
+    idx = jnp.array([0, 7, DRAWS - 1])
+    w = jax.vmap(lambda i: jaxfb.random_filterbank(jax.random.fold_in(key, i), J, 8))(idx)
+    x = jnp.asarray(arrays["signals"], jnp.float32)
+    direct = jaxfb.energy(w[:, None], x)  # (3, S): through the lag identity, not the LP sum
+    np.testing.assert_allclose(arrays["energy.samples"][np.asarray(idx)], direct, rtol=2e-5)
+    A, B = jaxfb.frame_bounds(w, N)
+    np.testing.assert_allclose(arrays["A.samples"][np.asarray(idx)], A, rtol=2e-6)
+    np.testing.assert_allclose(arrays["B.samples"][np.asarray(idx)], B, rtol=2e-6)
+    # the key depends on the point's configuration only
+    assert np.array_equal(
+        jax.random.key_data(key), jax.random.key_data(mc.point_key(SEED, J, 8, N, "gaussian"))
+    )
+    assert not np.array_equal(
+        jax.random.key_data(key), jax.random.key_data(mc.point_key(SEED, J, 4, N, "gaussian"))
+    )
+
+
+def test_rerun_skips_finished_points(swept, monkeypatch):
+    out, table = swept
+    before = {p.name: p.stat().st_mtime_ns for p in out.glob("J*")}
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a finished point was recomputed")
+
+    monkeypatch.setattr(_sweep, "monte_carlo", forbidden)
+    again = mc.sweep(out, **GRID)
+    _same_table(table, again)  # wall times too: they come from the finished points' JSON
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("J*")} == before
+
+
+def test_resume_recomputes_only_the_missing_point_identically(swept, tmp_path, monkeypatch):
+    src, table = swept
+    out = tmp_path / "resume"
+    shutil.copytree(src, out)
+    lost, _ = _points(out)
+    # a run killed after writing the arrays but before the JSON, leaving a temporary behind
+    (out / f"{lost}.json").unlink()
+    stale = out / f".jaxfb-tmp-{socket.gethostname()}-999999999-{lost}.npz-x"
+    stale.write_bytes(b"torn")
+    calls = []
+    real = _sweep.monte_carlo
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_sweep, "monte_carlo", counting)
+    again = mc.sweep(out, **GRID)
+    assert len(calls) == 1 and not stale.exists()
+    _same_table(table, again, skip=("wall_time_s",))
+    _, a = mc.load_point(src / lost)
+    _, b = mc.load_point(out / lost)
+    assert a.keys() == b.keys()
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+@pytest.mark.parametrize(
+    "change, error, match",
+    [
+        (dict(length=[]), ValueError, "empty grid: length"),
+        (dict(length=[8, 32]), ValueError, r"T > N at \(T, N\) = \[\(32, 16\)\]"),
+        (dict(init="xavier"), ValueError, "init must be one of"),
+        (dict(signals=["chirp"]), ValueError, "unknown signal 'chirp'"),
+        (dict(num_draws=0), ValueError, "num_draws must be >= 1"),
+        (dict(quantiles=[0.5, 1.5]), ValueError, "quantiles must lie"),
+        (dict(num_filters=[4, 0]), ValueError, r"num_filters\[1\] must be >= 1"),
+        (dict(memory_budget="lots"), ValueError, "memory_budget"),
+    ],
+)
+def test_bad_configs_fail_before_writing(tmp_path, change, error, match):
+    out = tmp_path / "never"
+    with pytest.raises(error, match=match):
+        mc.sweep(out, **{**GRID, **change})
+    assert not out.exists()
+
+
+def test_unwritable_output_folder(tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    for out in (blocker, blocker / "sub"):
+        with pytest.raises(OSError, match="is not writable"):
+            mc.sweep(out, **GRID)
+    assert blocker.read_text() == "not a folder"
+
+
+def test_cli_sweep(swept, tmp_path, capsys):
+    _, table = swept
+    out = tmp_path / "cli"
+    args = ["sweep", "--out", str(out), "--J", str(J), "--T", "4:8:x2", "--N", str(N)]
+    args += ["--signal", ",".join(SIGNALS), "--draws", "3e2", "--seed", str(SEED)]
+    args += ["--microbatch", "8", "--no-progress"]
+    assert cli_main(args) == 0
+    assert "2 points, 6 rows" in capsys.readouterr().out
+    _same_table(table, mc.read_summary(out), skip=("wall_time_s",))
+    # T > N: a clear error and nothing written
+    bad = tmp_path / "bad"
+    assert cli_main(["sweep", "--out", str(bad), "--T", "32", "--N", "16"]) == 2
+    assert "T > N" in capsys.readouterr().err and not bad.exists()
+    with pytest.raises(SystemExit):
+        cli_main(["sweep", "--out", str(bad), "--T", "8:4"])  # empty range
+    assert "is empty" in capsys.readouterr().err
+
+
+KILL_GRID = dict(
+    num_filters=4,
+    length=[4, 8, 16],
+    n=16,
+    num_draws=4000,
+    seed=5,
+    keep_samples=False,
+    microbatch=8,
+    batch_size=64,
+    progress=False,
+)
+
+
+@pytest.mark.slow
+def test_kill_9_and_resume_gives_identical_results(tmp_path):
+    out = tmp_path / "killed"
+    script = f"from jaxfb import montecarlo as mc; mc.sweep({str(out)!r}, **{KILL_GRID!r})"
+    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 240
+        while not list(out.glob("J*.json")):
+            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+            assert time.monotonic() < deadline, "the first point never finished"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    done_before = {p.name: p.read_bytes() for p in out.glob("J*.json")}
+    assert 1 <= len(done_before) < 3, "the kill did not land mid-sweep"
+
+    ref = mc.sweep(tmp_path / "reference", **KILL_GRID)  # uninterrupted
+    resumed = mc.sweep(out, **KILL_GRID)
+    _same_table(ref, resumed, skip=("wall_time_s",))
+    assert set(resumed["quantile_method"]) == {"histogram"}
+    assert np.all(np.isfinite(resumed["kappa_median"]))
+    for name, data in done_before.items():  # finished points were kept, not redone
+        assert (out / name).read_bytes() == data
+    assert _points(out) == _points(tmp_path / "reference")
+    for name in _points(out):
+        _, a = mc.load_point(out / name)
+        _, b = mc.load_point(tmp_path / "reference" / name)
+        for k in a:
+            np.testing.assert_array_equal(a[k], b[k], err_msg=f"{name} {k}")
+    assert not list(out.glob(".jaxfb-tmp-*"))
+
+
+MEMORY_SCRIPT = """
+import resource, sys, tracemalloc
+import jax, numpy as np
+from jaxfb import montecarlo as mc
+
+def stat(key):
+    return jax.random.normal(key, (32,))
+
+mode, n = sys.argv[1], int(sys.argv[2])
+if mode == "streaming":
+    edges = tuple(np.linspace(-5, 5, 201))
+    reducers = (mc.Count(), mc.Moments(), mc.Min(), mc.Max(), mc.Histogram(edges))
+else:
+    reducers = (mc.Moments(), mc.Samples())
+key = jax.random.key(0)
+kw = dict(reducers=reducers, batch_size=8192, microbatch=128)
+mc.monte_carlo(stat, key, 10**4, **kw)  # compile
+r = mc.monte_carlo(stat, key, n, **kw)
+del r
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # the process's peak
+tracemalloc.start()  # host arrays: NumPy reports its buffers to tracemalloc
+r = mc.monte_carlo(stat, key, n, **kw)
+print(rss, tracemalloc.get_traced_memory()[1])
+"""
+
+
+@pytest.mark.slow
+def test_peak_memory_flat_in_the_number_of_draws():
+    m = {}
+    for mode in ("streaming", "keeping"):
+        for n in (10**5, 10**6):  # a fresh process each: its peak RSS is comparable
+            proc = subprocess.run(
+                [sys.executable, "-c", MEMORY_SCRIPT, mode, str(n)],
+                capture_output=True,
+                text=True,
+                env={**os.environ, "JAX_PLATFORMS": "cpu"},
+            )
+            assert proc.returncode == 0, proc.stderr[-3000:]
+            rss, host = proc.stdout.split()
+            m[mode, "rss", n], m[mode, "host", n] = int(rss), int(host)
+    # streaming: neither the host arrays' peak nor the resident set grows from 1e5 to 1e6 draws
+    # (1e6 draws of 32 float32 values are 128 MB). The peak RSS of two processes differs by up
+    # to about 10 MB however much they compute; tracemalloc sees NumPy's buffers exactly.
+    assert m["streaming", "host", 10**6] - m["streaming", "host", 10**5] < 1 << 20, m
+    assert m["streaming", "rss", 10**6] - m["streaming", "rss", 10**5] < 24 << 20, m
+    # the control: keeping the samples grows both by more than those 128 MB (less the 1e5 run's)
+    assert m["keeping", "host", 10**6] - m["keeping", "host", 10**5] > 110 * 10**6, m
+    assert m["keeping", "rss", 10**6] - m["keeping", "rss", 10**5] > 100 * 10**6, m
