@@ -1,0 +1,544 @@
+r"""Weighted least-squares fits of scaling laws with optax's L-BFGS, and delta-method intervals.
+
+Every fit minimises the weighted chi-square of ``n`` points with Monte Carlo standard errors
+:math:`s_i`,
+
+.. math:: \chi^2(\theta) = \sum_{i=1}^n \Big(\frac{f(\theta; x_i) - y_i}{s_i}\Big)^2,
+
+with full-batch L-BFGS (:func:`optax.lbfgs` and its zoom line search) inside one jitted
+``while_loop``. Parameters are rescaled by the Gauss-Newton diagonal at the starting point, so the
+optimiser sees unit curvature in every direction. The covariance is the inverse of the Gauss-Newton
+matrix :math:`J^\top W J` (``W = diag(1/s^2)``, ``J = df/dtheta``) or of the Hessian of
+:math:`\chi^2/2`; multiplied by :math:`\chi^2/\nu` when the errors are not absolute.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from scipy import stats
+
+from .. import _validation as v
+from ._models import Model, get_model
+
+__all__ = ["Comparison", "FitResult", "compare", "fit", "fit_model"]
+
+_COVARIANCES = ("gauss_newton", "hessian")
+
+
+def _floor(dtype) -> float:
+    """Margin below which poles are continued while fitting: ``sqrt(eps)`` of the dtype."""
+    return float(np.sqrt(np.finfo(dtype).eps))
+
+
+def _gtol(dtype) -> float:
+    return 1e-10 if np.finfo(dtype).bits >= 64 else 1e-5
+
+
+def _weighted(pred, y, se):
+    """``(pred - y) / se``, exactly 0 where ``se = inf`` (an excluded point)."""
+    w = jnp.where(jnp.isfinite(se), 1 / se, 0)
+    return jnp.where(w > 0, (pred - y) * w, 0)
+
+
+def _residual_fn(model: Model, feats, y, se, floor):
+    def resid(theta):
+        return _weighted(model.fn(theta, *feats, floor=floor), y, se)
+
+    return resid
+
+
+def _solve_impl(model, theta0, feats, y, se, gtol, max_iter, floor):
+    """L-BFGS on ``chi2 / 2`` from ``theta0``; returns ``(theta, chi2, iterations, grad_norm)``."""
+    resid = _residual_fn(model, feats, y, se, floor)
+    # diagonal preconditioning: unit Gauss-Newton curvature per parameter at the start
+    d = jnp.sqrt(jnp.sum(jax.jacfwd(resid)(theta0) ** 2, axis=0))
+    scale = jnp.where(jnp.isfinite(d) & (d > 0), 1 / jnp.where(d > 0, d, 1), 1).astype(y.dtype)
+
+    def loss(z):
+        r = resid(theta0 + scale * z)
+        return 0.5 * jnp.sum(r * r)
+
+    opt = optax.lbfgs()
+    value_and_grad = optax.value_and_grad_from_state(loss)
+    eps = jnp.finfo(y.dtype).eps
+
+    def step(carry):
+        z, state, best, stall = carry
+        value, grad = value_and_grad(z, state=state)
+        updates, state = opt.update(grad, state, z, value=value, grad=grad, value_fn=loss)
+        z = optax.apply_updates(z, updates)
+        new = optax.tree.get(state, "value")
+        # progress is measured against the best value so far: at the rounding floor the value
+        # can alternate between two neighbours forever
+        improved = new < best - 4 * eps * jnp.abs(best)
+        return z, state, jnp.minimum(best, new), jnp.where(improved, 0, stall + 1)
+
+    def keep_going(carry):
+        _, state, _, stall = carry
+        it = optax.tree.get(state, "count")
+        g = optax.tree.norm(optax.tree.get(state, "grad"))
+        value = optax.tree.get(state, "value")
+        small = g <= gtol * (1 + jnp.sqrt(2 * jnp.abs(value)))
+        return (it == 0) | ((it < max_iter) & ~small & (stall < 3))
+
+    z0 = jnp.zeros_like(theta0)
+    init = (z0, opt.init(z0), jnp.asarray(jnp.inf, y.dtype), jnp.asarray(0))
+    z, state, _, _ = jax.lax.while_loop(keep_going, step, init)
+    theta = theta0 + scale * z
+    r = resid(theta)
+    grad_norm = optax.tree.norm(optax.tree.get(state, "grad"))
+    return theta, jnp.sum(r * r), optax.tree.get(state, "count"), grad_norm
+
+
+_solve = jax.jit(_solve_impl, static_argnames=("model", "floor"))
+"""Jitted single fit: compiles once per model, data shape and dtype."""
+
+
+def _solve_batch_impl(model, theta0, feats, ys, ses, gtol, max_iter, floor):
+    # a sequential map, not vmap: every fit stops at its own convergence (a vmapped while loop
+    # runs all lanes to the slowest) and the program compiles about twice as fast
+    def one(data):
+        return _solve_impl(model, theta0, feats, data[0], data[1], gtol, max_iter, floor)
+
+    return jax.lax.map(one, (ys, ses))
+
+
+_solve_batch = jax.jit(_solve_batch_impl, static_argnames=("model", "floor"))
+"""Jitted batch of fits of one model to ``(B, n)`` data (bootstrap), from a common start."""
+
+
+@partial(jax.jit, static_argnames=("model",))
+def _features(model, xs):
+    return model.features(*xs)
+
+
+@partial(jax.jit, static_argnames=("model",))
+def _predict(model, theta, feats):
+    return model.fn(theta, *feats, floor=0.0)
+
+
+@partial(jax.jit, static_argnames=("model",))
+def _jacobian(model, theta, feats):
+    return jax.jacfwd(lambda t: model.fn(t, *feats, floor=0.0))(theta)
+
+
+@partial(jax.jit, static_argnames=("model",))
+def _hessian(model, theta, feats, y, se):
+    def half_chi2(t):
+        r = _weighted(model.fn(t, *feats, floor=0.0), y, se)
+        return 0.5 * jnp.sum(r * r)
+
+    return jax.hessian(half_chi2)(theta)
+
+
+def _inverse(matrix: np.ndarray) -> np.ndarray:
+    k = matrix.shape[0]
+    if k == 0:
+        return np.zeros((0, 0))
+    if not np.all(np.isfinite(matrix)):
+        return np.full((k, k), np.inf)
+    try:
+        inv = np.linalg.inv(matrix)
+    except np.linalg.LinAlgError:
+        return np.full((k, k), np.inf)
+    return 0.5 * (inv + inv.T)
+
+
+@dataclass(frozen=True)
+class FitResult:
+    r"""A fitted model: estimates, their covariance and intervals, and goodness of fit.
+
+    Attributes:
+        model: the :class:`~jaxfb.scaling.Model`.
+        params: ``(k,)`` estimates, in ``model.param_names`` order.
+        cov: ``(k, k)`` covariance of the estimates (delta method).
+        stderr: ``(k,)`` standard errors, ``sqrt(diag(cov))``.
+        ci: ``(k, 2)`` ``level`` confidence intervals ``params -/+ z stderr`` (a Student-t
+            quantile with ``dof`` degrees of freedom when ``absolute_sigma`` is false).
+        level: confidence level of ``ci``.
+        chi2: weighted chi-square at the estimate, :math:`\sum_i r_i^2`.
+        aic: :math:`\chi^2 + 2k`; bic: :math:`\chi^2 + k\log n` (Gaussian likelihood with known
+            variances, up to a constant shared by every model fitted to the same data).
+        residuals: ``(n,)`` standardised residuals :math:`r_i = (y_i - \hat y_i)/s_i` (NaN at
+            excluded points, ``se = inf``).
+        fitted: ``(n,)`` predictions at the data.
+        covariates, y, se: the data (NumPy arrays, ``(n,)`` each).
+        converged: the optimiser stopped on its gradient test (not on ``max_iter``).
+        iterations: L-BFGS iterations.
+        feasible: every prediction at the data is finite (no point beyond a pole).
+        absolute_sigma: the ``se`` were taken as absolute (covariance not rescaled).
+        covariance_method: ``"gauss_newton"`` or ``"hessian"``.
+    """
+
+    model: Model
+    params: np.ndarray
+    cov: np.ndarray
+    stderr: np.ndarray
+    ci: np.ndarray
+    level: float
+    chi2: float
+    aic: float
+    bic: float
+    residuals: np.ndarray
+    fitted: np.ndarray
+    covariates: tuple[np.ndarray, ...] = field(repr=False)
+    y: np.ndarray = field(repr=False)
+    se: np.ndarray = field(repr=False)
+    converged: bool = True
+    iterations: int = 0
+    feasible: bool = True
+    absolute_sigma: bool = True
+    covariance_method: str = "gauss_newton"
+
+    @property
+    def num_points(self) -> int:
+        """Points in the fit (those with a finite ``se``)."""
+        return int(np.sum(np.isfinite(self.se)))
+
+    @property
+    def dof(self) -> int:
+        """Degrees of freedom ``n - k``."""
+        return self.num_points - self.model.num_params
+
+    @property
+    def reduced_chi2(self) -> float:
+        return self.chi2 / self.dof if self.dof > 0 else math.nan
+
+    @property
+    def p_value(self) -> float:
+        """``P(chi2_dof > chi2)``: small values flag a model that misfits the data."""
+        return float(stats.chi2.sf(self.chi2, self.dof)) if self.dof > 0 else math.nan
+
+    @property
+    def param_dict(self) -> dict[str, float]:
+        return {n: float(p) for n, p in zip(self.model.param_names, self.params, strict=True)}
+
+    def predict(self, *covariates) -> jax.Array:
+        """Model prediction (``+inf`` beyond a pole) at covariates that broadcast together.
+
+        For the scaling laws ``predict(J, T)`` returns :math:`\\mathbb E[\\log\\kappa]`;
+        ``jnp.exp`` of it is the (geometric-mean) condition number.
+        """
+        if len(covariates) != len(self.model.covariates):
+            raise TypeError(
+                f"predict takes the covariates {self.model.covariates}, "
+                f"got {len(covariates)} arrays"
+            )
+        xs = jnp.broadcast_arrays(
+            *(v.float_array(n, x) for n, x in zip(self.model.covariates, covariates, strict=True))
+        )
+        shape = xs[0].shape
+        dtype = jnp.result_type(*xs)
+        xs = tuple(x.astype(dtype).reshape(-1) for x in xs)
+        theta = jnp.asarray(self.params, dtype)
+        return _predict(self.model, theta, _features(self.model, xs)).reshape(shape)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable summary (no data arrays except the residuals)."""
+
+        def f(x):
+            return None if not np.isfinite(x) else float(x)
+
+        return {
+            "model": self.model.name,
+            "formula": self.model.formula,
+            "params": {n: f(p) for n, p in zip(self.model.param_names, self.params, strict=True)},
+            "stderr": {n: f(s) for n, s in zip(self.model.param_names, self.stderr, strict=True)},
+            "ci": {
+                n: [f(lo), f(hi)]
+                for n, (lo, hi) in zip(self.model.param_names, self.ci, strict=True)
+            },
+            "level": self.level,
+            "cov": [[f(c) for c in row] for row in self.cov],
+            "chi2": f(self.chi2),
+            "dof": self.dof,
+            "reduced_chi2": f(self.reduced_chi2),
+            "p_value": f(self.p_value),
+            "aic": f(self.aic),
+            "bic": f(self.bic),
+            "num_points": self.num_points,
+            "converged": self.converged,
+            "iterations": self.iterations,
+            "feasible": self.feasible,
+            "absolute_sigma": self.absolute_sigma,
+            "covariance_method": self.covariance_method,
+            "residuals": [f(r) for r in self.residuals],
+        }
+
+
+def _check_data(model: Model, covariates, y, se):
+    if len(covariates) != len(model.covariates):
+        raise ValueError(
+            f"model {model.name!r} takes covariates {model.covariates}, "
+            f"got {len(covariates)} arrays"
+        )
+    y = v.float_array("y", y)
+    se = v.float_array("se", se)
+    if y.ndim != 1:
+        raise ValueError(f"y must have shape (n,), got shape {y.shape}")
+    n = y.shape[0]
+    xs = []
+    for name, x in zip(model.covariates, covariates, strict=True):
+        x = v.float_array(name, x)
+        if x.shape != (n,):
+            raise ValueError(f"{name} must have the shape of y {(n,)}, got shape {x.shape}")
+        v.check_finite(name, x)
+        xs.append(x)
+    if se.shape != (n,):
+        raise ValueError(f"se must have the shape of y {(n,)}, got shape {se.shape}")
+    v.check_finite("y", y)
+    bad = jnp.isnan(se) | (se <= 0)
+    if bool(jnp.any(bad)):
+        i = int(jnp.argmax(bad))
+        raise ValueError(
+            f"se must be > 0 (or +inf to exclude a point), got se[{i}] = {float(se[i])}"
+        )
+    used = int(jnp.sum(jnp.isfinite(se)))
+    if used < max(model.num_params, 1):
+        raise ValueError(
+            f"need at least {max(model.num_params, 1)} points with a finite se for model "
+            f"{model.name!r}, got {used}"
+        )
+    dtype = jnp.result_type(y, se, *xs)
+    return tuple(x.astype(dtype) for x in xs), y.astype(dtype), se.astype(dtype)
+
+
+def fit_model(
+    model: str | Model,
+    covariates: tuple,
+    y,
+    se,
+    *,
+    init=None,
+    level: float = 0.95,
+    absolute_sigma: bool = True,
+    covariance: str = "gauss_newton",
+    max_iter: int = 1000,
+) -> FitResult:
+    r"""Fit any :class:`Model` by weighted least squares (L-BFGS); the engine behind :func:`fit`.
+
+    Args:
+        model: a :class:`Model` or a registered name.
+        covariates: tuple of ``(n,)`` arrays, one per ``model.covariates``.
+        y: ``(n,)`` targets.
+        se: ``(n,)`` standard errors ``> 0`` (weights ``1/se^2``). ``se = +inf`` excludes a point
+            (weight 0; its residual is NaN) while keeping the data shape, so fits of subsets of
+            one table reuse the compiled solver.
+        init: ``(k,)`` starting point; default ``model.init(*covariates, y)``.
+        level: confidence level of the intervals.
+        absolute_sigma: take ``se`` as absolute (default). If false, the covariance is scaled by
+            :math:`\chi^2/\nu` and intervals use Student's t (``scipy.optimize.curve_fit``'s
+            default), which absorbs a model misfit into the error bars.
+        covariance: ``"gauss_newton"`` (:math:`(J^\top W J)^{-1}`) or ``"hessian"``
+            (inverse Hessian of :math:`\chi^2/2` from :func:`jax.hessian`).
+        max_iter: L-BFGS iteration cap.
+
+    Returns:
+        :class:`FitResult`.
+    """
+    model = get_model(model)
+    if covariance not in _COVARIANCES:
+        raise ValueError(f"covariance must be one of {_COVARIANCES}, got {covariance!r}")
+    if not 0 < level < 1:
+        raise ValueError(f"level must be in (0, 1), got {level}")
+    max_iter = v.static_int("max_iter", max_iter, minimum=1)
+    xs, y, se = _check_data(model, tuple(covariates), y, se)
+    dtype = y.dtype
+    k = model.num_params
+    np_xs = tuple(np.asarray(x, np.float64) for x in xs)
+    used = np.isfinite(np.asarray(se))
+    if init is None:
+        init = model.init(*(x[used] for x in np_xs), np.asarray(y, np.float64)[used])
+    theta0 = jnp.asarray(np.asarray(init, np.float64).reshape(-1), dtype)
+    if theta0.shape != (k,):
+        raise ValueError(
+            f"init must have shape ({k},) for model {model.name!r}, got {theta0.shape}"
+        )
+    feats = _features(model, xs)
+    if not bool(np.all(np.isfinite(np.asarray(_predict(model, theta0, feats)))[used])):
+        raise ValueError(
+            f"init={np.asarray(theta0).tolist()} gives non-finite predictions for model "
+            f"{model.name!r} (beyond a pole?); pass a feasible init"
+        )
+    if k:
+        theta, chi2, iters, gnorm = _solve(
+            model, theta0, feats, y, se, _gtol(dtype), max_iter, floor=_floor(dtype)
+        )
+        iters = int(iters)
+        converged = iters < max_iter and bool(jnp.isfinite(gnorm))
+    else:
+        theta, iters, converged = theta0, 0, True
+    fitted = _predict(model, theta, feats)
+    r = np.where(used, -np.asarray(_weighted(fitted, y, se), np.float64), np.nan)
+    chi2 = float(np.sum(r[used] ** 2))
+    n = int(used.sum())
+    if covariance == "gauss_newton":
+        jac = np.asarray(_jacobian(model, theta, feats), np.float64)[used]
+        jac = jac / np.asarray(se, np.float64)[used, None]
+        info = jac.T @ jac
+    else:
+        info = np.asarray(_hessian(model, theta, feats, y, se), np.float64)
+    cov = _inverse(info)
+    dof = n - k
+    if not absolute_sigma:
+        cov = cov * (chi2 / dof if dof > 0 else math.inf)
+        q = stats.t.ppf(0.5 + level / 2, dof) if dof > 0 else math.inf
+    else:
+        q = stats.norm.ppf(0.5 + level / 2)
+    stderr = np.sqrt(np.maximum(np.diag(cov), 0))
+    params = np.asarray(theta, np.float64)
+    ci = np.stack([params - q * stderr, params + q * stderr], axis=-1).reshape(k, 2)
+    return FitResult(
+        model=model,
+        params=params,
+        cov=cov,
+        stderr=stderr,
+        ci=ci,
+        level=float(level),
+        chi2=chi2,
+        aic=chi2 + 2 * k,
+        bic=chi2 + k * math.log(n),
+        residuals=r,
+        fitted=np.asarray(fitted, np.float64),
+        covariates=np_xs,
+        y=np.asarray(y, np.float64),
+        se=np.asarray(se, np.float64),
+        converged=converged,
+        iterations=iters,
+        feasible=bool(np.all(np.isfinite(np.asarray(fitted))[used])),
+        absolute_sigma=bool(absolute_sigma),
+        covariance_method=covariance,
+    )
+
+
+def fit(
+    num_filters,
+    length,
+    y,
+    se,
+    *,
+    model: str | Model = "paper",
+    init=None,
+    level: float = 0.95,
+    absolute_sigma: bool = True,
+    covariance: str = "gauss_newton",
+    max_iter: int = 1000,
+) -> FitResult:
+    r"""Fit a scaling law :math:`\mathbb E[\log\kappa] = f(\theta; J, T)` to Monte Carlo means.
+
+    Weighted least squares with the Monte Carlo standard errors as weights, minimised by optax's
+    full-batch L-BFGS (jit-compiled once per model and data shape):
+
+    .. math:: \hat\theta = \arg\min_\theta \sum_i \Big(\frac{f(\theta; J_i, T_i) - y_i}{s_i}\Big)^2
+
+    Intervals are from the delta method (``covariance=``); see :func:`bootstrap` for resampling
+    intervals and :func:`compare` for AIC/BIC model comparison. The dtype follows the inputs (and
+    the ``jax_enable_x64`` flag); float64 is recommended for fitting.
+
+    Args:
+        num_filters: ``(n,)`` numbers of filters ``J``.
+        length: ``(n,)`` filter lengths ``T``.
+        y: ``(n,)`` targets, usually the Monte Carlo mean of ``log kappa`` per point (any target
+            the model predicts, e.g. ``log`` of the mean of ``kappa``).
+        se: ``(n,)`` their standard errors, ``> 0``.
+        model: a registered name (:data:`MODELS`: ``"paper"``, ``"extreme"``, ``"poly"``,
+            ``"collapse"``) or a :class:`Model`.
+        init, level, absolute_sigma, covariance, max_iter: see :func:`fit_model`.
+
+    Returns:
+        :class:`FitResult` with ``params``, ``cov``, ``ci``, ``chi2``, ``aic``, ``bic``,
+        standardised ``residuals`` and a ``predict(J, T)`` method.
+
+    Example:
+        >>> import numpy as np
+        >>> from jaxfb import scaling
+        >>> J, T = np.meshgrid([8.0, 16, 32, 64], [16.0, 64, 256, 1024])
+        >>> J, T = J.ravel(), T.ravel()
+        >>> u = np.log(T) / J
+        >>> y = np.log((1 + 0.9 * np.sqrt(u)) / (1 - 0.9 * np.sqrt(u)))
+        >>> res = scaling.fit(J, T, y, np.full_like(y, 0.01), model="paper")
+        >>> round(float(res.params[0]), 3)
+        0.9
+    """
+    return fit_model(
+        model,
+        (num_filters, length),
+        y,
+        se,
+        init=init,
+        level=level,
+        absolute_sigma=absolute_sigma,
+        covariance=covariance,
+        max_iter=max_iter,
+    )
+
+
+class Comparison(NamedTuple):
+    """Information-criterion comparison of models fitted to the same data (sorted by AIC)."""
+
+    names: tuple[str, ...]
+    num_params: np.ndarray
+    chi2: np.ndarray
+    aic: np.ndarray
+    bic: np.ndarray
+    delta_aic: np.ndarray
+    """``AIC - min AIC``: above about 10, a model has essentially no support."""
+    delta_bic: np.ndarray
+    weights: np.ndarray
+    """Akaike weights ``exp(-delta_aic / 2)``, normalised."""
+
+
+def compare(fits) -> Comparison:
+    """Rank fits of different models to the same data by AIC (also BIC, Akaike weights).
+
+    Args:
+        fits: sequence (or dict of name -> fit) of :class:`FitResult` on identical data.
+
+    Returns:
+        :class:`Comparison`, rows sorted by increasing AIC.
+
+    Example:
+        >>> import numpy as np
+        >>> from jaxfb import scaling
+        >>> J, T = np.meshgrid([8.0, 16, 32, 64], [16.0, 64, 256, 1024])
+        >>> J, T = J.ravel(), T.ravel()
+        >>> y = 2.4 * np.sqrt(np.log(T) / J)
+        >>> se = np.full_like(y, 0.01)
+        >>> fits = [scaling.fit(J, T, y, se, model=m) for m in ("paper", "poly")]
+        >>> scaling.compare(fits).names[0]
+        'poly'
+    """
+    fits = list(fits.values()) if isinstance(fits, dict) else list(fits)
+    if not fits:
+        raise ValueError("fits must not be empty")
+    y0 = fits[0].y
+    for f in fits[1:]:
+        if f.y.shape != y0.shape or not np.array_equal(f.y, y0):
+            raise ValueError(
+                f"fits must share their data: {f.model.name!r} was fitted to different y"
+            )
+    aic = np.array([f.aic for f in fits])
+    order = np.argsort(aic, kind="stable")
+    fits = [fits[i] for i in order]
+    aic = aic[order]
+    bic = np.array([f.bic for f in fits])
+    d_aic = aic - aic.min()
+    w = np.exp(-0.5 * d_aic)
+    return Comparison(
+        names=tuple(f.model.name for f in fits),
+        num_params=np.array([f.model.num_params for f in fits]),
+        chi2=np.array([f.chi2 for f in fits]),
+        aic=aic,
+        bic=bic,
+        delta_aic=d_aic,
+        delta_bic=bic - bic.min(),
+        weights=w / w.sum(),
+    )

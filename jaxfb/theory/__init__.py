@@ -1,0 +1,30 @@
+r"""Closed forms and exact distributions for random filterbanks (Haider et al. 2024).
+
+Energy of a signal under a random Gaussian filterbank: moments, deviation bounds at level ``p``
+(Cantelli, Chernoff: a valid default and the paper's variant), and the exact distribution of
+:math:`\|\Phi x\|^2 = \sigma^2 \sum_k \lambda_k Y_k`, :math:`Y_k \sim \chi^2_J`. See
+``docs/theory.md``.
+"""
+
+from ._bounds import cantelli_deviation as cantelli_deviation
+from ._bounds import chernoff_deviation as chernoff_deviation
+from ._chisq_mixture import EnergyDistribution as EnergyDistribution
+from ._chisq_mixture import energy_distribution as energy_distribution
+from ._chisq_mixture import energy_quantile as energy_quantile
+from ._chisq_mixture import energy_sf as energy_sf
+from ._frame_bounds import EffectiveCounts as EffectiveCounts
+from ._frame_bounds import ExpectedFrameBounds as ExpectedFrameBounds
+from ._frame_bounds import FrameBoundDistribution as FrameBoundDistribution
+from ._frame_bounds import chi2_extreme_means as chi2_extreme_means
+from ._frame_bounds import effective_counts as effective_counts
+from ._frame_bounds import expected_condition_number as expected_condition_number
+from ._frame_bounds import expected_frame_bounds as expected_frame_bounds
+from ._frame_bounds import expected_log_condition_number as expected_log_condition_number
+from ._frame_bounds import frame_bound_distribution as frame_bound_distribution
+from ._frame_bounds import kappa_tilde as kappa_tilde
+from ._frame_bounds import median_condition_number as median_condition_number
+from ._frame_bounds import paper_asymptotic_bounds as paper_asymptotic_bounds
+from ._frame_bounds import paper_expected_frame_bounds as paper_expected_frame_bounds
+from ._moments import energy_mean as energy_mean
+from ._moments import energy_variance as energy_variance
+from ._moments import gram_eigenvalues as gram_eigenvalues
