@@ -1,13 +1,19 @@
 """jaxfb: Monte Carlo studies of random convolutional filterbanks in JAX.
 
 The kernels (sampling, Littlewood-Paley sums, frame bounds, condition numbers, energy responses)
-are pure, jit- and vmap-compatible functions with explicit PRNG keys. Closed forms and exact
-distributions live in :mod:`jaxfb.theory`.
+are pure, jit- and vmap-compatible functions with explicit PRNG keys. Subpackages:
+:mod:`jaxfb.theory` (closed forms, exact distributions, frame-bound predictions),
+:mod:`jaxfb.signals` (test signals and WAV loading), :mod:`jaxfb.montecarlo` (the streaming,
+sharded engine and resumable sweeps), :mod:`jaxfb.scaling` (fitted condition-number laws).
 """
 
 from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
 from importlib.metadata import version as _version
 
+from . import montecarlo as montecarlo
+from . import scaling as scaling
+from . import signals as signals
+from . import theory as theory
 from ._energy import autocorrelation as autocorrelation
 from ._energy import energy as energy
 from ._frames import FrameBounds as FrameBounds
