@@ -2,8 +2,14 @@ r"""Closed forms and exact distributions for random filterbanks (Haider et al. 2
 
 Energy of a signal under a random Gaussian filterbank: moments, deviation bounds at level ``p``
 (Cantelli, Chernoff: a valid default and the paper's variant), and the exact distribution of
-:math:`\|\Phi x\|^2 = \sigma^2 \sum_k \lambda_k Y_k`, :math:`Y_k \sim \chi^2_J`. See
-``docs/theory.md``.
+:math:`\|\Phi x\|^2 = \sigma^2 \sum_k \lambda_k Y_k`, :math:`Y_k \sim \chi^2_J`.
+
+Frame bounds: the paper's approximations (labelled ``paper_*`` and :func:`kappa_tilde`), the exact
+laws of ``A``, ``B`` and ``kappa`` when ``T = N`` (:func:`frame_bound_distribution`), and jaxfb's
+effective-count predictor for ``T < N`` (:func:`expected_frame_bounds`,
+:func:`expected_condition_number`; ``inf`` where a mean does not exist, with
+:func:`median_condition_number` and :func:`expected_log_condition_number` beside them).
+See ``docs/theory.md``.
 """
 
 from ._bounds import cantelli_deviation as cantelli_deviation
