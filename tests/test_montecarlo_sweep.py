@@ -306,4 +306,6 @@ def test_peak_memory_flat_in_the_number_of_draws():
     assert m["streaming", "rss", 10**6] - m["streaming", "rss", 10**5] < 24 << 20, m
     # the control: keeping the samples grows both by more than those 128 MB (less the 1e5 run's)
     assert m["keeping", "host", 10**6] - m["keeping", "host", 10**5] > 110 * 10**6, m
-    assert m["keeping", "rss", 10**6] - m["keeping", "rss", 10**5] > 100 * 10**6, m
+    # (No RSS control: the peak RSS of these processes, about 0.9 GB, is set by XLA's compile
+    # peak, under which 128 MB of kept samples can hide when other jobs load the machine; seen
+    # in a run with pytest -n 2. tracemalloc's control above shows the measurement can fail.)
