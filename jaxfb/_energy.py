@@ -41,7 +41,7 @@ def autocorrelation(x: jax.Array, max_lag: int) -> jax.Array:
     Returns:
         ``(..., max_lag)`` array ``R(0) .. R(max_lag - 1)``; ``R(0) = ||x||^2``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, jaxfb
         >>> jaxfb.autocorrelation(jnp.array([1.0, -1.0, 1.0, -1.0]), 2)
         Array([ 4., -4.], dtype=float32)
@@ -88,7 +88,7 @@ def energy(w: jax.Array, x: jax.Array) -> jax.Array:
     Returns:
         ``broadcast(w.shape[:-2], x.shape[:-1])`` array of energies.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp, jaxfb
         >>> w = jaxfb.random_filterbank(jax.random.key(0), 10, 64, batch_shape=(1000, 1))
         >>> x = jnp.zeros((2, 1024)).at[:, 0].set(1.0)  # two unit impulses

@@ -169,7 +169,7 @@ def filter_autocorrelation(w: jax.Array) -> jax.Array:
     Returns:
         ``(..., T)`` array.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, jaxfb
         >>> jaxfb.filter_autocorrelation(jnp.array([[1.0, 2.0, 3.0]]))
         Array([14.,  8.,  3.], dtype=float32)
@@ -199,7 +199,7 @@ def littlewood_paley(w: jax.Array, n: int, *, method: str = "auto") -> jax.Array
     Returns:
         ``(..., n//2 + 1)`` array, ``LP(0) .. LP(n//2)``, non-negative.
 
-    Example:
+    Examples:
         >>> import jax, jaxfb
         >>> w = jaxfb.random_filterbank(jax.random.key(0), 40, 64)
         >>> jaxfb.littlewood_paley(w, 1024).shape
@@ -244,7 +244,7 @@ def frame_bounds(w: jax.Array, n: int, *, method: str = "auto", stride: int = 1)
     Returns:
         ``FrameBounds(lower, upper)``, each of shape ``(...)``.
 
-    Example:
+    Examples:
         >>> import jax, jaxfb
         >>> w = jaxfb.random_filterbank(jax.random.key(0), 40, 1024, batch_shape=(4,))
         >>> A, B = jaxfb.frame_bounds(w, 1024)
@@ -284,7 +284,7 @@ def condition_number(w: jax.Array, n: int, *, method: str = "auto", stride: int 
     Returns:
         ``(...)`` array of condition numbers ``>= 1`` (never NaN).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, jaxfb
         >>> float(jaxfb.condition_number(jnp.array([[1.0, 0.0]]), 8))  # a Dirac is tight
         1.0

@@ -108,7 +108,7 @@ def smooth_condition_number(
         ``(...)`` array, :math:`\kappa_\tau \ge 1`; ``+inf`` for an all-zero filterbank (which
         raises ``ValueError`` when ``w`` is concrete).
 
-    Example:
+    Examples:
         >>> import jax, jaxfb
         >>> w = jaxfb.random_filterbank(jax.random.key(0), 40, 64)
         >>> k, ks = jaxfb.condition_number(w, 256), jaxfb.smooth_condition_number(w, 256)
@@ -164,7 +164,7 @@ def tightness_penalty(w: jax.Array, n: int) -> jax.Array:
         ``(...)`` array, ``>= 0``; ``+inf`` for an all-zero filterbank (which raises
         ``ValueError`` when ``w`` is concrete).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, jaxfb
         >>> float(jaxfb.tightness_penalty(jnp.array([[1.0, 0.0, 0.0]]), 8))  # a Dirac is tight
         0.0

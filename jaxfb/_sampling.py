@@ -178,7 +178,7 @@ def random_filterbank(
     Returns:
         ``(*batch_shape, J, T)`` array of filter weights.
 
-    Example:
+    Examples:
         >>> import jax, jaxfb
         >>> w = jaxfb.random_filterbank(jax.random.key(0), 40, 64, batch_shape=(8,))
         >>> w.shape

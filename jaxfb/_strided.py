@@ -103,7 +103,7 @@ def aliasing_matrices(w: jax.Array, n: int, stride: int) -> jax.Array:
     Returns:
         ``(..., n // stride // 2 + 1, stride, stride)`` complex Hermitian positive semi-definite.
 
-    Example:
+    Examples:
         >>> import jax, jaxfb
         >>> w = jaxfb.random_filterbank(jax.random.key(0), 40, 64)
         >>> jaxfb.aliasing_matrices(w, 1024, 4).shape
@@ -139,7 +139,7 @@ def strided_frame_bounds(w: jax.Array, n: int, stride: int) -> FrameBounds:
     Returns:
         ``FrameBounds(lower, upper)``, each of shape ``(...)``.
 
-    Example:
+    Examples:
         >>> import jax, jaxfb
         >>> w = jaxfb.random_filterbank(jax.random.key(0), 40, 64, batch_shape=(3,))
         >>> A, B = jaxfb.strided_frame_bounds(w, 1024, 4)
@@ -163,7 +163,7 @@ def strided_condition_number(w: jax.Array, n: int, stride: int) -> jax.Array:
     Returns:
         ``(...)`` array of condition numbers ``>= 1`` (never NaN).
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, jaxfb
         >>> float(jaxfb.strided_condition_number(jnp.ones((1, 4)), 8, 2))  # 1 filter, stride 2
         inf
@@ -237,7 +237,7 @@ def aliasing_moments(
         ``AliasingMoments(mean, variance, pseudo_variance)``, NumPy float64/complex128 arrays of
         shape ``(L//2 + 1, d, d)`` indexed like :func:`aliasing_matrices`.
 
-    Example:
+    Examples:
         >>> import jaxfb
         >>> m = jaxfb.aliasing_moments(40, 1024, 1024, 4)  # J d^2 Var = 1 + |D_T|^2 / T^2
         >>> bool(abs(m.mean[5, 0, 1]) < 1e-12), round(float(m.variance[5, 0, 1] * 40 * 16), 9)

@@ -68,7 +68,7 @@ def mel_filterbank(
     Returns:
         ``(J, T)`` array, filters ordered by increasing centre frequency.
 
-    Example:
+    Examples:
         >>> import jaxfb
         >>> h = jaxfb.mel_filterbank(40, 256, 16000.0)
         >>> h.shape, round(float((h**2).sum()), 5)

@@ -11,7 +11,7 @@ import importlib
 import sys
 
 # Order shown in ``jaxfb --help``.
-_COMMANDS = ("info", "frames", "bench", "sweep", "fit")
+_COMMANDS = ("info", "frames", "bench", "sweep", "fit", "reproduce")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -306,7 +306,7 @@ def monte_carlo(
         :class:`MonteCarloResult`; ``result.stats[leaf][output]``, e.g.
         ``result.stats["kappa"]["mean"]``.
 
-    Example:
+    Examples:
         >>> import jax, jaxfb
         >>> from jaxfb import montecarlo as mc
         >>> def stat(key):

@@ -315,7 +315,7 @@ def sweep(
             anything is written.
         OSError: ``out`` cannot be created or written.
 
-    Example:
+    Examples:
         >>> import tempfile
         >>> from jaxfb import montecarlo as mc
         >>> t = mc.sweep(tempfile.mkdtemp(), num_filters=10, length=16, n=64, num_draws=200,

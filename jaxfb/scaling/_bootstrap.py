@@ -119,7 +119,7 @@ def bootstrap(
     Returns:
         :class:`Bootstrap` with ``params (B, k)``, ``stderr``, ``cov``, ``ci (k, 2)``.
 
-    Example:
+    Examples:
         >>> import jax, numpy as np
         >>> from jaxfb import scaling
         >>> J, T = np.meshgrid([8.0, 16, 32, 64], [16.0, 64, 256, 1024])

@@ -71,7 +71,7 @@ def critical_filters(num_filters, length, kappa, kappa0: float, *, se=None) -> C
     Returns:
         :class:`CriticalFilters`, one entry per distinct ``T`` in increasing order.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from jaxfb import scaling
         >>> J = np.array([4.0, 8, 16, 32, 4, 8, 16, 32])
@@ -226,7 +226,7 @@ def fit_critical_rule(
         :class:`FitResult`; for ``"log"``, ``params = (a, b)`` and ``ci[1]`` is the interval of
         the slope ``b`` (filters per e-fold of ``T``).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from jaxfb import scaling
         >>> T = np.array([8.0, 16, 32, 64, 128, 256, 512, 1024])
@@ -277,7 +277,7 @@ def log_linearity_test(
     Returns:
         :class:`RuleComparison`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from jaxfb import scaling
         >>> T = np.array([8.0, 16, 32, 64, 128, 256, 512, 1024])

@@ -457,7 +457,7 @@ def fit(
         :class:`FitResult` with ``params``, ``cov``, ``ci``, ``chi2``, ``aic``, ``bic``,
         standardised ``residuals`` and a ``predict(J, T)`` method.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from jaxfb import scaling
         >>> J, T = np.meshgrid([8.0, 16, 32, 64], [16.0, 64, 256, 1024])
@@ -505,7 +505,7 @@ def compare(fits) -> Comparison:
     Returns:
         :class:`Comparison`, rows sorted by increasing AIC.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from jaxfb import scaling
         >>> J, T = np.meshgrid([8.0, 16, 32, 64], [16.0, 64, 256, 1024])

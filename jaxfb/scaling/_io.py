@@ -75,7 +75,7 @@ def read_summary(
         dict canonical field -> ``(n,)`` array (float64, or str for non-numeric columns), for
         every canonical field present in the file.
 
-    Example:
+    Examples:
         >>> import pathlib, tempfile
         >>> from jaxfb.scaling import read_summary
         >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.csv"

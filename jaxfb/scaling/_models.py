@@ -105,7 +105,7 @@ def neg_log1m(q: jax.Array, floor: float = 0.0) -> jax.Array:
     Returns:
         array of the shape of ``q``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from jaxfb.scaling import neg_log1m
         >>> neg_log1m(jnp.array([0.0, 1.0, 2.0])).tolist()
@@ -131,7 +131,7 @@ def log_ratio(p: jax.Array, q: jax.Array, floor: float = 0.0) -> jax.Array:
     Returns:
         the broadcast array.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from jaxfb.scaling import log_ratio
         >>> round(float(log_ratio(jnp.array(0.5), jnp.array(0.5))), 6)  # log 3
@@ -266,7 +266,7 @@ def register_model(model: Model, *, overwrite: bool = False) -> Model:
     Returns:
         ``model``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp, numpy as np
         >>> from jaxfb import scaling
         >>> def sqrt_law(params, J, T, floor=0.0):
@@ -287,7 +287,7 @@ def register_model(model: Model, *, overwrite: bool = False) -> Model:
 def get_model(model: str | Model) -> Model:
     """Return ``model`` itself, or the registered model of that name (clear error otherwise).
 
-    Example:
+    Examples:
         >>> from jaxfb import scaling
         >>> scaling.get_model("paper").param_names
         ('c',)

@@ -30,7 +30,7 @@ def score_predictions(prediction, y, se, *, name: str = "reference") -> FitResul
     Returns:
         :class:`FitResult`.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from jaxfb import scaling
         >>> res = scaling.score_predictions(np.zeros(3), np.array([1.0, -1.0, 0.0]), np.ones(3))

@@ -12,7 +12,7 @@ generators take a PRNG key first and nothing else random.
 - Files: :func:`load_audio` (WAV, mono, resampled, cropped).
 - By name: :data:`SIGNALS` and :func:`make_signal`.
 
-Example:
+Examples:
     >>> import jax
     >>> from jaxfb import signals
     >>> x = signals.make_signal("lazy_random_walk", 1024, key=jax.random.key(0))

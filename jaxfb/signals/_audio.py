@@ -157,7 +157,7 @@ def load_audio(
             unreadable file; ``offset`` past the end; a short file with ``pad=False``; or
             silent (all-zero) audio with ``normalize=True``. Each message names ``path``.
 
-    Example:
+    Examples:
         >>> import os, tempfile
         >>> import numpy as np, scipy.io.wavfile
         >>> from jaxfb import signals

@@ -51,7 +51,7 @@ def impulse(n: int, *, position: int = 0, normalize: bool = True, dtype: Any = N
     Returns:
         ``(n,)`` array.
 
-    Example:
+    Examples:
         >>> from jaxfb import signals
         >>> signals.impulse(4, position=1).tolist()
         [0.0, 1.0, 0.0, 0.0]
@@ -81,7 +81,7 @@ def alternating(n: int, *, normalize: bool = True, dtype: Any = None) -> jax.Arr
     Returns:
         ``(n,)`` array.
 
-    Example:
+    Examples:
         >>> from jaxfb import signals
         >>> signals.alternating(4).tolist()
         [0.5, -0.5, 0.5, -0.5]
@@ -148,7 +148,7 @@ def pure_tone(
         ValueError: frequency outside ``[0, Nyquist]``, or a concrete all-zero tone (e.g. a
             Nyquist sine) with ``normalize=True``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from jaxfb import signals
         >>> x = signals.pure_tone(1024, 440.0, sample_rate=22050.0)
@@ -189,7 +189,7 @@ def decaying_tone(
     Returns:
         ``(n,)`` array.
 
-    Example:
+    Examples:
         >>> from jaxfb import signals
         >>> x = signals.decaying_tone(1024, 0.1, decay=64.0, normalize=False)
         >>> round(float(x[64]), 4)  # e^{-1} cos(2 pi 6.4)
@@ -235,7 +235,7 @@ def harmonic_pulse_train(
     Returns:
         ``(n,)`` array.
 
-    Example:
+    Examples:
         >>> from jaxfb import signals
         >>> signals.harmonic_pulse_train(8, 4, normalize=False).tolist()
         [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0]
@@ -283,7 +283,7 @@ def white_noise(key: jax.Array, n: int, *, normalize: bool = True, dtype: Any = 
     Returns:
         ``(n,)`` array.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from jaxfb import signals
         >>> x = signals.white_noise(jax.random.key(0), 1024)
@@ -351,7 +351,7 @@ def lazy_random_walk(
         ValueError: a concrete walk that never leaves 0 (e.g. ``n == 1`` or ``p_stay == 1``)
             cannot be normalized; under ``jit``/``vmap`` it is returned as zeros.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from jaxfb import signals
         >>> w = signals.lazy_random_walk(jax.random.key(0), 1024, normalize=False)

@@ -99,7 +99,7 @@ def make_signal(name: str, n: int, *, key: jax.Array | None = None, **kwargs: An
         ValueError: unknown name (the message lists the choices), or a random signal without
             ``key``.
 
-    Example:
+    Examples:
         >>> import jax
         >>> from jaxfb import signals
         >>> signals.make_signal("pure_tone", 1024, frequency=0.25).shape

@@ -221,7 +221,7 @@ def snare(
     Returns:
         ``(n,)`` unit-norm array.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from jaxfb import signals
         >>> x = signals.snare(jax.random.key(0))
@@ -368,7 +368,7 @@ def speech(
     Returns:
         ``(n,)`` unit-norm array.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from jaxfb import signals
         >>> x = signals.speech(jax.random.key(0))
@@ -472,7 +472,7 @@ def flute(
     Returns:
         ``(n,)`` unit-norm array.
 
-    Example:
+    Examples:
         >>> import jax, jax.numpy as jnp
         >>> from jaxfb import signals
         >>> x = signals.flute(jax.random.key(0))

@@ -89,7 +89,7 @@ def cantelli_deviation(
         ``broadcast(p.shape, x.shape[:-1])`` array, with a trailing ``L`` axis when ``length`` is
         a sequence. dtype of ``x``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from jaxfb import theory
         >>> impulse = jnp.zeros(1024).at[0].set(1.0)  # Var = 2 / (J T)
@@ -187,7 +187,7 @@ def chernoff_deviation(
         ``broadcast(p.shape, x.shape[:-1])`` array of ``alpha >= 0``, with a trailing ``L`` axis
         when ``length`` is a sequence. dtype of ``x``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from jaxfb import theory
         >>> impulse = jnp.zeros(1024).at[0].set(1.0)

@@ -128,7 +128,7 @@ class EnergyDistribution:
         num_filters: ``J >= 1``, Python int.
         weight_variance: :math:`\sigma^2 > 0`; default ``1/(J T)`` (the paper's).
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from jaxfb import theory
         >>> d = theory.EnergyDistribution(np.ones(64), 10)  # unit impulse: chi2_640 / 640
@@ -278,7 +278,7 @@ class EnergyDistribution:
         Returns:
             ``(*shape, *batch_shape)`` JAX array of energies.
 
-        Example:
+        Examples:
             >>> import jax, numpy as np
             >>> from jaxfb import theory
             >>> d = theory.energy_distribution(np.eye(1, 1024)[0], 10, 64)
@@ -419,7 +419,7 @@ def energy_distribution(
     Returns:
         :class:`EnergyDistribution` with batch shape ``x.shape[:-1]``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from jaxfb import theory
         >>> d = theory.energy_distribution(np.eye(1, 256)[0], 10, 64)  # unit impulse
@@ -454,7 +454,7 @@ def energy_quantile(
     Returns:
         NumPy float64 array, shape ``broadcast(q.shape, x.shape[:-1])``.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from jaxfb import theory
         >>> x = np.eye(1, 1024)[0]  # unit impulse; the paper's 95% quantile of ||Phi x||^2
@@ -507,7 +507,7 @@ def energy_sf(
     Returns:
         ``broadcast(t.shape, x.shape[:-1])`` array of probabilities.
 
-    Example:
+    Examples:
         >>> import numpy as np
         >>> from jaxfb import theory
         >>> x = np.eye(1, 1024)[0]  # unit impulse, J = 10, T = 64: the paper's alpha = 0.127

@@ -145,7 +145,7 @@ def chi2_extreme_means(num_filters, count) -> ExpectedFrameBounds:
     Returns:
         ``ExpectedFrameBounds(lower, upper)`` of float64, shape of the broadcast inputs.
 
-    Example:
+    Examples:
         >>> from jaxfb import theory
         >>> lo, hi = theory.chi2_extreme_means(4, 1)  # one variable: both are its mean
         >>> round(float(lo), 10), round(float(hi), 10)
@@ -174,7 +174,7 @@ def paper_expected_frame_bounds(num_filters, length) -> ExpectedFrameBounds:
     Returns:
         ``ExpectedFrameBounds(lower, upper)`` = :func:`chi2_extreme_means` ``(J, T)``.
 
-    Example:
+    Examples:
         >>> from jaxfb import theory
         >>> lo, hi = theory.paper_expected_frame_bounds(40, 1024)
         >>> round(float(lo), 3), round(float(hi), 3)
@@ -196,7 +196,7 @@ def paper_asymptotic_bounds(num_filters, length) -> ExpectedFrameBounds:
     Returns:
         ``ExpectedFrameBounds(lower, upper)`` of float64.
 
-    Example:
+    Examples:
         >>> from jaxfb import theory
         >>> lo, hi = theory.paper_asymptotic_bounds(40, 1024)
         >>> round(float(lo), 4), round(float(hi), 4)
@@ -227,7 +227,7 @@ def kappa_tilde(num_filters, length):
     Returns:
         float64 array (or scalar) of the broadcast shape, ``>= 1`` or ``inf``.
 
-    Example:
+    Examples:
         >>> from jaxfb import theory
         >>> round(float(theory.kappa_tilde(40, 1024)), 3)
         10.944
@@ -416,7 +416,7 @@ def frame_bound_distribution(num_filters: int, n: int, *, length: int | None = N
         ``kappa_cdf/sf/pdf``, ``mean_lower``, ``mean_upper``, ``mean_kappa``, ``median_kappa``,
         ``mean_log_kappa``, ``kappa_quantile``.
 
-    Example:
+    Examples:
         >>> from jaxfb import theory
         >>> d = theory.frame_bound_distribution(40, 1024)
         >>> round(d.mean_lower(), 4), round(d.mean_upper(), 4), round(d.mean_kappa(), 4)
@@ -467,7 +467,7 @@ def expected_frame_bounds(num_filters, length, n) -> ExpectedFrameBounds:
     Returns:
         ``ExpectedFrameBounds(lower, upper)`` of float64, the broadcast shape.
 
-    Example:
+    Examples:
         >>> from jaxfb import theory
         >>> lo, hi = theory.expected_frame_bounds(40, 1024, 1024)  # exact
         >>> round(float(lo), 4), round(float(hi), 4)
@@ -503,7 +503,7 @@ def expected_condition_number(num_filters, length, n):
     Returns:
         float64 (array) of the broadcast shape: ``>= 1``, or ``inf``.
 
-    Example:
+    Examples:
         >>> from jaxfb import theory
         >>> round(float(theory.expected_condition_number(40, 1024, 1024)), 4)
         2.6718
@@ -529,7 +529,7 @@ def median_condition_number(num_filters, length, n):
     Returns:
         float64 (array) of the broadcast shape.
 
-    Example:
+    Examples:
         >>> from jaxfb import theory
         >>> m = float(theory.median_condition_number(2, 64, 64))
         >>> 1 < m < float("inf")
@@ -556,7 +556,7 @@ def expected_log_condition_number(num_filters, length, n):
     Returns:
         float64 (array) of the broadcast shape, ``>= 0``.
 
-    Example:
+    Examples:
         >>> from jaxfb import theory
         >>> round(float(theory.expected_log_condition_number(40, 1024, 1024)), 4)
         0.9787
@@ -582,7 +582,7 @@ def effective_counts(num_filters, length, n) -> EffectiveCounts:
     Returns:
         ``EffectiveCounts(lower, upper)`` of float64.
 
-    Example:
+    Examples:
         >>> from jaxfb import theory
         >>> tuple(float(c) for c in theory.effective_counts(8, 64, 64))
         (31.0, 31.0)

@@ -92,7 +92,7 @@ def energy_mean(
     Returns:
         ``(...)`` array, or ``(..., L)`` when ``length`` is a sequence. dtype of ``x``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from jaxfb import theory
         >>> x = jnp.array([3.0, 4.0, 0.0, 0.0])
@@ -155,7 +155,7 @@ def energy_variance(
     Returns:
         ``(...)`` array, or ``(..., L)`` when ``length`` is a sequence. dtype of ``x``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from jaxfb import theory
         >>> impulse = jnp.zeros(1024).at[0].set(1.0)
@@ -196,7 +196,7 @@ def gram_eigenvalues(x: jax.Array, length: int) -> jax.Array:
     Returns:
         ``(..., T)`` eigenvalues in ascending order (``jnp.linalg.eigvalsh``), dtype of ``x``.
 
-    Example:
+    Examples:
         >>> import jax.numpy as jnp
         >>> from jaxfb import theory
         >>> x = jnp.array([1.0, -1.0, 1.0, -1.0])  # alternating sign: Q_T = ||x||^2 s s^T

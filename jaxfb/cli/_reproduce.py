@@ -1,0 +1,152 @@
+"""``jaxfb reproduce``: every figure of the paper, its data, and a report checking its claims."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ._args import int_list
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "reproduce",
+        help="make every figure of Haider et al. (2024) with a report checking its claims",
+        description="Reproduce the experiments of Haider, Lostanlen, Ehler, Balazs, "
+        "'Instabilities in Convnets for Raw Audio' (IEEE SPL 2024): energy deviation against "
+        "the filter length (elementary and audio signals, with the Cantelli and Chernoff bounds "
+        "and the exact quantiles), histograms, frame bounds and condition numbers against T and "
+        "J with the paper's and jaxfb's predictions and a fitted law. Writes PNG + PDF + CSV "
+        "per figure, samples.npz, config.json and report.md / report.html into --out.",
+        epilog="Examples: jaxfb reproduce --out results/quick --quick ; "
+        "jaxfb reproduce --out results/paper (the paper's 1000 draws per point) ; "
+        "jaxfb reproduce --out results/mine --quick --audio a.wav b.wav",
+    )
+    p.add_argument("--out", required=True, help="output directory (created if missing)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="powers of two T = 8..1024 and 200 draws (about a minute on 2 CPU cores) instead "
+        "of the paper's T = 8, 16, ..., 1024 and 1000 draws (7-15 minutes)",
+    )
+    p.add_argument(
+        "--draws",
+        type=int,
+        default=None,
+        help="draws per point (default 1000, or 200 with --quick)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="PRNG seed (default 0)")
+    p.add_argument(
+        "--audio",
+        nargs="+",
+        metavar="FILE",
+        default=None,
+        help="WAV files to use instead of the synthetic snare, speech and flute (1 s at "
+        "22050 Hz is used: resampled, cropped or zero-padded)",
+    )
+    p.add_argument(
+        "--experiments",
+        type=lambda s: [e.strip() for e in s.split(",") if e.strip()],
+        default=None,
+        help="comma-separated subset of energy,audio,frames (default: all)",
+    )
+    p.add_argument(
+        "--lengths",
+        type=int_list,
+        default=None,
+        help="filter lengths T of every experiment, e.g. 8:256:x2 (default: the preset's)",
+    )
+    p.add_argument("--chunk", type=int, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--no-samples", action="store_true", help="do not write samples.npz")
+    p.add_argument(
+        "--progress",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="progress bars: on a terminal (auto, default), always, never",
+    )
+    p.set_defaults(func=run)
+
+
+def build_config(args):
+    """The :class:`~jaxfb.reproduce.ReproduceConfig` of parsed arguments."""
+    from ..reproduce import ReproduceConfig
+
+    overrides: dict = {}
+    if args.audio:
+        overrides["audio_files"] = tuple(args.audio)
+    if args.experiments:
+        overrides["experiments"] = tuple(args.experiments)
+    if args.lengths:
+        lengths = tuple(sorted(set(args.lengths)))
+        if min(lengths) < 2:
+            raise ValueError(f"--lengths must be >= 2 (log T is used), got {min(lengths)}")
+        overrides.update(
+            energy_lengths=lengths,
+            audio_lengths=lengths,
+            frames_lengths=lengths,
+            sweep_lengths=tuple(t for t in lengths if t & (t - 1) == 0) or (lengths[-1],),
+            length_buckets=(),
+        )
+    if args.chunk is not None:
+        overrides["chunk"] = args.chunk
+    if args.no_samples:
+        overrides["save_samples"] = False
+    if args.draws is not None and args.draws < 2:
+        raise ValueError(f"--draws must be >= 2, got {args.draws}")
+    preset = ReproduceConfig.quick if args.quick else ReproduceConfig.full
+    cfg = preset(seed=args.seed, draws=args.draws, **overrides)
+    if args.lengths:
+        cfg = cfg.replace(mode="custom")
+    return cfg
+
+
+def run(args) -> int:
+    from ..reproduce import run as run_reproduction
+
+    if args.seed < 0:
+        raise ValueError(f"--seed must be >= 0, got {args.seed}")
+    cfg = build_config(args)
+    progress = {"auto": None, "on": True, "off": False}[args.progress]
+    argv = _argv(args)
+    print(
+        f"jaxfb reproduce: {cfg.mode} run, seed {cfg.seed}, {cfg.draws} draws per point, "
+        f"experiments {', '.join(cfg.experiments)} -> {args.out}",
+        file=sys.stderr,
+    )
+    res = run_reproduction(
+        cfg,
+        args.out,
+        progress=progress,
+        argv=argv,
+        log=lambda msg: print(f"  {msg}", file=sys.stderr, flush=True),
+    )
+    total = sum(t["total"] for t in res.timings.values())
+    print(
+        f"wrote {len(res.figures)} figures (PNG, PDF, CSV), config.json and the report in "
+        f"{total:.0f} s:"
+    )
+    print(f"  {res.report_md}")
+    print(f"  {res.report_html}")
+    for c in res.claims:
+        print(f"  [{c.verdict}] {c.claim}")
+    return 0
+
+
+def _argv(args) -> list[str]:
+    out = ["jaxfb", "reproduce", "--out", str(args.out)]
+    if args.quick:
+        out.append("--quick")
+    if args.draws is not None:
+        out += ["--draws", str(args.draws)]
+    out += ["--seed", str(args.seed)]
+    if args.audio:
+        out += ["--audio", *args.audio]
+    if args.experiments:
+        out += ["--experiments", ",".join(args.experiments)]
+    if args.lengths:
+        out += ["--lengths", ",".join(map(str, args.lengths))]
+    if args.chunk is not None:
+        out += ["--chunk", str(args.chunk)]
+    if args.no_samples:
+        out.append("--no-samples")
+    return out

@@ -1,0 +1,397 @@
+"""``jaxfb reproduce``: exact pieces vs the library, a tiny end-to-end run, determinism, CLI."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxfb
+from jaxfb import reproduce, signals, theory
+from jaxfb.cli import main
+from jaxfb.reproduce import _predictions, _simulate, _theory
+from jaxfb.reproduce._tables import quantile_se, ratio_of_means, read_csv, select, write_csv
+
+# -- exact pieces ------------------------------------------------------------------------------
+
+
+def _signals(n):
+    key = jax.random.key(3)
+    return np.stack(
+        [
+            np.eye(1, n)[0],
+            np.asarray(signals.lazy_random_walk(key, n), np.float64),
+            np.asarray(signals.alternating(n), np.float64),
+        ]
+    )
+
+
+def test_host_bounds_match_jaxfb_theory():
+    """The host-side closed forms equal jaxfb.theory's kernels (float32 there)."""
+    xs = _signals(128)
+    J, T = 10, 24
+    lam = _theory.gram_eigenvalues(xs, T)
+    np.testing.assert_allclose(
+        lam,
+        np.asarray(theory.gram_eigenvalues(jnp.asarray(xs), T)),
+        rtol=1e-4,
+        atol=1e-4 * lam.max(),
+    )
+    for p in (0.05, 0.01):
+        mine = _theory.deviation_bounds(lam, J, p)
+        x32 = jnp.asarray(xs, jnp.float32)
+        ref = {
+            "cantelli": theory.cantelli_deviation(x32, J, T, p),
+            "paper": theory.chernoff_deviation(x32, J, T, p, variant="paper"),
+            "laurent_massart": theory.chernoff_deviation(x32, J, T, p, variant="laurent_massart"),
+            "exact_chernoff": theory.chernoff_deviation(x32, J, T, p, variant="exact"),
+        }
+        for k, v in ref.items():
+            np.testing.assert_allclose(mine[k], np.asarray(v), rtol=2e-4, err_msg=k)
+    # the SPEC's example: impulse, J = 10, T = 64, p = 0.01 -> the paper's alpha 0.127
+    alpha = _theory.deviation_bounds(_theory.gram_eigenvalues(np.eye(1, 1024), 64), 10, 0.01)
+    assert round(float(alpha["paper"][0]), 3) == 0.127
+
+
+def test_saddlepoint_density_matches_exact_cdf():
+    xs = _signals(256)
+    for lam in _theory.gram_eigenvalues(xs, 32):
+        dist = theory.EnergyDistribution(lam, 10)
+        t = np.asarray(dist.ppf(np.array([0.02, 0.2, 0.5, 0.8, 0.98])))
+        h = 1e-5 * float(np.sqrt(dist.variance))
+        exact = (dist.cdf(t + h) - dist.cdf(t - h)) / (2 * h)
+        np.testing.assert_allclose(_theory.energy_density(lam, 10, t), exact, rtol=2e-3)
+
+
+def test_padded_sampler_is_the_truncated_filterbank():
+    """Zeroed taps beyond T and nested filter blocks give exactly the library's bounds."""
+    key = jax.random.key(0)
+    filters, T, L, n, batch = (2, 3, 7), 5, 8, 32, 4
+    A, B = _simulate._frames_batch(key, jnp.int32(T), filters=filters, padded=L, n=n, batch=batch)
+    w = _simulate._masked_filterbank(key, jnp.int32(T), filters[-1], L, batch, 1)
+    assert np.all(np.asarray(w[..., T:]) == 0)
+    for i, J in enumerate(filters):
+        ref = jaxfb.frame_bounds(w[:, :J, :T] / np.sqrt(J), n)
+        np.testing.assert_allclose(A[:, i], ref.lower, rtol=2e-5)
+        np.testing.assert_allclose(B[:, i], ref.upper, rtol=2e-5)
+    xs = jnp.asarray(_signals(n), jnp.float32)
+    e = _simulate._energy_batch(key, jnp.int32(T), xs, num_filters=3, padded=L, batch=batch)
+    w = _simulate._masked_filterbank(key, jnp.int32(T), 3, L, batch, 3)
+    np.testing.assert_allclose(e, jaxfb.energy(w[:, None, :, :T], xs), rtol=2e-5)
+
+
+def test_padded_sampler_has_the_paper_variance():
+    """Per-tap variance 1/(J T) on the first T taps: energy of an impulse has mean 1, var 2/(JT)."""
+    key = jax.random.key(1)
+    x = jnp.asarray(np.eye(1, 64), jnp.float32)
+    J, T = 4, 6
+    e = np.asarray(_simulate.energy_draws(key, x, J, T, 16, 4000, 1000))[:, 0]
+    se = math.sqrt(2 / (J * T) / e.size)
+    assert abs(e.mean() - 1) < 5 * se
+    assert abs(e.var() / (2 / (J * T)) - 1) < 5 * math.sqrt(2 / e.size) * 2
+
+
+def test_fallback_predictions_by_monte_carlo():
+    """T = N law: (N/2 - 1) Gamma(J, 1/J) and two chi2_J / J; numpy draws with a fixed seed."""
+    J, N, M = 6, 32, 40000
+    rng = np.random.default_rng(0)
+    inner = rng.gamma(J, 1 / J, size=(M, N // 2 - 1))
+    ends = rng.gamma(J / 2, 2 / J, size=(M, 2))
+    lp = np.concatenate([inner, ends], axis=1)
+    A, B = lp.min(1), lp.max(1)
+    groups = _predictions._fallback_groups(J, N, N)
+    ea, eb, inv_a = _predictions._extreme_means(groups)
+    assert abs(A.mean() - ea) < 5 * A.std() / math.sqrt(M)
+    assert abs(B.mean() - eb) < 5 * B.std() / math.sqrt(M)
+    assert abs((1 / A).mean() - inv_a) < 5 * (1 / A).std() / math.sqrt(M)
+    # the paper's model: T i.i.d. chi2_J / J
+    c = rng.chisquare(J, size=(M, 16)) / J
+    pa, pb = _predictions.paper_chi2_bounds(J, 16)
+    assert abs(c.min(1).mean() - pa) < 5 * c.min(1).std() / math.sqrt(M)
+    assert abs(c.max(1).mean() - pb) < 5 * c.max(1).std() / math.sqrt(M)
+    assert math.isinf(_predictions.kappa_tilde(10, 64))  # J <= 4 log T: undefined
+    assert _predictions.kappa_tilde(40, 1024) == pytest.approx(10.944, abs=1e-3)
+
+
+def test_table_helpers(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(4000)
+    q, se = quantile_se(x, 0.95)
+    assert abs(q - 1.6449) < 5 * se and 0.01 < se < 0.1
+    a, b = 1 + 0.1 * rng.standard_normal(4000), 2 + 0.1 * rng.standard_normal(4000)
+    r, r_se = ratio_of_means(a, b)
+    assert abs(r - 2) < 5 * r_se
+    tab = {
+        "s": np.array(["a b", "c"]),
+        "T": np.array([8, 16]),
+        "v": np.array([1 / 3, math.inf]),
+        "w": np.array([math.nan, -2.5]),
+    }
+    write_csv(tmp_path / "t.csv", tab)
+    back = read_csv(tmp_path / "t.csv")
+    assert back["s"].tolist() == ["a b", "c"] and back["T"].tolist() == [8, 16]
+    assert back["v"][0] == pytest.approx(1 / 3, rel=1e-11) and math.isinf(back["v"][1])
+    assert math.isnan(back["w"][0]) and select(back, s="c", T=16) == 1
+
+
+def test_config_validation_and_roundtrip():
+    cfg = reproduce.ReproduceConfig.quick(seed=3)
+    assert reproduce.ReproduceConfig.from_dict(json.loads(json.dumps(cfg.to_dict()))) == cfg
+    assert cfg.theory_lengths(cfg.energy_lengths) == cfg.energy_lengths
+    full = reproduce.ReproduceConfig.full()
+    th = full.theory_lengths(full.energy_lengths)
+    assert th[0] == 8 and th[-1] == 1024 and 64 in th and len(th) < len(full.energy_lengths)
+    assert full.bucket(520, full.frames_lengths) == 1024
+    with pytest.raises(ValueError, match="energy_lengths has T=2048"):
+        reproduce.ReproduceConfig(energy_lengths=(8, 2048))
+    with pytest.raises(ValueError, match="sweep_lengths"):
+        reproduce.ReproduceConfig(frames_lengths=(8, 16), sweep_lengths=(32,))
+    with pytest.raises(TypeError, match="seed"):
+        reproduce.ReproduceConfig(seed=1.5)
+
+
+# -- a tiny end-to-end run ------------------------------------------------------------------------
+
+TINY = dict(
+    draws=40,
+    energy_lengths=(8, 32),
+    audio_lengths=(8, 32),
+    audio_n=4096,
+    frames_lengths=(8, 32),
+    sweep_lengths=(8, 32),
+    kappa_filters=(5, 10, 40),
+    sweep_filters=(1, 2, 3, 4, 8, 16),
+    fit_min_filters=5,
+    length_buckets=(32,),
+    hist_bins=8,
+    chunk=64,
+)
+FIGURES = {
+    "energy_elementary_p05",
+    "energy_elementary_p01",
+    "energy_audio_p05",
+    "energy_audio_p01",
+    "energy_audio_histograms",
+    "audio_spectrograms",
+    "frame_bounds",
+    "kappa_vs_T",
+    "kappa_vs_J",
+    "kappa_scaling",
+}
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("tiny")
+    cfg = reproduce.ReproduceConfig.quick(seed=7, **TINY)
+    return cfg, reproduce.run(cfg, out, progress=False)
+
+
+def test_tiny_run_writes_every_figure_and_the_reports(tiny_run):
+    cfg, res = tiny_run
+    out = res.out
+    assert set(res.figures) == FIGURES
+    for name in FIGURES:
+        for ext in ("png", "pdf", "csv"):
+            assert (out / f"{name}.{ext}").stat().st_size > 100, (name, ext)
+        assert (out / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert (out / f"{name}.pdf").read_bytes()[:5] == b"%PDF-"
+    page = res.report_html.read_text()
+    assert page.count("src='data:image/png;base64,") == len(FIGURES)
+    assert "<img" in page and "src='energy" not in page  # self-contained
+    md = res.report_md.read_text()
+    for name in FIGURES:
+        assert f"]({name}.png)" in md
+    meta = json.loads(res.config_json.read_text())
+    assert meta["seed"] == 7 and meta["config"]["draws"] == 40
+    assert meta["versions"]["jax"] == jax.__version__
+    assert meta["device"]["backend"] == jax.default_backend()
+    assert set(meta["timings_seconds"]) == {"energy", "audio", "frames"}
+    assert reproduce.ReproduceConfig.from_dict(meta["config"]) == cfg
+    samples = np.load(out / "samples.npz")
+    assert samples["energy_elementary_deviation"].shape == (2, 40, 3)
+
+
+def _report_rows(md: str):
+    section = md.split("## Key numbers", 1)[1].split("\n## ", 1)[0]
+    rows = [ln for ln in section.splitlines() if ln.startswith("| ") and "---" not in ln]
+    return [[c.strip() for c in re.split(r"(?<!\\)\|", ln)[1:-1]] for ln in rows[1:]]
+
+
+def test_report_numbers_agree_with_the_csvs(tiny_run):
+    _, res = tiny_run
+    rows = _report_rows(res.report_md.read_text())
+    meta = json.loads(res.config_json.read_text())["key_numbers"]
+    assert len(rows) == len(meta) >= 8
+    checked = 0
+    for (label, value, _se, stored, _note), number in zip(rows, meta, strict=True):
+        assert label.replace("\\|", "|") == number["label"]
+        if stored == "-":
+            continue
+        m = re.fullmatch(r"(\S+)\.csv \[(.*)\] (\S+)", stored)
+        assert m, stored
+        table = read_csv(res.out / f"{m.group(1)}.csv")
+        where = dict(kv.split("=", 1) for kv in m.group(2).split(", "))
+        row = select(table, **where)
+        stored_value = float(table[m.group(3)][row])
+        assert float(value) == pytest.approx(stored_value, rel=1e-4, abs=1e-12), label
+        assert number["value"] == pytest.approx(stored_value, rel=1e-10, abs=1e-14)
+        checked += 1
+    assert checked >= 6
+    # the kappa table's mean matches the raw draws in samples.npz
+    s = np.load(res.out / "samples.npz")
+    A, B, Js = s["frames_A_T32"], s["frames_B_T32"], list(s["frames_J_T32"])
+    k = B[:, Js.index(40)].astype(float) / A[:, Js.index(40)].astype(float)
+    tab = read_csv(res.out / "kappa_vs_T.csv")
+    assert tab["mean_kappa"][select(tab, J=40, T=32)] == pytest.approx(k.mean(), rel=1e-9)
+    tab = read_csv(res.out / "kappa_vs_J.csv")
+    assert math.isnan(tab["mean_kappa"][select(tab, J=2, T=32)])  # the mean does not exist
+
+
+def test_claims_have_computed_verdicts(tiny_run):
+    _, res = tiny_run
+    verdicts = {c.claim: c.verdict for c in res.claims}
+    assert set(verdicts.values()) <= {"supported", "partly supported", "not supported"}
+    assert any("kappa_tilde predicts" in c for c in verdicts)
+    # the paper's alpha fails at p = 0.01 for the impulse: the exact tail probability says so
+    tab = read_csv(res.out / "energy_elementary_p01.csv")
+    fails = np.nanmax(tab["paper_exceedance_exact"]) > 0.01
+    claim = next(
+        c
+        for c in res.claims
+        if c.claim.startswith("The paper's Chernoff bound holds at p = 0.01 (elementary")
+    )
+    assert (claim.verdict == "not supported") == fails
+    i = select(tab, signal="impulse", T=32)
+    assert tab["paper_fails"][i] == float(tab["paper"][i] < tab["exact_quantile"][i])
+
+
+def test_same_seed_same_numbers(tiny_run, tmp_path):
+    cfg, first = tiny_run
+    second = reproduce.run(cfg, tmp_path, progress=False)
+    for name in sorted(FIGURES):
+        a = (first.out / f"{name}.csv").read_bytes()
+        b = (second.out / f"{name}.csv").read_bytes()
+        assert a == b, name
+    s1, s2 = np.load(first.out / "samples.npz"), np.load(second.out / "samples.npz")
+    assert sorted(s1.files) == sorted(s2.files)
+    for k in s1.files:
+        np.testing.assert_array_equal(s1[k], s2[k])
+    other = reproduce.run(
+        cfg.replace(seed=8, experiments=("energy",)), tmp_path / "other", progress=False
+    )
+    a = read_csv(first.out / "energy_elementary_p05.csv")["mean"]
+    b = read_csv(other.out / "energy_elementary_p05.csv")["mean"]
+    assert not np.array_equal(a, b)
+
+
+# -- command line ----------------------------------------------------------------------------------
+
+
+def test_cli_tiny_energy_run(tmp_path, capsys):
+    out = tmp_path / "cli"
+    args = [
+        "reproduce",
+        "--out",
+        str(out),
+        "--quick",
+        "--draws",
+        "20",
+        "--lengths",
+        "8,16",
+        "--experiments",
+        "energy",
+        "--no-samples",
+        "--seed",
+        "2",
+    ]
+    assert main(args) == 0
+    stdout = capsys.readouterr().out
+    assert "report.md" in stdout and ("[supported]" in stdout or "[not supported]" in stdout)
+    assert (out / "energy_elementary_p01.pdf").exists() and not (out / "samples.npz").exists()
+    meta = json.loads((out / "config.json").read_text())
+    assert meta["argv"][:4] == ["jaxfb", "reproduce", "--out", str(out)]
+    assert meta["config"]["energy_lengths"] == [8, 16]
+
+
+def test_cli_bad_arguments_fail_clearly(tmp_path, capsys):
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("not a directory")
+    assert main(["reproduce", "--out", str(blocker / "sub"), "--quick"]) == 2
+    err = capsys.readouterr().err
+    assert "jaxfb reproduce: error:" in err and "not writable" in err
+    assert main(["reproduce", "--out", str(blocker), "--quick"]) == 2
+    assert "is not a directory" in capsys.readouterr().err
+    missing = tmp_path / "nope.wav"
+    assert main(["reproduce", "--out", str(tmp_path / "o"), "--audio", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert "--audio file not found" in err and "nope.wav" in err
+    assert not (tmp_path / "o").exists()  # failed before writing anything
+    assert main(["reproduce", "--out", str(tmp_path / "o"), "--draws", "1"]) == 2
+    assert "--draws must be >= 2" in capsys.readouterr().err
+    assert main(["reproduce", "--out", str(tmp_path / "o"), "--lengths", "8,2048"]) == 2
+    assert "2048" in capsys.readouterr().err
+    assert main(["reproduce", "--out", str(tmp_path / "o"), "--experiments", "nope"]) == 2
+    assert "unknown experiments" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["reproduce", "--quick"])  # --out is required
+    capsys.readouterr()
+
+
+def test_registered_experiment_hook(tmp_path):
+    """The hook for experiments owned elsewhere, with a figure that writes its own files."""
+    from matplotlib.figure import Figure
+
+    def write(base):
+        fig = Figure(figsize=(2, 2))
+        fig.subplots().plot([0, 1], [1, 0])
+        fig.savefig(base.with_suffix(".png"))
+        fig.savefig(base.with_suffix(".pdf"))
+
+    def hook(config, key, *, progress):
+        return reproduce.ExperimentOutput(
+            figures=[
+                reproduce.FigureOutput(
+                    "hook_fig", "a line", "caption", write, {"x": np.array([1.0])}
+                )
+            ],
+            numbers=[reproduce.KeyNumber("answer", 42.0)],
+            notes=[f"hook ran with seed {config.seed}"],
+        )
+
+    reproduce.register_experiment("hook_test", hook, overwrite=True)
+    try:
+        cfg = reproduce.ReproduceConfig.quick(seed=4, experiments=("hook_test",))
+        res = reproduce.run(cfg, tmp_path, progress=False)
+    finally:
+        reproduce.EXPERIMENT_REGISTRY.pop("hook_test")
+    md = res.report_md.read_text()
+    assert "| answer | 42 |" in md and "hook ran with seed 4" in md
+    assert (tmp_path / "hook_fig.pdf").exists() and (tmp_path / "hook_fig.csv").exists()
+    assert res.report_html.read_text().count("data:image/png;base64,") == 1
+
+
+# -- the real quick run ----------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_real_quick_run(tmp_path):
+    res = reproduce.run(reproduce.ReproduceConfig.quick(seed=0), tmp_path, progress=False)
+    assert set(res.figures) == FIGURES
+    verdicts = {c.claim: c.verdict for c in res.claims}
+    assert verdicts["The paper's kappa_tilde predicts the condition number"] == "not supported"
+    assert verdicts["The paper's Chernoff bound holds at p = 0.05 (elementary signals)"] == (
+        "supported"
+    )
+    assert verdicts["The paper's Chernoff bound holds at p = 0.01 (elementary signals)"] == (
+        "not supported"
+    )
+    tab = read_csv(Path(res.out) / "kappa_vs_T.csv")
+    i = select(tab, J=40, T=1024)
+    assert abs(tab["mean_kappa"][i] - tab["jaxfb_kappa"][i]) < 5 * tab["mean_kappa_se"][i]
