@@ -35,7 +35,7 @@ __all__ = [
 # Above this many lags the lag -> frequency step uses an FFT of size n instead of a matrix product.
 _MATMUL_MAX_LAGS = 32
 # Up to this length the summed autocorrelation comes from the Gram matrix, not from FFTs.
-_GRAM_MAX_LENGTH = 32
+_GRAM_MAX_LENGTH = 64
 _METHODS = ("auto", "fft", "autocorr")
 
 
@@ -61,7 +61,7 @@ def _lp_cost(method: str, J: int, T: int, n: int) -> float:
     if method == "fft":
         return 2.5 * J * nlogn
     if T <= _GRAM_MAX_LENGTH:
-        cost = 2.0 * J * T * T + 2.0 * T**3
+        cost = 2.0 * J * T * T + 2.0 * T * T
     else:
         L = fft_size(2 * T - 1)
         cost = 2.5 * (J + 1) * L * math.log2(L) + J * L
@@ -74,31 +74,26 @@ def _choose_method(J: int, T: int, n: int) -> str:
     return min(("autocorr", "fft"), key=lambda m: _lp_cost(m, J, T, n))
 
 
-def _diagonal_sum_matrix(T: int, dtype) -> jax.Array:
-    """``M[t T + s, tau] = 1`` iff ``s - t = tau >= 0``: sums the diagonals of a ``T x T`` Gram."""
-    t, s = np.divmod(np.arange(T * T), T)
-    M = np.zeros((T * T, T))
-    upper = s >= t
-    M[np.arange(T * T)[upper], (s - t)[upper]] = 1.0
-    return jnp.asarray(M, dtype)
-
-
 def _summed_autocorrelation(w: jax.Array) -> jax.Array:
     """``r_w(tau)`` for ``tau = 0..T-1``: ``(..., J, T) -> (..., T)`` (linear, not periodised).
 
     Short filters (``T <= _GRAM_MAX_LENGTH``): the ``T x T`` Gram matrix over filters (one
-    batched matrix product) and its diagonal sums. Longer filters: ``J`` real FFTs of size
-    ``>= 2T - 1``.
+    batched matrix product) and its diagonal sums (a reshape, no gather). Longer filters: ``J``
+    real FFTs of size ``>= 2T - 1``.
     """
     T = w.shape[-1]
     if T == 1:
         return jnp.sum(w * w, axis=-2)
     if T <= _GRAM_MAX_LENGTH:
+        # r(tau) = sum_t G[t, t + tau], G = sum_j w_j w_j^T. Flipping the columns and padding
+        # each row with T zeros, a row width of 2T - 1 shifts row t right by t, so the diagonal
+        # s - t = tau lands in column T - 1 - tau of every row: a column sum gives r.
         gram = jnp.einsum("...jt,...js->...ts", w, w, precision=jax.lax.Precision.HIGHEST)
-        gram = gram.reshape((*gram.shape[:-2], T * T))
-        return jnp.matmul(
-            gram, _diagonal_sum_matrix(T, w.dtype), precision=jax.lax.Precision.HIGHEST
-        )
+        batch = gram.shape[:-2]
+        skew = jnp.pad(jnp.flip(gram, -1), [(0, 0)] * len(batch) + [(0, 0), (0, T)])
+        skew = skew.reshape((*batch, 2 * T * T))[..., : T * (2 * T - 1)]
+        skew = skew.reshape((*batch, T, 2 * T - 1))
+        return jnp.flip(jnp.sum(skew[..., :T], axis=-2), -1)
     L = fft_size(2 * T - 1)
     W = jnp.fft.rfft(w, n=L, axis=-1)
     power = jnp.sum(W.real**2 + W.imag**2, axis=-2)
