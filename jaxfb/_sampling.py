@@ -131,7 +131,7 @@ def _check_key(key) -> None:
     if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
         if key.shape != ():
             raise ValueError(f"key must be a single key, got a key array of shape {key.shape}")
-    elif key.shape != (2,) or key.dtype != jnp.uint32:
+    elif key.ndim != 1 or key.dtype != jnp.uint32:
         raise TypeError(
             f"key must be a JAX PRNG key (jax.random.key(seed)), got array {key.dtype}{key.shape}"
         )

@@ -1,11 +1,12 @@
 """The command line: argument parsing, info, frames, bench (tiny sizes)."""
 
+import argparse
 import json
 
 import pytest
 
 from jaxfb.cli import main
-from jaxfb.cli._args import parse_bytes, parse_int_list
+from jaxfb.cli._args import byte_size, parse_int_list
 
 
 def test_int_lists_and_ranges():
@@ -20,11 +21,11 @@ def test_int_lists_and_ranges():
 
 
 def test_byte_sizes():
-    assert parse_bytes("2GB") == 2 * 10**9
-    assert parse_bytes("512MiB") == 512 * 2**20
-    assert parse_bytes("1000") == 1000
-    with pytest.raises(ValueError, match="cannot parse a size"):
-        parse_bytes("lots")
+    assert byte_size("2GB") == 2 * 10**9
+    assert byte_size("512MiB") == 512 * 2**20
+    assert byte_size("1000") == 1000
+    with pytest.raises(argparse.ArgumentTypeError, match="cannot parse 'lots'"):
+        byte_size("lots")
 
 
 def test_info(capsys):

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
-
-_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([kmgt]?i?b?)?\s*$", re.IGNORECASE)
 
 
 def parse_int_list(text: str) -> list[int]:
@@ -65,19 +62,10 @@ def int_list(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
-def parse_bytes(text: str) -> int:
-    """Parse ``"512MB"``, ``"2G"``, ``"1.5GiB"`` or a plain number of bytes."""
-    m = _SIZE.match(str(text))
-    if not m:
-        raise ValueError(f"cannot parse a size from {text!r} (e.g. 512MB, 2GB)")
-    unit = (m.group(2) or "").lower()
-    base = 1024 if "i" in unit else 1000
-    power = {"": 0, "b": 0, "k": 1, "m": 2, "g": 3, "t": 4}[unit[:1]]
-    return int(float(m.group(1)) * base**power)
-
-
 def byte_size(text: str) -> int:
-    """argparse ``type=`` wrapper of :func:`parse_bytes`."""
+    """argparse ``type=`` wrapper of :func:`jaxfb.montecarlo.parse_bytes`."""
+    from ..montecarlo import parse_bytes
+
     try:
         return parse_bytes(text)
     except ValueError as err:

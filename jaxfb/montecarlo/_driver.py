@@ -37,6 +37,7 @@ from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
 from .. import _validation as v
+from .._sampling import _check_key
 from ._reducers import resolve_reducers
 
 __all__ = [
@@ -172,18 +173,9 @@ def choose_microbatch(bytes_per_draw: int, budget: int, platform: str) -> int:
 
 def _key_parts(key) -> tuple[np.ndarray, Any]:
     """``(key data as uint32 NumPy, impl or None for a raw uint32 key)``."""
-    if not isinstance(key, jax.Array):
-        raise TypeError(
-            f"key must be a JAX PRNG key (jax.random.key(seed)), got {type(key).__name__}"
-        )
+    _check_key(key)
     if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        if key.shape != ():
-            raise ValueError(f"key must be a single key, got a key array of shape {key.shape}")
         return np.asarray(jax.random.key_data(key)), jax.random.key_impl(key)
-    if key.dtype != jnp.uint32 or key.ndim != 1:
-        raise TypeError(
-            f"key must be a JAX PRNG key (jax.random.key(seed)), got {key.dtype}{key.shape}"
-        )
     return np.asarray(key), None
 
 
