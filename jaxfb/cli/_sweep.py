@@ -6,7 +6,11 @@ Example::
 
 writes one ``.npz`` + ``.json`` per point and ``summary.csv`` (means, standard errors and
 quantiles of A, B, kappa, log kappa; energies per signal) in ``--out``. Rerunning the same command
-skips finished points; an interrupted run resumes to identical results.
+skips finished points; an interrupted run resumes to identical results (the point in progress
+is checkpointed every ``--checkpoint-every`` seconds). With ``--target-rse 0.01`` each point draws
+until the standard errors of mean log kappa and mean kappa are under 1% (``--draws`` the ceiling)::
+
+    jaxfb sweep --out results/s --J 2:256:x2 --T 2:4096:x2 --N 4096 --draws 1e6 --target-rse 0.01
 """
 
 from __future__ import annotations
@@ -104,6 +108,34 @@ def add_parser(sub) -> None:
         default=None,
         help="probabilities tabulated besides the median (default 0.05,0.25,0.75,0.95)",
     )
+    p.add_argument(
+        "--target-rse",
+        type=float,
+        default=None,
+        metavar="R",
+        help="draw until the standard error of each --target-stats mean is <= R x |mean| "
+        "(checked at --min-draws, then doubling; --draws is then the ceiling)",
+    )
+    p.add_argument(
+        "--target-stats",
+        type=_names,
+        default=["log_kappa", "kappa"],
+        help="statistics the target applies to (default log_kappa,kappa; kappa is exempt "
+        "for J <= 4, where its variance is infinite)",
+    )
+    p.add_argument(
+        "--min-draws",
+        type=_count,
+        default=1000,
+        help="with --target-rse: first count looked at (default 1000)",
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="checkpoint the point in progress this often (default 60)",
+    )
     p.add_argument("--x64", action="store_true", help="simulate in float64")
     bar = p.add_mutually_exclusive_group()
     bar.add_argument(
@@ -159,6 +191,10 @@ def run(args) -> int:
             microbatch=args.microbatch,
             memory_budget=args.memory_budget,
             progress=args.progress,
+            target_rse=args.target_rse,
+            target_stats=args.target_stats,
+            min_draws=args.min_draws,
+            checkpoint_every=args.checkpoint_every,
         )
     if jax.process_index() == 0:
         points = len(set(table["file"].tolist()))

@@ -9,6 +9,7 @@
 """
 
 from ._driver import MonteCarloResult as MonteCarloResult
+from ._driver import TargetSE as TargetSE
 from ._driver import choose_microbatch as choose_microbatch
 from ._driver import default_memory_budget as default_memory_budget
 from ._driver import monte_carlo as monte_carlo

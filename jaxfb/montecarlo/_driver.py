@@ -15,6 +15,18 @@ Execution, per call of the one compiled batch function:
 4. every reducer's ``summarize`` reduces the batch on the device; the small partials (replicated)
    cross to the host, where they are merged in float64 while the next batch already runs.
 
+Precision targets and checkpoints:
+
+- with ``targets`` (:class:`TargetSE`), ``num_draws`` is a ceiling: the run looks at the standard
+  errors only after ``min_draws``, ``2 min_draws``, ``4 min_draws``, ... draws and stops at the
+  first of these counts where every target is met. The counts are fixed in advance, so the
+  draws that are made do not depend on the batch size or the devices either;
+- with ``checkpoint=path``, the reducers' states and the number of draws reduced are written
+  atomically to ``path`` at most every ``checkpoint_every`` seconds (and at the end); a later
+  call with the same statistic, key, sizes and reducers resumes from there, so an interrupted run
+  (Ctrl-C, ``kill -9``) loses at most ``checkpoint_every`` seconds and resumes to the same
+  numbers. The file is a pickle: load only checkpoints you wrote.
+
 Multi-host: call :func:`jax.distributed.initialize` first; the mesh then spans every process's
 devices (``jax.devices()``), each process runs the same loop, and every process ends with the
 same (replicated) result. See ``docs/performance.md``.
@@ -22,7 +34,10 @@ same (replicated) result. See ``docs/performance.md``.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import os
+import pickle
 import re
 import sys
 import time
@@ -38,10 +53,11 @@ from jax.sharding import PartitionSpec as P
 
 from .. import _validation as v
 from .._sampling import _check_key
-from ._reducers import resolve_reducers
+from ._reducers import Moments, resolve_reducers
 
 __all__ = [
     "MonteCarloResult",
+    "TargetSE",
     "choose_microbatch",
     "default_memory_budget",
     "monte_carlo",
@@ -72,6 +88,9 @@ class MonteCarloResult(NamedTuple):
         compile_time: seconds spent tracing and compiling (0 when the function was cached).
         device_bytes: XLA's estimate of one device's memory for one batch (temporaries,
             arguments and outputs), or ``None`` where the backend does not report it.
+        targets_met: with ``targets``, whether every target was met when the run stopped
+            (``False``: ``num_draws`` reached the ceiling first); ``None`` without targets.
+        resumed_draws: draws taken from a checkpoint rather than computed in this call.
     """
 
     stats: dict[str, dict[str, np.ndarray]]
@@ -83,6 +102,75 @@ class MonteCarloResult(NamedTuple):
     wall_time: float
     compile_time: float
     device_bytes: int | None
+    targets_met: bool | None = None
+    resumed_draws: int = 0
+
+
+class TargetSE(NamedTuple):
+    r"""A precision target: stop once the standard error of the mean of one leaf is small.
+
+    Met when ``se <= rel * |mean|`` (if ``rel`` is given) and ``se <= abs`` (if ``abs`` is
+    given), for every element of the leaf, the mean and SE coming from the leaf's
+    :class:`~jaxfb.montecarlo.Moments` reducer (which the leaf must have). A non-finite mean or
+    SE never meets a target.
+
+    Args:
+        leaf: the statistic leaf's name (e.g. ``"log_kappa"``; nested leaves as
+            :func:`~jaxfb.montecarlo.resolve_reducers` names them).
+        rel: relative target for ``se / |mean|``, e.g. ``0.01``.
+        abs: absolute target for ``se``.
+        min_draws: the first count at which the targets are looked at; later checks at
+            ``2 min_draws, 4 min_draws, ...``.
+    """
+
+    leaf: str
+    rel: float | None = None
+    abs: float | None = None
+    min_draws: int = 1000
+
+
+def _check_targets(targets) -> tuple[TargetSE, ...]:
+    if targets is None:
+        return ()
+    if isinstance(targets, TargetSE):
+        targets = (targets,)
+    out = []
+    for i, t in enumerate(targets):
+        if not isinstance(t, TargetSE):
+            raise TypeError(f"targets[{i}] must be a jaxfb.montecarlo.TargetSE, got {t!r}")
+        if t.rel is None and t.abs is None:
+            raise ValueError(f"targets[{i}] ({t.leaf!r}) needs rel or abs")
+        for name in ("rel", "abs"):
+            x = getattr(t, name)
+            if x is not None and not (isinstance(x, (int, float)) and x > 0 and math.isfinite(x)):
+                raise ValueError(f"targets[{i}].{name} must be a positive number, got {x!r}")
+        v.static_int(f"targets[{i}].min_draws", t.min_draws, minimum=1)
+        out.append(t)
+    return tuple(out)
+
+
+def _met(target: TargetSE, st: dict) -> bool:
+    if "se" not in st:
+        raise ValueError(f"target on leaf {target.leaf!r} needs a Moments reducer on that leaf")
+    mean, se = np.asarray(st["mean"], np.float64), np.asarray(st["se"], np.float64)
+    ok = np.isfinite(mean) & np.isfinite(se)
+    if target.rel is not None:
+        ok &= se <= target.rel * np.abs(mean)
+    if target.abs is not None:
+        ok &= se <= target.abs
+    return bool(np.all(ok))
+
+
+def _schedule(targets: tuple[TargetSE, ...], num_draws: int) -> list[int]:
+    """Draw counts at which targets are checked (the last one is ``num_draws``)."""
+    if not targets:
+        return [num_draws]
+    first = min(t.min_draws for t in targets)
+    out, n = [], first
+    while n < num_draws:
+        out.append(n)
+        n *= 2
+    return [*out, num_draws]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -263,6 +351,9 @@ def monte_carlo(
     devices: Sequence[jax.Device] | None = None,
     progress: bool | None = None,
     callback: Callable[[int], None] | None = None,
+    targets: TargetSE | Sequence[TargetSE] | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    checkpoint_every: float = 60.0,
 ) -> MonteCarloResult:
     r"""Reduce ``statistic`` over ``num_draws`` independent draws, streaming, on every device.
 
@@ -293,6 +384,12 @@ def monte_carlo(
             process).
         progress: show a tqdm bar (``None``: only on a terminal).
         callback: called on the host with the number of new draws after every batch.
+        targets: :class:`TargetSE` or a sequence of them: stop at the first scheduled count
+            (``min_draws``, doubling) where all are met; ``num_draws`` is then the ceiling.
+        checkpoint: file to save progress to and resume from (see the module docstring);
+            a file written by a different run (other key, sizes, reducers or targets) is an
+            error, never silently overwritten.
+        checkpoint_every: seconds between checkpoint writes.
 
     Returns:
         :class:`MonteCarloResult`; ``result.stats[leaf][output]``, e.g.
@@ -313,6 +410,10 @@ def monte_carlo(
     num_draws = v.static_int("num_draws", num_draws, minimum=1)
     if num_draws >= _MAX_DRAWS:
         raise ValueError(f"num_draws must be < 2**32, got {num_draws}")
+    targets = _check_targets(targets)
+    checkpoint_every = float(checkpoint_every)
+    if not checkpoint_every >= 0:
+        raise ValueError(f"checkpoint_every must be >= 0 seconds, got {checkpoint_every}")
     devices = tuple(jax.devices() if devices is None else devices)
     if not devices:
         raise ValueError("devices is empty")
@@ -344,9 +445,15 @@ def monte_carlo(
     (compiled, batch, device_bytes), compile_time = _compiled(
         statistic, plans, treedef, kdata, impl, devices, microbatch, steps
     )
-    num_batches = -(-num_draws // batch)
-
     states = [tuple(r.init(p.shape, p.dtype) for r in p.reducers) for p in plans]
+    done, num_batches, resumed, met = 0, 0, 0, None
+    fingerprint = None
+    if checkpoint is not None:
+        fingerprint = _fingerprint(kdata, impl, num_draws, batch, microbatch, plans, targets)
+        saved = _load_checkpoint(checkpoint, fingerprint)
+        if saved is not None:
+            states, done, met = saved["states"], saved["draws"], saved["targets_met"]
+            resumed = done
 
     def absorb(partials):
         host = _fetch(partials)
@@ -356,41 +463,74 @@ def monte_carlo(
                 for r, s, part in zip(plan.reducers, states[i], host[i], strict=True)
             )
 
+    def finalize():
+        out: dict[str, dict[str, np.ndarray]] = {}
+        for plan, st in zip(plans, states, strict=True):
+            merged: dict[str, np.ndarray] = {}
+            for r, s in zip(plan.reducers, st, strict=True):
+                merged.update(r.finalize(s))
+            out[plan.name] = merged
+        return out
+
+    names = {p.name for p in plans}
+    for t in targets:
+        if t.leaf not in names:
+            raise ValueError(
+                f"targets: {t.leaf!r} is not a leaf of the statistic (leaves: {sorted(names)})"
+            )
+        plan = next(p for p in plans if p.name == t.leaf)
+        if not any(isinstance(r, Moments) for r in plan.reducers):
+            raise ValueError(f"targets: leaf {t.leaf!r} needs a Moments reducer")
+
+    stop = bool(targets) and met is True
     bar = None
-    if progress or (progress is None and sys.stderr.isatty()):
+    if not stop and (progress or (progress is None and sys.stderr.isatty())):
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=num_draws, unit="draw", unit_scale=True, leave=False)
+        bar = tqdm(total=num_draws, initial=done, unit="draw", unit_scale=True, leave=False)
+    last_save = time.monotonic()
+
+    def step(n):
+        nonlocal done, last_save
+        done += n
+        if bar is not None:
+            bar.update(n)
+        if callback is not None:
+            callback(n)
+
     try:
-        pending, pending_n = None, 0
-        n_total = np.uint32(num_draws)
-        for b in range(num_batches):
-            out = compiled(kdata, np.uint32(b * batch), n_total)  # asynchronous
+        for seg_end in _schedule(targets, num_draws):
+            if stop:
+                break
+            if seg_end < done or (seg_end == done and met is not None):
+                continue  # a checkpoint already passed (and looked at) this count
+            pending, pending_n = None, 0
+            n_end = np.uint32(seg_end)
+            for b0 in range(done, seg_end, batch):
+                out = compiled(kdata, np.uint32(b0), n_end)  # asynchronous
+                num_batches += 1
+                if pending is not None:
+                    absorb(pending)
+                    step(pending_n)
+                    if checkpoint is not None and time.monotonic() - last_save >= checkpoint_every:
+                        _save_checkpoint(checkpoint, fingerprint, states, done, met)
+                        last_save = time.monotonic()
+                pending, pending_n = out, min(batch, seg_end - b0)
             if pending is not None:
                 absorb(pending)
-                if bar is not None:
-                    bar.update(pending_n)
-                if callback is not None:
-                    callback(pending_n)
-            pending, pending_n = out, min(batch, num_draws - b * batch)
-        absorb(pending)
-        if bar is not None:
-            bar.update(pending_n)
-        if callback is not None:
-            callback(pending_n)
+                step(pending_n)
+            if targets:
+                met = all(_met(t, finalize()[t.leaf]) for t in targets)
+                stop = met
+        if checkpoint is not None:
+            _save_checkpoint(checkpoint, fingerprint, states, done, met)
     finally:
         if bar is not None:
             bar.close()
 
-    stats: dict[str, dict[str, np.ndarray]] = {}
-    for plan, st in zip(plans, states, strict=True):
-        merged: dict[str, np.ndarray] = {}
-        for r, s in zip(plan.reducers, st, strict=True):
-            merged.update(r.finalize(s))
-        stats[plan.name] = merged
     return MonteCarloResult(
-        stats=stats,
-        num_draws=num_draws,
+        stats=finalize(),
+        num_draws=done,
         batch_size=batch,
         microbatch=microbatch,
         num_batches=num_batches,
@@ -398,4 +538,73 @@ def monte_carlo(
         wall_time=time.perf_counter() - t_start,
         compile_time=compile_time,
         device_bytes=device_bytes,
+        targets_met=met if targets else None,
+        resumed_draws=resumed,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# checkpoints
+
+_CKPT_FORMAT = "jaxfb.montecarlo.checkpoint/1"
+
+
+def _fingerprint(kdata, impl, num_draws, batch, microbatch, plans, targets) -> str:
+    """What a checkpoint must match to be resumed (the run's identity and its batch grid)."""
+    text = repr(
+        (
+            np.asarray(kdata).tolist(),
+            str(impl),
+            num_draws,
+            batch,
+            microbatch,
+            [(p.name, p.shape, str(p.dtype), repr(p.reducers)) for p in plans],
+            repr(targets),
+            bool(jax.dtypes.canonicalize_dtype(jnp.float64) == jnp.float64),
+        )
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _compact(state):
+    """A reducer state with :class:`Samples`' chunks joined (smaller, faster pickles)."""
+    if isinstance(state, dict) and isinstance(state.get("chunks"), list) and state["chunks"]:
+        return {**state, "chunks": [np.concatenate(state["chunks"], axis=0)]}
+    return state
+
+
+def _save_checkpoint(path, fingerprint, states, draws, targets_met) -> None:
+    if jax.process_index() != 0:
+        return
+    from ._io import atomic_write_bytes
+
+    payload = {
+        "format": _CKPT_FORMAT,
+        "fingerprint": fingerprint,
+        "draws": int(draws),
+        "targets_met": targets_met,
+        "states": [tuple(_compact(s) for s in st) for st in states],
+    }
+    atomic_write_bytes(path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _load_checkpoint(path, fingerprint) -> dict | None:
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        return None
+    try:
+        with open(path, "rb") as f:
+            payload = pickle.load(f)
+    except Exception as e:
+        raise ValueError(
+            f"checkpoint {path!r} cannot be read ({e}); delete it to start over"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != _CKPT_FORMAT:
+        raise ValueError(f"checkpoint {path!r} is not a jaxfb Monte Carlo checkpoint")
+    if payload["fingerprint"] != fingerprint:
+        raise ValueError(
+            f"checkpoint {path!r} was written by a different run (key, num_draws, batch size, "
+            "microbatch, reducers or targets differ); delete it or pass another path"
+        )
+    payload["states"] = [tuple(st) for st in payload["states"]]
+    return payload

@@ -15,7 +15,16 @@ Reproducibility and resumption:
 - each finished point is written atomically (``.npz`` arrays, then its ``.json`` sidecar, each by
   temp file + ``os.replace``); the ``.json`` marks the point done;
 - a rerun skips every point whose ``.json`` holds the same configuration, so an interrupted run
-  (Ctrl-C, ``kill -9``) loses at most the point in progress and resumes to identical results.
+  (Ctrl-C, ``kill -9``) loses at most the point in progress and resumes to identical results;
+- the point in progress is itself checkpointed (``<name>.ckpt``, every ``checkpoint_every``
+  seconds, see :func:`~jaxfb.montecarlo.monte_carlo`), so a long point loses at most that much
+  work; the checkpoint is removed once the point's files are written.
+
+Precision targets: with ``target_rse``, ``num_draws`` is a ceiling and each point draws
+``min_draws, 2 min_draws, 4 min_draws, ...`` filterbanks until the standard error of the mean of
+every statistic in ``target_stats`` is at most ``target_rse`` times the mean's magnitude. A target
+on ``kappa`` is not applied where ``J <= 4``: ``Var[kappa]`` is infinite there (SPEC section 2),
+so its standard error means nothing; ``log kappa`` carries the target there.
 """
 
 from __future__ import annotations
@@ -40,7 +49,7 @@ from .. import _validation as v
 from .._frames import littlewood_paley
 from .._sampling import init_spec, random_filterbank
 from . import _io
-from ._driver import _MAX_DRAWS, monte_carlo, parse_bytes
+from ._driver import _MAX_DRAWS, TargetSE, monte_carlo, parse_bytes
 from ._reducers import Count, Histogram, Max, Min, Moments, Samples, histogram_quantile
 from ._signals import SIGNAL_NAMES, energy_from_lp, make_sweep_signal, spectral_weights
 
@@ -207,10 +216,11 @@ def _leaf_columns(name: str, st: dict, index, probs, quantiles) -> dict[str, Any
     return row
 
 
-def _rows(config: dict, stats: dict, wall: float, file: str) -> list[dict]:
+def _rows(config: dict, stats: dict, wall: float, file: str, draws: int) -> list[dict]:
     quantiles = tuple(config["quantiles"])
     probs = tuple(sorted({*quantiles, 0.5}))
-    base = {k: config[k] for k in ("J", "T", "N", "init", "draws", "seed", "dtype")}
+    base = {k: config[k] for k in ("J", "T", "N", "init", "seed", "dtype")}
+    base["draws"] = draws  # the draws made (num_draws, or fewer when a target was met)
     base["quantile_method"] = "exact" if config["keep_samples"] else "histogram"
     for s in ("A", "B", "kappa", "log_kappa"):
         base.update(_leaf_columns(s, stats[s], None, probs, quantiles))
@@ -272,6 +282,10 @@ def sweep(
     memory_budget: int | str | None = None,
     devices=None,
     progress: bool | None = None,
+    target_rse: float | None = None,
+    target_stats: str | Sequence[str] = ("log_kappa", "kappa"),
+    min_draws: int = 1000,
+    checkpoint_every: float = 60.0,
 ) -> dict[str, np.ndarray]:
     r"""Run (or resume) a Monte Carlo sweep over the grid ``J x T x N x init`` and tabulate it.
 
@@ -300,6 +314,12 @@ def sweep(
             (execution only: they are not part of a point's identity, and a finished point is
             reused whatever they were).
         progress: tqdm bar (points, draws/s, ETA); ``None``: only on a terminal.
+        target_rse: relative standard error to reach, e.g. ``0.01``; ``num_draws`` is then the
+            ceiling, and the ``draws`` column holds the draws made (see the module docstring).
+        target_stats: statistics the target applies to, from ``A, B, kappa, log_kappa``
+            (``kappa`` is exempt where ``J <= 4``).
+        min_draws: first count at which a target is looked at (then doubling).
+        checkpoint_every: seconds between checkpoints of the point in progress.
 
     Returns:
         The summary table as ``{column: 1-D array}`` (one entry per ``(point, signal)`` row;
@@ -346,6 +366,27 @@ def sweep(
     if num_draws >= _MAX_DRAWS:
         raise ValueError(f"num_draws must be < 2**32, got {num_draws}")
     seed = v.static_int("seed", seed)
+    target = None
+    if target_rse is not None:
+        if isinstance(target_rse, bool) or not (
+            isinstance(target_rse, (int, float)) and 0 < target_rse < math.inf
+        ):
+            raise ValueError(f"target_rse must be a positive number, got {target_rse!r}")
+        tstats = _as_list("target_stats", target_stats, str)
+        for name in tstats:
+            if name not in ("A", "B", "kappa", "log_kappa"):
+                raise ValueError(
+                    f"target_stats: unknown statistic {name!r}; choose from A, B, kappa, log_kappa"
+                )
+        if not tstats:
+            raise ValueError("target_stats is empty")
+        min_draws = v.static_int("min_draws", min_draws, minimum=2)
+        if min_draws > num_draws:
+            raise ValueError(f"min_draws ({min_draws}) must be <= num_draws ({num_draws})")
+        target = {"rse": float(target_rse), "stats": tstats, "min_draws": min_draws}
+    checkpoint_every = float(checkpoint_every)
+    if not checkpoint_every >= 0:
+        raise ValueError(f"checkpoint_every must be >= 0 seconds, got {checkpoint_every}")
     quantiles = tuple(float(q) for q in quantiles)
     if any(not (0.0 < q < 1.0) for q in quantiles):
         raise ValueError(f"quantiles must lie strictly between 0 and 1, got {quantiles}")
@@ -376,6 +417,8 @@ def sweep(
             "seed": seed, "dtype": str(np.dtype(dtype)), "keep_samples": keep_samples,
             "quantiles": list(quantiles), "histogram": hist, "format": FORMAT,
         }  # fmt: skip
+        if target is not None:  # absent otherwise: older configurations keep their names
+            config["target"] = target
         digest = hashlib.sha256(_io.dumps(config).encode()).hexdigest()[:10]
         stem = f"J{J}_T{T}_N{N}_{ini}_{digest}"
         meta = _finished(folder / f"{stem}.json", config)
@@ -410,10 +453,13 @@ def sweep(
                         f"point {done}/{len(todo)} J={config['J']} T={config['T']} N={config['N']}"
                     )
                 meta = _run_point(
-                    folder, stem, config, env, writer,
+                    folder, stem, config, env, writer, checkpoint_every=checkpoint_every,
                     batch_size=batch_size, microbatch=microbatch, memory_budget=memory_budget,
                     devices=devices, callback=None if bar is None else bar.update,
                 )  # fmt: skip
+                if bar is not None and meta["draws"] < num_draws:  # stopped at its target
+                    bar.total -= num_draws - meta["draws"]
+                    bar.refresh()
             rows.extend(meta.get("rows", []))
     finally:
         if bar is not None:
@@ -439,7 +485,19 @@ def _finished(path: Path, config: dict) -> dict | None:
     return meta
 
 
-def _run_point(folder, stem, config, env, writer, *, callback, **engine) -> dict:
+def point_targets(config: dict) -> tuple[TargetSE, ...]:
+    """The precision targets a sweep point runs under (none without ``target``)."""
+    target = config.get("target")
+    if not target:
+        return ()
+    return tuple(
+        TargetSE(name, rel=target["rse"], min_draws=target["min_draws"])
+        for name in target["stats"]
+        if not (name == "kappa" and config["J"] <= 4)
+    )
+
+
+def _run_point(folder, stem, config, env, writer, *, callback, checkpoint_every, **engine) -> dict:
     J, T, N, ini, seed = (config[k] for k in ("J", "T", "N", "init", "seed"))
     sigs = config["signals"]
     signals = weights = None
@@ -449,6 +507,8 @@ def _run_point(folder, stem, config, env, writer, *, callback, **engine) -> dict
     statistic = point_statistic(J, T, N, ini, weights, jnp.dtype(config["dtype"]))
     probs = tuple(sorted({*config["quantiles"], 0.5}))
     key = point_key(seed, J, T, N, ini)
+    targets = point_targets(config)
+    ckpt = folder / f"{stem}.ckpt"
     t0 = time.perf_counter()
     res = monte_carlo(
         statistic,
@@ -457,6 +517,9 @@ def _run_point(folder, stem, config, env, writer, *, callback, **engine) -> dict
         reducers=_reducers(config["keep_samples"], probs),
         progress=False,
         callback=callback,
+        targets=targets or None,
+        checkpoint=ckpt if writer else None,
+        checkpoint_every=checkpoint_every,
         **engine,
     )
     wall = time.perf_counter() - t0
@@ -467,6 +530,10 @@ def _run_point(folder, stem, config, env, writer, *, callback, **engine) -> dict
         "point_key": {"seed": seed, "fold_in": [w0, w1]},
         **env,
         "wall_time_s": wall,
+        "draws": res.num_draws,
+        "targets": [t._asdict() for t in targets],
+        "targets_met": res.targets_met,
+        "resumed_draws": res.resumed_draws,
         "compile_time_s": res.compile_time,
         "batch_size": res.batch_size,
         "microbatch": res.microbatch,
@@ -474,9 +541,10 @@ def _run_point(folder, stem, config, env, writer, *, callback, **engine) -> dict
         "device_bytes": res.device_bytes,
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "arrays": f"{stem}.npz",
-        "rows": _rows(config, res.stats, wall, f"{stem}.npz"),
+        "rows": _rows(config, res.stats, wall, f"{stem}.npz", res.num_draws),
     }
     if writer:
         _io.save_npz(folder / f"{stem}.npz", _arrays(res.stats, signals, sigs))
         _io.save_json(folder / f"{stem}.json", meta)  # last: marks the point finished
+        ckpt.unlink(missing_ok=True)
     return meta
