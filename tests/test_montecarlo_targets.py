@@ -266,3 +266,14 @@ def test_kill_9_mid_point_resumes_from_the_checkpoint(tmp_path):
         if c not in ("wall_time_s",):
             np.testing.assert_array_equal(ref[c], resumed[c], err_msg=c)
     assert not list(out.glob("*.ckpt"))
+
+
+def test_sweep_with_n_equal_to_t(tmp_path, capsys):
+    kw = dict(num_filters=4, num_draws=64, seed=1, microbatch=8, progress=False)
+    t = mc.sweep(tmp_path / "a", length=[4, 8], n="T", **kw)
+    assert t["N"].tolist() == t["T"].tolist() == [4, 8]
+    one = mc.sweep(tmp_path / "b", length=8, n=8, **kw)  # the same point, the same key
+    assert one["kappa_max"][0] == t["kappa_max"][1]
+    args = ["sweep", "--out", str(tmp_path / "c"), "--J", "4", "--T", "4,8", "--N", "T"]
+    assert cli_main([*args, "--draws", "64", "--seed", "1", "--microbatch", "8"]) == 0
+    np.testing.assert_array_equal(mc.read_summary(tmp_path / "c")["kappa_max"], t["kappa_max"])

@@ -44,6 +44,10 @@ def _count(text: str) -> int:
     return value
 
 
+def _signal_lengths(text: str):
+    return "T" if str(text).strip() == "T" else int_list(text)
+
+
 def _probabilities(text: str) -> list[float]:
     try:
         return [float(s) for s in _names(text)]
@@ -68,7 +72,12 @@ def add_parser(sub) -> None:
         default=[1024],
         help="filter lengths, e.g. 8:1024:x2 or 2:10:2 (default 1024)",
     )
-    p.add_argument("--N", type=int_list, default=[1024], help="signal lengths (default 1024)")
+    p.add_argument(
+        "--N",
+        type=_signal_lengths,
+        default=[1024],
+        help="signal lengths (default 1024), or T for N = T at every point",
+    )
     p.add_argument(
         "--init",
         type=_names,

@@ -299,7 +299,8 @@ def sweep(
     Args:
         out: results folder (created; must be writable).
         num_filters, length, n: ``J``, ``T``, ``N``: an int or a sequence of ints each; every
-            combination must have ``T <= N``.
+            combination must have ``T <= N``. ``n="T"`` sets ``N = T`` at every point (the
+            ``N`` frequencies of the Littlewood-Paley sum are then independent).
         num_draws: filterbanks per point, ``1 <= num_draws < 2**32``.
         seed: the sweep's seed (no default: say which).
         init: init name(s), see :data:`jaxfb.INITS`.
@@ -346,7 +347,8 @@ def sweep(
     # ---- validate everything before touching the disk
     Js = _as_list("num_filters", num_filters, int)
     Ts = _as_list("length", length, int)
-    Ns = _as_list("n", n, int)
+    same_n = isinstance(n, str) and n == "T"
+    Ns = ["T"] if same_n else _as_list("n", n, int)
     inits = _as_list("init", init, str)
     sigs = _as_list("signals", signals, str)
     for axis, vals in (("num_filters", Js), ("length", Ts), ("n", Ns), ("init", inits)):
@@ -357,7 +359,7 @@ def sweep(
     for name in sigs:
         if name not in SIGNAL_NAMES:
             raise ValueError(f"unknown signal {name!r}; choose from {', '.join(SIGNAL_NAMES)}")
-    bad = [(T, N) for T in Ts for N in Ns if T > N]
+    bad = [(T, N) for T in Ts for N in Ns if N != "T" and T > N]
     if bad:
         raise ValueError(
             f"filter length T must be <= signal length N; the grid has T > N at (T, N) = {bad}"
@@ -412,6 +414,7 @@ def sweep(
     )
     points = []
     for J, T, N, ini in itertools.product(Js, Ts, Ns, inits):
+        N = T if N == "T" else N
         config = {
             "J": J, "T": T, "N": N, "init": ini, "signals": sigs, "draws": num_draws,
             "seed": seed, "dtype": str(np.dtype(dtype)), "keep_samples": keep_samples,
