@@ -18,6 +18,15 @@ timings), and the time 10^7 draws would take at the measured rate.
 
     python benchmarks/bench_engine.py --draws 100000          # about 2 to 4 minutes on 2 cores
     python benchmarks/bench_engine.py --draws 10000000        # the full goal (GPU)
+    python benchmarks/bench_engine.py --draws 10000000 --checkpoint results/bench_1e7.ckpt
+
+With ``--checkpoint`` the engine run saves its state every ``--checkpoint-every`` seconds and a
+rerun of the same command resumes it (a 10^7 run on a CPU can span several sittings). The
+wall and CPU time of every sitting, with the draws it computed, go to ``<checkpoint>.log.json``
+(rewritten as often as the checkpoint, at least every minute, so a killed sitting is
+counted up to its last write); the rate printed
+is then all draws computed (draws lost to a kill and recomputed included) over all sittings'
+wall time, and the peak RSS the largest of any sitting.
 """
 
 from __future__ import annotations
@@ -53,6 +62,14 @@ def _time_loop(fn, key, num_batches: int) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+def _save_log(path, sittings, args) -> None:
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump({"draws": args.draws, "J": args.J, "T": args.T, "N": args.N,
+                   "seed": args.seed, "sittings": sittings}, f, indent=1)  # fmt: skip
+    os.replace(tmp, path)
+
+
 def _cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as f:
@@ -83,6 +100,8 @@ def main(argv=None) -> int:
     )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    p.add_argument("--checkpoint", metavar="FILE", help="save and resume the engine run here")
+    p.add_argument("--checkpoint-every", type=float, default=60.0, metavar="SECONDS")
     args = p.parse_args(argv)
     J, T, N = args.J, args.T, args.N
 
@@ -100,13 +119,42 @@ def main(argv=None) -> int:
     warm = mc.monte_carlo(statistic, key, first, batch_size=args.batch_size, **kw)
     kw.update(microbatch=warm.microbatch)
     c0, w0 = time.process_time(), time.perf_counter()
+    sittings, log_path = [], None
+    if args.checkpoint:
+        log_path = args.checkpoint + ".log.json"
+        if os.path.exists(log_path):
+            with open(log_path) as f:
+                sittings = json.load(f)["sittings"]
+        sittings.append({"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "draws": 0})
+        last = [time.monotonic()]
+
+        def account(n):
+            s = sittings[-1]
+            s["draws"] += n
+            s["wall_s"], s["cpu_s"] = time.perf_counter() - w0, time.process_time() - c0
+            s["peak_rss_bytes"], s["load_average"] = _peak_rss_bytes(), os.getloadavg()
+            if time.monotonic() - last[0] >= min(60.0, args.checkpoint_every):
+                _save_log(log_path, sittings, args)
+                last[0] = time.monotonic()
+
+        kw.update(
+            checkpoint=args.checkpoint, checkpoint_every=args.checkpoint_every, callback=account
+        )
     res = mc.monte_carlo(
         statistic, key, args.draws, batch_size=warm.batch_size, progress=None, **kw
     )
     engine_wall, engine_cpu = time.perf_counter() - w0, time.process_time() - c0
     peak = _peak_rss_bytes()
     assert res.compile_time == 0.0 and res.batch_size == warm.batch_size
-    engine_rate = args.draws / engine_wall
+    computed = args.draws
+    if sittings:
+        sittings[-1].update(wall_s=engine_wall, cpu_s=engine_cpu, peak_rss_bytes=peak)
+        _save_log(log_path, sittings, args)
+        engine_wall = sum(s.get("wall_s", 0.0) for s in sittings)
+        engine_cpu = sum(s.get("cpu_s", 0.0) for s in sittings)
+        computed = sum(s["draws"] for s in sittings)
+        peak = max(s.get("peak_rss_bytes", 0) for s in sittings)
+    engine_rate = computed / engine_wall
 
     # baselines at the shape the engine generates at once (one microbatch), same device and run
     b = res.microbatch
@@ -126,11 +174,13 @@ def main(argv=None) -> int:
         "engine": {
             "draws_per_s": engine_rate,
             "us_per_draw": 1e6 / engine_rate,
-            "cpu_us_per_draw": 1e6 * engine_cpu / args.draws,
+            "cpu_us_per_draw": 1e6 * engine_cpu / computed,
             "compile_s": warm.compile_time,
             "batch_size": res.batch_size,
             "microbatch": res.microbatch,
             "num_batches": res.num_batches,
+            "sittings": len(sittings) or 1,
+            "draws_computed": computed,
             "xla_device_bytes": res.device_bytes,
             "peak_rss_bytes": peak,
             "peak_rss_before_bytes": rss0,
@@ -138,7 +188,7 @@ def main(argv=None) -> int:
         "floor": {"us_per_draw": 1e6 * t_floor, "cpu_us_per_draw": 1e6 * c_floor},
         "kernel": {"us_per_draw": 1e6 * t_kernel, "cpu_us_per_draw": 1e6 * c_kernel},
         "ratio_engine_to_floor": (1 / engine_rate) / t_floor,
-        "ratio_engine_to_floor_cpu": (engine_cpu / args.draws) / c_floor,
+        "ratio_engine_to_floor_cpu": (engine_cpu / computed) / c_floor,
         "ratio_kernel_to_floor": t_kernel / t_floor,
         "ratio_kernel_to_floor_cpu": c_kernel / c_floor,
         "baseline_draws": nb * b,
@@ -184,6 +234,11 @@ def main(argv=None) -> int:
         f"compile {e['compile_s']:.1f} s; peak RSS {peak / 2**20:.0f} MiB "
         f"(XLA: {(e['xla_device_bytes'] or 0) / 2**20:.1f} MiB per batch)"
     )
+    if sittings:
+        print(
+            f"{len(sittings)} sitting(s): {computed} draws computed in {engine_wall / 3600:.2f} h "
+            f"wall ({args.draws} in the result)"
+        )
     print(f"10^7 draws at this rate: {out['extrapolated_1e7_s'] / 3600:.2f} h (extrapolated)")
     if args.json:
         with open(args.json, "w") as f:

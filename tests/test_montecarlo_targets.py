@@ -58,6 +58,12 @@ def test_target_stops_at_the_first_scheduled_count_that_meets_it():
     _assert_same(r, fixed, exact=False)  # the checks split the batches differently
 
 
+def test_default_batch_is_no_bigger_than_the_first_checked_count():
+    r = mc.monte_carlo(statistic, KEY, 10**6, targets=TARGET, reducers=REDUCERS, microbatch=8)
+    assert r.batch_size == 56  # 50 rounded up to a multiple of the microbatch
+    assert mc.monte_carlo(statistic, KEY, 1000, reducers=REDUCERS, microbatch=8).batch_size == 1000
+
+
 def test_target_draws_do_not_depend_on_the_batch_size():
     a = mc.monte_carlo(statistic, KEY, 10**5, targets=TARGET, reducers=REDUCERS, batch_size=48)
     b = mc.monte_carlo(statistic, KEY, 10**5, targets=TARGET, reducers=REDUCERS, batch_size=256)
@@ -151,6 +157,14 @@ def test_checkpoint_of_another_run_is_refused_not_overwritten(tmp_path):
         with pytest.raises(ValueError, match="written by a different run"):
             mc.monte_carlo(statistic, checkpoint=ckpt, reducers=REDUCERS, **kw)
     assert ckpt.read_bytes() == data
+    restarted = mc.monte_carlo(
+        statistic, checkpoint=ckpt, checkpoint_mismatch="restart", reducers=REDUCERS,
+        **{**base, "num_draws": 200},
+    )  # fmt: skip
+    assert restarted.resumed_draws == 0 and restarted.num_draws == 200
+    assert pickle.loads(ckpt.read_bytes())["draws"] == 200
+    with pytest.raises(ValueError, match="checkpoint_mismatch must be 'raise' or 'restart'"):
+        mc.monte_carlo(statistic, KEY, 100, checkpoint=ckpt, checkpoint_mismatch="ignore")
     ckpt.write_bytes(b"garbage")
     with pytest.raises(ValueError, match="cannot be read"):
         mc.monte_carlo(statistic, KEY, 100, checkpoint=ckpt, reducers=REDUCERS, batch_size=32)

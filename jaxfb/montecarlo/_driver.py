@@ -354,6 +354,7 @@ def monte_carlo(
     targets: TargetSE | Sequence[TargetSE] | None = None,
     checkpoint: str | os.PathLike | None = None,
     checkpoint_every: float = 60.0,
+    checkpoint_mismatch: str = "raise",
 ) -> MonteCarloResult:
     r"""Reduce ``statistic`` over ``num_draws`` independent draws, streaming, on every device.
 
@@ -390,6 +391,8 @@ def monte_carlo(
             a file written by a different run (other key, sizes, reducers or targets) is an
             error, never silently overwritten.
         checkpoint_every: seconds between checkpoint writes.
+        checkpoint_mismatch: what to do with a checkpoint file written by a different run:
+            ``"raise"`` (a ``ValueError``) or ``"restart"`` (ignore it; it is overwritten).
 
     Returns:
         :class:`MonteCarloResult`; ``result.stats[leaf][output]``, e.g.
@@ -411,6 +414,10 @@ def monte_carlo(
     if num_draws >= _MAX_DRAWS:
         raise ValueError(f"num_draws must be < 2**32, got {num_draws}")
     targets = _check_targets(targets)
+    if checkpoint_mismatch not in ("raise", "restart"):
+        raise ValueError(
+            f"checkpoint_mismatch must be 'raise' or 'restart', got {checkpoint_mismatch!r}"
+        )
     checkpoint_every = float(checkpoint_every)
     if not checkpoint_every >= 0:
         raise ValueError(f"checkpoint_every must be >= 0 seconds, got {checkpoint_every}")
@@ -436,6 +443,9 @@ def monte_carlo(
         by_memory = max(1, budget // (8 * max(out_bytes, 1) * n_dev))
         target = max(2 * microbatch, min(_TARGET_DRAWS_PER_DEVICE, by_memory))
         steps = max(1, min(max_steps, target // microbatch))
+        if targets:  # no bigger than the first checked count: little padding is computed
+            first = -(-min(t.min_draws for t in targets) // n_dev)
+            steps = max(1, min(steps, -(-first // microbatch)))
     else:
         batch_size = v.static_int("batch_size", batch_size, minimum=1)
         steps = max(1, min(max_steps, -(-batch_size // (n_dev * microbatch))))
@@ -450,7 +460,12 @@ def monte_carlo(
     fingerprint = None
     if checkpoint is not None:
         fingerprint = _fingerprint(kdata, impl, num_draws, batch, microbatch, plans, targets)
-        saved = _load_checkpoint(checkpoint, fingerprint)
+        try:
+            saved = _load_checkpoint(checkpoint, fingerprint)
+        except _CheckpointMismatch:
+            if checkpoint_mismatch == "raise":
+                raise
+            saved = None
         if saved is not None:
             states, done, met = saved["states"], saved["draws"], saved["targets_met"]
             resumed = done
@@ -549,6 +564,10 @@ def monte_carlo(
 _CKPT_FORMAT = "jaxfb.montecarlo.checkpoint/1"
 
 
+class _CheckpointMismatch(ValueError):
+    """A checkpoint file that another run wrote (or that cannot be read)."""
+
+
 def _fingerprint(kdata, impl, num_draws, batch, microbatch, plans, targets) -> str:
     """What a checkpoint must match to be resumed (the run's identity and its batch grid)."""
     text = repr(
@@ -596,13 +615,13 @@ def _load_checkpoint(path, fingerprint) -> dict | None:
         with open(path, "rb") as f:
             payload = pickle.load(f)
     except Exception as e:
-        raise ValueError(
+        raise _CheckpointMismatch(
             f"checkpoint {path!r} cannot be read ({e}); delete it to start over"
         ) from None
     if not isinstance(payload, dict) or payload.get("format") != _CKPT_FORMAT:
-        raise ValueError(f"checkpoint {path!r} is not a jaxfb Monte Carlo checkpoint")
+        raise _CheckpointMismatch(f"checkpoint {path!r} is not a jaxfb Monte Carlo checkpoint")
     if payload["fingerprint"] != fingerprint:
-        raise ValueError(
+        raise _CheckpointMismatch(
             f"checkpoint {path!r} was written by a different run (key, num_draws, batch size, "
             "microbatch, reducers or targets differ); delete it or pass another path"
         )

@@ -523,6 +523,7 @@ def _run_point(folder, stem, config, env, writer, *, callback, checkpoint_every,
         targets=targets or None,
         checkpoint=ckpt if writer else None,
         checkpoint_every=checkpoint_every,
+        checkpoint_mismatch="restart",  # e.g. another batch size: the point starts over
         **engine,
     )
     wall = time.perf_counter() - t0
