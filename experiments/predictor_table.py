@@ -41,7 +41,6 @@ import csv
 import itertools
 import json
 import math
-import platform
 import sys
 import time
 from functools import partial
@@ -427,15 +426,7 @@ def meta_for(cfg, timings, summary=None):
             "EDGE_WIDTH": _frame_model.EDGE_WIDTH,
             "EDGE_WIDTH_RATE": _frame_model.EDGE_WIDTH_RATE,
         },
-        "versions": {
-            "jaxfb": jaxfb.__version__,
-            "jax": jax.__version__,
-            "numpy": np.__version__,
-            "scipy": __import__("scipy").__version__,
-            "python": platform.python_version(),
-        },
-        "device": str(jax.devices()[0]),
-        "platform": platform.platform(),
+        **jaxfb.environment(),
         "timings": timings,
         "summary": summary,
     }

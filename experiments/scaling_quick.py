@@ -27,7 +27,6 @@ import argparse
 import csv
 import json
 import math
-import platform
 import sys
 import time
 from pathlib import Path
@@ -116,14 +115,7 @@ def simulate(cfg: dict, out: Path) -> None:
     sidecar = {
         "script": "experiments/scaling_quick.py",
         "config": cfg,
-        "versions": {
-            "jaxfb": jaxfb.__version__,
-            "jax": jax.__version__,
-            "numpy": np.__version__,
-            "python": platform.python_version(),
-        },
-        "device": str(jax.devices()[0]),
-        "platform": platform.platform(),
+        **jaxfb.environment(),
         "dtype": str(jnp.zeros(()).dtype),
         "timings_s": {"total": total, "per_point": timings},
     }

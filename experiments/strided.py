@@ -25,7 +25,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
 import json
-import platform
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -274,17 +273,10 @@ def main(argv=None) -> dict:
     total = time.perf_counter() - t0
     plot(cfg, res["results"], out / "strided.png")
     np.savez_compressed(out / "strided.npz", **res["raw"])
-    dev = jax.devices()[0]
     meta = {
         "experiment": "strided",
         "config": asdict(cfg),
-        "versions": {
-            "jaxfb": jaxfb.__version__,
-            "jax": jax.__version__,
-            "numpy": np.__version__,
-            "python": platform.python_version(),
-        },
-        "device": {"platform": dev.platform, "kind": dev.device_kind, "count": jax.device_count()},
+        **jaxfb.environment(),
         "timings_s": {"total": total, **res["timings_s"]},
         "results": res["results"],
         "files": ["strided.png", "strided.npz"],

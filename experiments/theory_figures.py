@@ -27,7 +27,6 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
 import json
-import platform
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -281,17 +280,10 @@ def main(argv=None) -> dict:
         t0 = time.perf_counter()
         bnd = bounds_figure(cfg, sigs, out / "theory_bounds.png")
         timings["bounds"] = time.perf_counter() - t0
-    dev = jax.devices()[0]
     meta = {
         "experiment": "theory_figures",
         "config": asdict(cfg),
-        "versions": {
-            "jaxfb": jaxfb.__version__,
-            "jax": jax.__version__,
-            "numpy": np.__version__,
-            "python": platform.python_version(),
-        },
-        "device": {"platform": dev.platform, "kind": dev.device_kind, "count": jax.device_count()},
+        **jaxfb.environment(),
         "timings_s": {"total": sum(timings.values()), **timings},
         "results": {"variance": var, "sf": sf, "bounds": bnd},
         "files": ["theory_variance.png", "theory_sf.png", "theory_bounds.png"],

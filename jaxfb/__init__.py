@@ -16,6 +16,7 @@ from . import signals as signals
 from . import theory as theory
 from ._energy import autocorrelation as autocorrelation
 from ._energy import energy as energy
+from ._env import environment as environment
 from ._frames import FrameBounds as FrameBounds
 from ._frames import condition_number as condition_number
 from ._frames import filter_autocorrelation as filter_autocorrelation

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import platform
-
 
 def add_parser(sub) -> None:
     p = sub.add_parser("info", help="print versions, the JAX backend and its devices")
@@ -11,34 +9,14 @@ def add_parser(sub) -> None:
 
 
 def environment() -> dict:
-    """Versions and devices, as recorded beside every result."""
-    import jax
-    import numpy as np
+    """Versions, devices and host, flattened for printing (see :func:`jaxfb.environment`)."""
+    from .._env import environment as env
 
-    from .. import __version__
-
-    devices = jax.devices()
-    return {
-        "jaxfb": __version__,
-        "jax": jax.__version__,
-        "jaxlib": getattr(jax.lib, "__version__", None) or _dist_version("jaxlib"),
-        "numpy": np.__version__,
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "backend": jax.default_backend(),
-        "device_count": len(devices),
-        "devices": [f"{d.platform}:{d.id} {d.device_kind}" for d in devices],
-        "x64": bool(jax.config.jax_enable_x64),
-    }
-
-
-def _dist_version(name: str) -> str | None:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return None
+    out = {}
+    for group in env().values():
+        for key, value in group.items():
+            out.setdefault(key, value)
+    return out
 
 
 def run(args) -> int:

@@ -8,7 +8,6 @@ import io
 import json
 import math
 import os
-import platform
 import socket
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
@@ -195,31 +194,7 @@ def read_summary(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 
 def environment() -> dict[str, Any]:
-    """Versions and devices, for the JSON sidecars."""
-    import jax
-    import jaxlib
+    """Versions and devices, for the JSON sidecars (:func:`jaxfb.environment`)."""
+    from .._env import environment as env
 
-    from .. import __version__
-
-    dev = jax.devices()
-    return {
-        "versions": {
-            "jaxfb": __version__,
-            "jax": jax.__version__,
-            "jaxlib": jaxlib.__version__,
-            "numpy": np.__version__,
-            "python": platform.python_version(),
-        },
-        "device": {
-            "platform": dev[0].platform,
-            "kind": dev[0].device_kind,
-            "count": len(dev),
-            "local_count": jax.local_device_count(),
-            "process_count": jax.process_count(),
-        },
-        "host": {
-            "machine": platform.machine(),
-            "processor": platform.processor(),
-            "cpus": os.cpu_count(),
-        },
-    }
+    return env()
