@@ -100,8 +100,123 @@ def test_orderstat_law_is_exact_order_statistics_at_b_half(x64):
         assert abs(pred[i] - exact) < 1e-7, (Jv[i], Tv[i], pred[i], exact)
 
 
+# --- the N-aware order-statistics law ----------------------------------------------------------
+
+# points with N = T, N = 256 and N = 1024 (T <= N): the law's effective lengths come from
+# jaxfb.theory's counts wherever T < N (a quadrature per point, cached per (J, T, N))
+_NJ, _NT, _NN = (
+    np.array(x, np.float64)
+    for x in zip(
+        *[
+            (j, t, n)
+            for j in (4, 16, 64)
+            for t in (4, 16, 64, 256)
+            for n in (t, 256, 1024)
+            if t <= n and not (n == 256 and t == 256)
+        ],
+        strict=True,
+    )
+)
+TRUTH_N = np.array([0.56, 0.46])
+
+
+def _law_n(params, Jv, Tv, Nv):
+    m = scaling.get_model("orderstat_n")
+    with jax.enable_x64(True):
+        feats = m.features(jnp.asarray(Jv), jnp.asarray(Tv), jnp.asarray(Nv))
+        return np.asarray(m.fn(jnp.asarray(params, jnp.float64), *feats), np.float64)
+
+
+def test_orderstat_n_reduces_to_orderstat_at_n_equal_t(x64):
+    # the same numbers to the last bit as "orderstat", and the closed-form integral of
+    # E[log max] - E[log min] with m = b T - 1 (away from b = 1/2 too)
+    from scipy.special import gammainc, gammaincc
+
+    params = np.array([0.6, 0.4])
+    old = scaling.get_model("orderstat")
+    feats = old.features(jnp.asarray(J), jnp.asarray(T))
+    expected = np.asarray(old.fn(jnp.asarray(params), *feats))
+    np.testing.assert_array_equal(_law_n(params, J, T, T), expected)
+    np.testing.assert_array_equal(scaling.effective_lengths(J, T, T), np.stack([T, T], -1))
+    for j, t in ((4.0, 4.0), (16.0, 64.0), (128.0, 1024.0)):
+
+        def integrand(s, j=j, t=t):
+            x = math.exp(s)
+            f_min = 1 - gammaincc(j, j * x) ** (0.4 * t - 1) * gammaincc(j / 2, j * x / 2) ** 2
+            f_max = gammainc(j, j * x) ** (0.6 * t - 1) * gammainc(j / 2, j * x / 2) ** 2
+            return f_min - f_max
+
+        exact = quad(integrand, -40, 8, limit=400, epsabs=1e-11, points=[0.0])[0]
+        law = _law_n(params, np.array([j]), np.array([t]), np.array([t]))[0]
+        assert abs(law - exact) < 1e-7, (j, t, law, exact)
+
+
+def test_orderstat_n_at_half_is_the_theory_predictor(x64):
+    # b_B = b_A = 1/2 gives jaxfb.theory's counts; its E[log kappa] is an independent
+    # quadrature (a 2-D integral over the joint law of A and B) of the same model
+    from jaxfb import theory
+
+    Jr, Tr, Nr = np.array([4, 16, 64]), np.array([8, 64, 16]), np.array([1024, 256, 64])
+    counts = theory.effective_counts(Jr, Tr, Nr)
+    lengths = scaling.effective_lengths(Jr, Tr, Nr)
+    np.testing.assert_allclose(lengths[:, 0], 2 * (counts.upper + 1), rtol=1e-15)
+    np.testing.assert_allclose(lengths[:, 1], 2 * (counts.lower + 1), rtol=1e-15)
+    assert np.all(lengths > Tr[:, None]) and np.all(lengths <= Nr[:, None])
+    ref = theory.expected_log_condition_number(Jr, Tr, Nr)
+    law = _law_n([0.5, 0.5], *(x.astype(np.float64) for x in (Jr, Tr, Nr)))
+    np.testing.assert_allclose(law, ref, rtol=1e-8)
+
+
+@pytest.fixture(scope="module")
+def fit_n():
+    """``orderstat_n`` fitted to noisy data from itself at ``TRUTH_N`` (one compile per module)."""
+    y, se = noisy(_law_n(TRUTH_N, _NJ, _NT, _NN), seed=20)
+    with jax.enable_x64(True):
+        return scaling.fit(_NJ, _NT, y, se, model="orderstat_n", n=_NN), y, se
+
+
+@pytest.mark.slow
+def test_orderstat_n_recovers_known_parameters_at_several_n(x64, fit_n):
+    res, y, se = fit_n
+    assert res.converged and res.feasible and res.model.covariates == ("J", "T", "N")
+    within_k_se(res, TRUTH_N)
+    assert stats.chi2.sf(res.chi2, res.dof) > 1e-4
+    np.testing.assert_allclose(res.predict(_NJ, _NT, _NN), res.fitted, rtol=1e-12)
+    # the data's N-dependence is real: the law of (J, T) alone cannot fit it
+    old = scaling.fit(_NJ, _NT, y, se, model="orderstat")
+    assert stats.chi2.sf(old.chi2, old.dof) < 1e-6
+    # a scalar n broadcasts
+    one = _NN == 1024
+    a = scaling.fit(_NJ[one], _NT[one], y[one], se[one], model="orderstat_n", n=1024)
+    b = scaling.fit(_NJ[one], _NT[one], y[one], se[one], model="orderstat_n", n=_NN[one])
+    np.testing.assert_array_equal(a.params, b.params)
+
+
+def test_orderstat_n_validates_n(x64, fit_n):
+    y, se = np.ones(3), np.full(3, 0.01)
+    Jv, Tv = np.array([4.0, 8, 16]), np.array([16.0, 64, 256])
+    with pytest.raises(ValueError, match=r"orderstat_n.*signal length: pass n="):
+        scaling.fit(Jv, Tv, y, se, model="orderstat_n")
+    with pytest.raises(ValueError, match=r"N must be >= T .*N\[2\] = 128 < T\[2\] = 256"):
+        scaling.fit(Jv, Tv, y, se, model="orderstat_n", n=np.array([64.0, 128, 128]))
+    with pytest.raises(ValueError, match=r"N must be >= T"):
+        scaling.effective_lengths(8, 64, 32)
+    with pytest.raises(ValueError, match=r"n must be a scalar or have the shape of length"):
+        scaling.fit(Jv, Tv, y, se, model="orderstat_n", n=np.array([64.0, 128]))
+    with pytest.raises(ValueError, match=r"J must be >= 1, and an integer where T < N.*J\[1\]"):
+        scaling.fit(np.array([4.0, 8.5, 16]), Tv, y, se, model="orderstat_n", n=1024)
+    # laws of (J, T) alone ignore n
+    res = scaling.fit(J, T, *noisy(truth_y("paper"), seed=21), model="paper", n=1024)
+    assert res.model.covariates == ("J", "T")
+    # predictions are checked too; non-integer T is fine where N = T (no theory needed)
+    fit = fit_n[0]
+    with pytest.raises(ValueError, match=r"N must be >= T"):
+        fit.predict(8.0, 64.0, 32.0)
+    assert np.isfinite(fit.predict(8.0, 50.5, 50.5))
+
+
 def test_registry():
-    assert set(scaling.LAWS) >= {"paper", "extreme", "poly", "collapse", "orderstat"}
+    assert set(scaling.LAWS) >= {"paper", "extreme", "poly", "collapse", "orderstat", "orderstat_n"}
     assert scaling.get_model("paper") is scaling.MODELS["paper"]
     with pytest.raises(ValueError, match="model must be"):
         scaling.get_model("nope")
@@ -520,3 +635,40 @@ def test_cli_fit_refuses_mixed_sweeps(tmp_path, capsys):
     rc = main(["fit", str(p), "--model", "paper"])
     err = capsys.readouterr().err
     assert rc == 2 and "--where" in err and "init=" in err
+
+
+def _write_n_csv(path, y, se, with_n=True):
+    with open(path, "w") as fh:
+        fh.write(("J,T,N" if with_n else "J,T") + ",init,log_kappa_mean,log_kappa_se\n")
+        for j, t, n, m, s in zip(_NJ, _NT, _NN, y, se, strict=True):
+            cells = [f"{j:g}", f"{t:g}"] + ([f"{n:g}"] if with_n else [])
+            fh.write(",".join([*cells, "gaussian", repr(float(m)), repr(float(s))]) + "\n")
+
+
+@pytest.mark.slow
+def test_cli_fit_orderstat_n_over_several_n(x64, tmp_path, capsys, fit_n):
+    _, y, se = fit_n
+    csv_path = tmp_path / "summary.csv"
+    _write_n_csv(csv_path, y, se)
+    out = tmp_path / "fit"
+    rc = main(["fit", str(csv_path), "--model", "orderstat", "orderstat_n", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert rc == 0, captured.err
+    # rows at the same (J, T) with different N are one data set; the J* table needs one N
+    assert f"{_NJ.size} points" in captured.out and "J* rule skipped" in captured.out
+    report = json.loads((out / "fit.json").read_text())
+    assert report["best_model"] == "orderstat_n"
+    entry = report["models"]["orderstat_n"]
+    for name, truth in zip(("b_B", "b_A"), TRUTH_N, strict=True):
+        assert abs(entry["params"][name] - truth) < K * entry["stderr"][name]
+    for name in ("collapse.png", "contours.png", "residuals.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_fit_orderstat_n_needs_the_n_column(tmp_path, capsys):
+    p = tmp_path / "no_n.csv"
+    _write_n_csv(p, np.ones(_NJ.size), np.full(_NJ.size, 0.01), with_n=False)
+    rc = main(["fit", str(p), "--model", "orderstat_n"])
+    captured = capsys.readouterr()
+    assert rc == 2
+    assert "orderstat_n: fit failed" in captured.out and "signal length N" in captured.out

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import platform
 import sys
 from pathlib import Path
 
@@ -31,11 +30,12 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "fit",
         help="fit scaling laws of kappa (and the J* rule) to a sweep's summary.csv",
-        description="Fit scaling laws E[log kappa] = f(J, T) to a sweep's CSV summary by weighted "
-        "least squares (optax L-BFGS, Monte Carlo SEs as weights), print the fitted table with "
-        "delta-method (and optional bootstrap) intervals and AIC/BIC, read the rule J*(T; kappa0) "
-        "(fewest filters with E[kappa] <= kappa0) off the table and fit J* = a + b log T against a "
-        "power-law alternative. Writes fit.json and PNG plots with --out.",
+        description="Fit scaling laws E[log kappa] = f(J, T) (f(J, T, N) for orderstat_n, from the "
+        "N column) to a sweep's CSV summary by weighted least squares (optax L-BFGS, Monte "
+        "Carlo SEs as weights), print the fitted table with delta-method (and optional "
+        "bootstrap) intervals and AIC/BIC, read the rule J*(T; kappa0) (fewest filters with "
+        "E[kappa] <= kappa0) off the table and fit J* = a + b log T against a power-law "
+        "alternative. Writes fit.json and PNG plots with --out.",
     )
     p.add_argument("results", type=Path, help="sweep summary CSV (e.g. OUT/summary.csv)")
     p.add_argument(
@@ -43,7 +43,8 @@ def add_parser(sub) -> None:
         nargs="+",
         default=None,
         metavar="NAME",
-        help=f"laws to fit (default: all of {', '.join(LAWS)})",
+        help=f"laws to fit (default: all of {', '.join(LAWS)}; orderstat_n only when some "
+        "T < N, as it equals orderstat where N = T)",
     )
     p.add_argument(
         "--target",
@@ -130,31 +131,37 @@ def _load(args):
         with np.errstate(divide="ignore", invalid="ignore"):
             y = np.log(data[mean_col])
             se = data[se_col] / data[mean_col]
+    N = data.get("N")
+    if N is not None and N.dtype.kind not in "fiu":
+        raise ValueError(f"{args.results}: the N column must be numeric, found {N[0]!r}")
     rows = np.arange(J.size)
     keep = np.isfinite(y) & np.isfinite(se) & (se > 0) & np.isfinite(J) & np.isfinite(T)
     dropped = [
         {"J": float(J[i]), "T": float(T[i]), "reason": "non-finite mean or SE <= 0"}
+        | ({} if N is None else {"N": float(N[i])})
         for i in rows[~keep]
     ]
-    # rows repeated per signal carry the same kappa statistics: keep one of each
+    # rows repeated per signal carry the same kappa statistics: keep one of each. Several
+    # signal lengths N are one data set (laws of N fit them jointly); several inits are not.
     seen, uniq = {}, []
     for i in rows[keep]:
-        key = (J[i], T[i])
+        key = (J[i], T[i]) if N is None else (J[i], T[i], N[i])
         if key in seen:
             j = seen[key]
             if y[i] != y[j] or se[i] != se[j]:
-                extra = [c for c in ("N", "init") if c in data]
+                extra = [c for c in ("init", "draws") if c in data and data[c][i] != data[c][j]]
+                at = f"J={J[i]:g}, T={T[i]:g}" + ("" if N is None else f", N={N[i]:g}")
+                hint = ", ".join(f"--where {c}={data[c][i]}" for c in extra) or "--where COL=VAL"
                 raise ValueError(
-                    f"{args.results}: several rows with J={J[i]:g}, T={T[i]:g} and different "
-                    f"{mean_col}; select one sweep with --where (e.g. "
-                    + ", ".join(f"--where {c}={data[c][i]}" for c in extra)
-                    + ")"
+                    f"{args.results}: several rows with {at} and different "
+                    f"{mean_col}; select one sweep with --where (e.g. {hint})"
                 )
             continue
         seen[key] = i
         uniq.append(i)
     idx = np.array(uniq, dtype=int)
-    return data, idx, J[idx], T[idx], y[idx], se[idx], dropped, label
+    N = None if N is None else N[idx]
+    return data, idx, J[idx], T[idx], N, y[idx], se[idx], dropped, label
 
 
 def _samples(args, data, idx, J, T):
@@ -180,19 +187,26 @@ def _fmt(x: float, digits: int = 4) -> str:
 def run(args) -> int:
     import jax
 
-    from .. import __version__, scaling
+    from .. import scaling
+    from .._env import environment
 
     if args.bootstrap < 0:
         raise ValueError(f"--bootstrap must be >= 0, got {args.bootstrap}")
     if not 0 < args.level < 1:
         raise ValueError(f"--level must be in (0, 1), got {args.level}")
-    names = list(args.model) if args.model else list(scaling.LAWS)
-    for name in names:
+    for name in args.model or ():
         scaling.get_model(name)  # a clear error for an unknown name
-    data, idx, J, T, y, se, dropped, label = _load(args)
+    data, idx, J, T, N, y, se, dropped, label = _load(args)
+    if args.model:
+        names = list(args.model)
+    else:
+        # "orderstat_n" is "orderstat" where N = T: fit it only when it differs
+        differs = N is not None and bool(np.any(T < N))
+        names = [m for m in scaling.LAWS if differs or m != "orderstat_n"]
     if y.size == 0:
         raise ValueError(f"{args.results}: no usable rows (all means non-finite or SEs zero)")
     samples = _samples(args, data, idx, J, T)
+    several_n = N is not None and len(set(zip(J.tolist(), T.tolist(), strict=True))) < J.size
     print(f"# jaxfb fit {args.results}: target {label}, {y.size} points", end="")
     print(f" ({len(dropped)} dropped: non-finite mean or zero SE)" if dropped else "")
     absolute = not args.scale_errors
@@ -206,19 +220,16 @@ def run(args) -> int:
         "absolute_sigma": absolute,
         "level": args.level,
         "models": {},
-        "versions": {
-            "jaxfb": __version__,
-            "jax": jax.__version__,
-            "numpy": np.__version__,
-            "python": platform.python_version(),
-        },
+        **environment(),
     }
     fits = {}
     with jax.enable_x64(not args.float32):
         for name in names:
             try:
+                if N is None and "N" in scaling.get_model(name).covariates:
+                    raise ValueError("needs the signal length N (column N, or --column N=COLUMN)")
                 fits[name] = scaling.fit(
-                    J, T, y, se, model=name, level=args.level, absolute_sigma=absolute
+                    J, T, y, se, model=name, n=N, level=args.level, absolute_sigma=absolute
                 )
             except ValueError as err:
                 print(f"# {name}: fit failed: {err}")
@@ -227,11 +238,9 @@ def run(args) -> int:
             raise ValueError("no model could be fitted")
         laws = dict(fits)
         if args.theory:
-            if "N" not in data:
+            if N is None:
                 raise ValueError("--theory needs the signal length N (column N, or --column N=COL)")
-            fits["theory"] = scaling.theory_reference(
-                J, T, data["N"][idx], y, se, target=args.target
-            )
+            fits["theory"] = scaling.theory_reference(J, T, N, y, se, target=args.target)
         comp = scaling.compare(fits)
         boots = {}
         if args.bootstrap:
@@ -245,7 +254,11 @@ def run(args) -> int:
                     level=args.level,
                 )
         _print_fits(fits, comp, boots, args.level)
-        crit, rules = _critical(args, data, idx, report)
+        if several_n:
+            print("# J* rule skipped: several N per (J, T); select one N with --where N=VALUE")
+            crit, rules = {}, {}
+        else:
+            crit, rules = _critical(args, data, idx, report)
 
     for name, f in fits.items():
         entry = f.to_dict()
@@ -342,8 +355,9 @@ def _critical(args, data, idx, report):
 
 
 def _print_fits(fits, comp, boots, level):
+    w = max(10, *(len(name) for name in comp.names))
     print(
-        f"{'model':<10} {'k':>2} {'chi2/dof':>9} {'AIC':>10} {'dAIC':>9} {'BIC':>10}  params +- SE"
+        f"{'model':<{w}} {'k':>2} {'chi2/dof':>9} {'AIC':>10} {'dAIC':>9} {'BIC':>10}  params +- SE"
     )
     for name in comp.names:
         f = fits[name]
@@ -356,7 +370,7 @@ def _print_fits(fits, comp, boots, level):
         flag = "" if f.converged else "  [not converged]"
         flag += "" if f.feasible else "  [infeasible]"
         print(
-            f"{name:<10} {f.model.num_params:>2} {_fmt(f.reduced_chi2):>9} {f.aic:>10.2f} "
+            f"{name:<{w}} {f.model.num_params:>2} {_fmt(f.reduced_chi2):>9} {f.aic:>10.2f} "
             f"{d:>9.2f} {f.bic:>10.2f}  {ps}{flag}"
         )
         if name in boots:
@@ -365,7 +379,7 @@ def _print_fits(fits, comp, boots, level):
                 f"{p} in [{_fmt(lo, 5)}, {_fmt(hi, 5)}]"
                 for p, (lo, hi) in zip(f.model.param_names, b.ci, strict=True)
             )
-            print(f"{'':<10}    bootstrap ({b.kind}, {len(b.params)} refits) {level:.0%}: {cis}")
+            print(f"{'':<{w}}    bootstrap ({b.kind}, {len(b.params)} refits) {level:.0%}: {cis}")
     if fits[comp.names[0]].reduced_chi2 > 2:
         print(
             f"# note: chi2/dof of the best law is {fits[comp.names[0]].reduced_chi2:.3g} > 2: the "
@@ -413,7 +427,13 @@ def _plots(out: Path, fits, crit, rules, kappa0) -> list[str]:
 
     best = min(fits, key=lambda k: fits[k].aic)
     written = []
-    contours = plots.plot_contours(fits[best], kappa0=kappa0, critical=crit, rules=rules)
+    fit = fits[best]
+    n = None
+    if "N" in fit.model.covariates:
+        T, N = fit.covariates[1:3]
+        if np.unique(N).size > 1 and not np.all(N == T):
+            n = float(np.max(N))  # several fixed N: the plane of the largest
+    contours = plots.plot_contours(fit, kappa0=kappa0, critical=crit, rules=rules, n=n)
     figures = (
         ("collapse.png", plots.plot_collapse(fits, best=best)),
         ("contours.png", contours),

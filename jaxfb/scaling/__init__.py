@@ -31,6 +31,7 @@ from ._io import read_summary as read_summary
 from ._models import LAWS as LAWS
 from ._models import MODELS as MODELS
 from ._models import Model as Model
+from ._models import effective_lengths as effective_lengths
 from ._models import get_model as get_model
 from ._models import log_ratio as log_ratio
 from ._models import neg_log1m as neg_log1m

@@ -116,8 +116,13 @@ _solve_batch = jax.jit(_solve_batch_impl, static_argnames=("model", "floor"))
 
 
 @partial(jax.jit, static_argnames=("model",))
+def _prepared(model, args):
+    return model.prepared(*args)
+
+
 def _features(model, xs):
-    return model.features(*xs)
+    """``model.features(*xs)``: the host step eagerly, ``prepare`` jitted."""
+    return _prepared(model, (*xs, *model.host_inputs(*xs)))
 
 
 @partial(jax.jit, static_argnames=("model",))
@@ -224,7 +229,8 @@ class FitResult:
     def predict(self, *covariates) -> jax.Array:
         """Model prediction (``+inf`` beyond a pole) at covariates that broadcast together.
 
-        For the scaling laws ``predict(J, T)`` returns :math:`\\mathbb E[\\log\\kappa]`;
+        For the scaling laws ``predict(J, T)`` (``predict(J, T, N)`` for laws that take the
+        signal length, ``"orderstat_n"``) returns :math:`\\mathbb E[\\log\\kappa]`;
         ``jnp.exp`` of it is the (geometric-mean) condition number.
         """
         if len(covariates) != len(self.model.covariates):
@@ -236,6 +242,7 @@ class FitResult:
             *(v.float_array(n, x) for n, x in zip(self.model.covariates, covariates, strict=True))
         )
         shape = xs[0].shape
+        self.model.validate(*xs)
         dtype = jnp.result_type(*xs)
         xs = tuple(x.astype(dtype).reshape(-1) for x in xs)
         theta = jnp.asarray(self.params, dtype)
@@ -292,6 +299,7 @@ def _check_data(model: Model, covariates, y, se):
             raise ValueError(f"{name} must have the shape of y {(n,)}, got shape {x.shape}")
         v.check_finite(name, x)
         xs.append(x)
+    model.validate(*xs)
     if se.shape != (n,):
         raise ValueError(f"se must have the shape of y {(n,)}, got shape {se.shape}")
     v.check_finite("y", y)
@@ -426,13 +434,14 @@ def fit(
     se,
     *,
     model: str | Model = "paper",
+    n=None,
     init=None,
     level: float = 0.95,
     absolute_sigma: bool = True,
     covariance: str = "gauss_newton",
     max_iter: int = 1000,
 ) -> FitResult:
-    r"""Fit a scaling law :math:`\mathbb E[\log\kappa] = f(\theta; J, T)` to Monte Carlo means.
+    r"""Fit a scaling law :math:`\mathbb E[\log\kappa] = f(\theta; J, T[, N])` to Monte Carlo means.
 
     Weighted least squares with the Monte Carlo standard errors as weights, minimised by optax's
     full-batch L-BFGS (jit-compiled once per model and data shape):
@@ -450,12 +459,16 @@ def fit(
             the model predicts, e.g. ``log`` of the mean of ``kappa``).
         se: ``(n,)`` their standard errors, ``> 0``.
         model: a registered name (:data:`MODELS`: ``"paper"``, ``"extreme"``, ``"poly"``,
-            ``"collapse"``) or a :class:`Model`.
+            ``"collapse"``, ``"orderstat"``, ``"orderstat_n"``) or a :class:`Model`.
+        n: ``(n,)`` signal lengths ``N >= T``: required by laws whose covariates include ``N``
+            (``"orderstat_n"``; a scalar broadcasts), ignored by laws of ``(J, T)`` alone, so
+            one call pattern serves every law in :data:`LAWS`.
         init, level, absolute_sigma, covariance, max_iter: see :func:`fit_model`.
 
     Returns:
         :class:`FitResult` with ``params``, ``cov``, ``ci``, ``chi2``, ``aic``, ``bic``,
-        standardised ``residuals`` and a ``predict(J, T)`` method.
+        standardised ``residuals`` and a ``predict(J, T)`` method (``predict(J, T, N)`` for
+        laws of ``N``).
 
     Examples:
         >>> import numpy as np
@@ -467,10 +480,41 @@ def fit(
         >>> res = scaling.fit(J, T, y, np.full_like(y, 0.01), model="paper")
         >>> round(float(res.params[0]), 3)
         0.9
+
+        The signal length enters the ``"orderstat_n"`` law, which at ``b_B = b_A = 1/2`` is
+        :mod:`jaxfb.theory`'s prediction of :math:`\mathbb E[\log\kappa]`:
+
+        >>> from jaxfb import theory
+        >>> J, T = np.array([8, 8, 32, 32]), np.array([16, 64, 16, 64])
+        >>> y = theory.expected_log_condition_number(J, T, 1024)
+        >>> res = scaling.fit(J, T, y, np.full(4, 0.01), model="orderstat_n", n=1024)
+        >>> np.round(res.params, 3).tolist()
+        [0.5, 0.5]
     """
+    model = get_model(model)
+    covariates = (num_filters, length)
+    if "N" in model.covariates:
+        if n is None:
+            raise ValueError(
+                f"model {model.name!r} depends on the signal length: pass n= (the N of each "
+                "point, or one N for all)"
+            )
+        if model.covariates != ("J", "T", "N"):
+            raise ValueError(
+                f"fit passes covariates (J, T, N); model {model.name!r} takes "
+                f"{model.covariates}: use fit_model"
+            )
+        shape = np.shape(length)
+        if np.ndim(n) == 0:
+            n = np.full(shape, n, np.result_type(float, np.asarray(n)))
+        elif np.shape(n) != shape:
+            raise ValueError(
+                f"n must be a scalar or have the shape of length {shape}, got {np.shape(n)}"
+            )
+        covariates = (num_filters, length, n)
     return fit_model(
         model,
-        (num_filters, length),
+        covariates,
         y,
         se,
         init=init,

@@ -15,6 +15,10 @@ The built-in laws (Haider et al. 2024, Sec. III, and jaxfb's refinements), with
   independent :math:`\mathrm{Gamma}(J, 1/J)` values (the interior frequencies of ``LP / E LP``)
   and two :math:`\mathrm{Gamma}(J/2, 2/J)` (``k = 0, N/2``), with separate counts ``b_B``,
   ``b_A`` for the max and the min: exact at ``b_B = b_A = 1/2`` when ``T = N``;
+- ``"orderstat_n"``: ``"orderstat"`` for any signal length ``N >= T`` (covariates ``J, T, N``):
+  ``m = b L - 1`` with the effective length :math:`L = 2(m^{\rm th} + 1)` from the interior
+  counts :math:`m^{\rm th}` of :func:`jaxfb.theory.effective_counts` (``L = T`` when ``T = N``,
+  so it reduces to ``"orderstat"``; ``b_B = b_A = 1/2`` is jaxfb's theory predictor);
 - ``"collapse"``: ``"extreme"`` with one amplitude and one count, in the collapse variable
   :math:`v = \log(bT)/J^\beta` with :math:`\beta` free (``beta = 1`` tests the paper's
   variable ``log T / J``).
@@ -37,6 +41,7 @@ __all__ = [
     "LAWS",
     "MODELS",
     "Model",
+    "effective_lengths",
     "get_model",
     "log_ratio",
     "neg_log1m",
@@ -66,9 +71,16 @@ class Model:
         description: one line for tables and ``--help``.
         covariates: names of the covariates, ``("J", "T")`` for the scaling laws.
         target: what the prediction is (``"log_kappa"``: :math:`\mathbb E[\log\kappa]`).
-        prepare: ``prepare(*covariates) -> tuple of arrays``, parameter-free work done once per
-            data set, outside the optimiser (e.g. special functions on a quadrature grid);
-            ``None`` passes the covariates through.
+        prepare: ``prepare(*covariates, *host_outputs) -> tuple of arrays``, parameter-free
+            work done once per data set, outside the optimiser (e.g. special functions on a
+            quadrature grid); jit-traceable. ``None`` passes its arguments through.
+        host: ``host(*covariates) -> tuple of (n,) arrays``, parameter-free work that is not
+            JAX code (NumPy/SciPy, e.g. :mod:`jaxfb.theory`'s quadrature), run eagerly on NumPy
+            ``float64`` covariates before ``prepare``, which receives its outputs after the
+            covariates. ``None``: no host step.
+        check: ``check(*covariates)``, run on concrete NumPy ``float64`` covariates before a
+            fit or a prediction; raises ``ValueError`` naming the covariate for values outside
+            the model's domain (e.g. ``T > N``). ``None``: no constraint beyond finiteness.
     """
 
     name: str
@@ -80,14 +92,36 @@ class Model:
     covariates: tuple[str, ...] = ("J", "T")
     target: str = "log_kappa"
     prepare: Callable[..., tuple] | None = field(default=None, repr=False)
+    check: Callable[..., None] | None = field(default=None, repr=False)
+    host: Callable[..., tuple] | None = field(default=None, repr=False)
 
     @property
     def num_params(self) -> int:
         return len(self.param_names)
 
+    def host_inputs(self, *covariates) -> tuple:
+        """``host(*covariates)`` as arrays of the covariates' dtype (``()`` without a host step).
+
+        Runs eagerly: the covariates must be concrete (not traced).
+        """
+        if self.host is None:
+            return ()
+        dtype = jnp.result_type(float, *covariates)
+        out = self.host(*(np.asarray(x, np.float64) for x in covariates))
+        return tuple(jnp.asarray(x, dtype) for x in out)
+
+    def prepared(self, *args) -> tuple:
+        """``prepare(*args)`` (or ``args``), for ``args = (*covariates, *host_inputs)``."""
+        return tuple(args) if self.prepare is None else tuple(self.prepare(*args))
+
     def features(self, *covariates) -> tuple:
-        """``prepare(*covariates)`` (or the covariates themselves)."""
-        return tuple(covariates) if self.prepare is None else tuple(self.prepare(*covariates))
+        """The features ``fn`` takes: :meth:`prepared` of the covariates and :meth:`host_inputs`."""
+        return self.prepared(*covariates, *self.host_inputs(*covariates))
+
+    def validate(self, *covariates) -> None:
+        """Run :attr:`check` (if any) on the covariates, as NumPy ``float64`` arrays."""
+        if self.check is not None:
+            self.check(*(np.asarray(x, np.float64).reshape(-1) for x in covariates))
 
 
 def neg_log1m(q: jax.Array, floor: float = 0.0) -> jax.Array:
@@ -232,16 +266,114 @@ def _prepare_orderstat(J, T):
     return T, log_sf, log_sf_end, log_cdf, log_cdf_end, h
 
 
-def _orderstat(params, T, log_sf, log_sf_end, log_cdf, log_cdf_end, h, floor=0.0):
-    m_up = jnp.maximum(params[0] * T - 1, 0)[:, None]
-    m_lo = jnp.maximum(params[1] * T - 1, 0)[:, None]
+def _orderstat_integral(m_up, m_lo, log_sf, log_sf_end, log_cdf, log_cdf_end, h):
+    """``E[log max] - E[log min]`` for ``(n,)`` interior counts ``m_up`` (max), ``m_lo`` (min)."""
+    m_up = jnp.maximum(m_up, 0)[:, None]
+    m_lo = jnp.maximum(m_lo, 0)[:, None]
     f_min = -jnp.expm1(m_lo * log_sf + 2 * log_sf_end)  # P(min <= x)
     f_max = jnp.exp(m_up * log_cdf + 2 * log_cdf_end)  # P(max <= x)
     g = f_min - f_max
     return h * (jnp.sum(g, axis=-1) - 0.5 * (g[:, 0] + g[:, -1]))
 
 
+def _orderstat(params, T, log_sf, log_sf_end, log_cdf, log_cdf_end, h, floor=0.0):
+    return _orderstat_integral(
+        params[0] * T - 1, params[1] * T - 1, log_sf, log_sf_end, log_cdf, log_cdf_end, h
+    )
+
+
+# The N-aware law. For T < N the interior values of LP are correlated; jaxfb.theory replaces
+# them by m_A (min) and m_B (max) independent Gamma(J, 1/J) values (a discrete Rice / clumping
+# model, exact m = N/2 - 1 at T = N). The law keeps the "orderstat" form m = b L - 1 with the
+# effective length L = 2 (m_theory + 1): the filter length whose T = N law has the same
+# interior count. L = T when T = N (set exactly, so the law *is* "orderstat" there), and
+# b_B = b_A = 1/2 reproduces the theory's counts. The counts are NumPy/SciPy quadrature: the
+# model's ``host`` step computes them once per data set (the theory caches them per J, T, N).
+
+
+def _check_orderstat_n(J, T, N):
+    bad = T > N
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(
+            f"N must be >= T (filters no longer than the signal) for model 'orderstat_n', "
+            f"got N[{i}] = {N[i]:g} < T[{i}] = {T[i]:g}"
+        )
+    # the theory's counts (needed where T < N) are defined on integers
+    need = T < N
+    for name, x in (("J", J), ("T", T), ("N", N)):
+        bad = (x < 1) | (need & (x != np.rint(x)))
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"{name} must be >= 1, and an integer where T < N, for model 'orderstat_n' "
+                f"(the theory's effective counts), got {name}[{i}] = {x[i]:g}"
+            )
+
+
+def effective_lengths(num_filters, length, n) -> np.ndarray:
+    r"""Effective lengths ``(L_B, L_A)`` of the ``"orderstat_n"`` law: :math:`L = 2(m + 1)`.
+
+    ``m`` is the interior count of :func:`jaxfb.theory.effective_counts` (``m_B`` for the
+    maximum, ``m_A`` for the minimum): ``L`` is the filter length whose ``T = N`` law has the
+    same number of independent interior frequencies. ``L = T`` exactly where ``T = N``; for
+    ``T < N`` it is about ``2.4 T`` to ``3.6 T`` on fine grids (``N >= 4T``, ``T >= 64``; more
+    for ``L_A`` at ``J <= 4``), less for short filters, and it saturates near ``N``.
+    NumPy code (the theory's quadrature, cached per ``(J, T, N)``).
+
+    Args:
+        num_filters: ``(n,)`` numbers of filters ``J`` (integers ``>= 1``).
+        length: ``(n,)`` filter lengths ``T`` (integers ``>= 1``).
+        n: ``(n,)`` signal lengths ``N >= T`` (integers).
+
+    Returns:
+        ``(n, 2)`` float64 array of ``[L_B, L_A]``.
+
+    Examples:
+        >>> from jaxfb.scaling import effective_lengths
+        >>> effective_lengths([8, 8], [64, 64], [64, 1024]).round(1).tolist()
+        [[64.0, 64.0], [157.4, 225.1]]
+    """
+    J, T, N = (
+        np.atleast_1d(np.asarray(x, np.float64)).reshape(-1) for x in (num_filters, length, n)
+    )
+    J, T, N = np.broadcast_arrays(J, T, N)
+    _check_orderstat_n(J, T, N)
+    out = np.stack([T, T], axis=-1).astype(np.float64)
+    sel = T < N
+    if sel.any():
+        from .. import theory
+
+        ji, ti, ni = (x[sel].astype(np.int64) for x in (J, T, N))
+        counts = theory.effective_counts(ji, ti, ni)
+        out[sel, 0] = 2 * (np.asarray(counts.upper) + 1)
+        out[sel, 1] = 2 * (np.asarray(counts.lower) + 1)
+    return out
+
+
+def _host_orderstat_n(J, T, N):
+    lengths = effective_lengths(J, T, N)
+    return lengths[:, 0], lengths[:, 1]
+
+
+def _prepare_orderstat_n(J, T, N, L_B, L_A):
+    # exactly T where T = N: the law is then "orderstat" to the last bit
+    same = T == N
+    _, *gamma = _prepare_orderstat(J, T)
+    return (jnp.where(same, T, L_B), jnp.where(same, T, L_A), *gamma)
+
+
+def _orderstat_n(params, L_B, L_A, log_sf, log_sf_end, log_cdf, log_cdf_end, h, floor=0.0):
+    return _orderstat_integral(
+        params[0] * L_B - 1, params[1] * L_A - 1, log_sf, log_sf_end, log_cdf, log_cdf_end, h
+    )
+
+
 def _init_orderstat(J, T, y):
+    return np.array([0.5, 0.5])
+
+
+def _init_orderstat_n(J, T, N, y):
     return np.array([0.5, 0.5])
 
 
@@ -326,6 +458,19 @@ for _m in (
         "order statistics of the Littlewood-Paley sum with free effective counts "
         "(exact at b_B = b_A = 1/2 when T = N)",
         prepare=_prepare_orderstat,
+    ),
+    Model(
+        "orderstat_n",
+        ("b_B", "b_A"),
+        _orderstat_n,
+        _init_orderstat_n,
+        "orderstat with m = b L - 1, L = 2 (m_theory(J, T, N) + 1) (L = T when T = N)",
+        "order statistics with the theory's effective counts for N >= T, scaled by b_B, b_A "
+        "(b = 1/2: jaxfb.theory's predictor; T = N: orderstat)",
+        covariates=("J", "T", "N"),
+        prepare=_prepare_orderstat_n,
+        check=_check_orderstat_n,
+        host=_host_orderstat_n,
     ),
     Model(
         "poly",

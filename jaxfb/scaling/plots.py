@@ -6,6 +6,7 @@ Each function returns a :class:`matplotlib.figure.Figure`; save it with ``fig.sa
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -25,13 +26,52 @@ def _colors(n):
     return [cmap(x) for x in np.linspace(0.0, 0.9, max(n, 1))]
 
 
+def _signal_length(fit: FitResult):
+    """The data's ``N`` (``None`` for laws of ``(J, T)`` alone)."""
+    return fit.covariates[2] if "N" in fit.model.covariates else None
+
+
+def _int_grid(lo: float, hi: float, num: int) -> np.ndarray:
+    """About ``num`` integers spaced geometrically from ``lo`` to ``hi`` (laws of ``N`` need
+    integer ``J``, ``T`` wherever ``T < N``; each point costs a quadrature there)."""
+    return np.unique(np.rint(np.geomspace(lo, hi, num)))
+
+
+def _curves(fit: FitResult, sel: np.ndarray):
+    """``(label, T grid, N grid)`` per curve through the points ``sel`` of one ``J``.
+
+    Laws of ``(J, T)``: one curve (``N`` is ``None``). Laws of ``N``: one curve per signal
+    length ``N`` shared by several points, and one with ``N = T`` through the points whose ``N``
+    is their own ``T`` and no one else's (a sweep with ``N = T``).
+    """
+    T = fit.covariates[1][sel]
+    N = _signal_length(fit)
+    if N is None:
+        return [("", np.geomspace(T.min(), T.max(), 60), None)]
+    N = N[sel]
+    out, alone = [], np.zeros(T.shape, bool)
+    for n in np.unique(N):
+        on = N == n
+        if np.all(T[on] == n):
+            alone |= on
+            continue
+        Tg = _int_grid(T[on].min(), T[on].max(), 24)
+        out.append((f"N = {n:g}", Tg, np.full_like(Tg, n)))
+    if alone.any():
+        Tg = np.geomspace(T[alone].min(), T[alone].max(), 60)
+        out.append(("N = T", Tg, Tg))
+    return out
+
+
 def plot_collapse(fits: Mapping[str, FitResult], *, best: str | None = None) -> Figure:
     r"""Data collapse: :math:`\mathbb E[\log\kappa]` against ``u = log T / J``, coloured by ``J``.
 
     Points are the data (with 2-SE bars); solid lines the ``best`` law (default: lowest AIC)
     along ``T`` for each ``J``; the dashed black line the fitted ``"paper"`` form (a function of
     ``u`` alone) and the dotted grey line the paper's :math:`\log\tilde\kappa` (``c = 2``) where
-    it is defined. A law of ``u`` alone collapses all colours onto one curve.
+    it is defined. A law of ``u`` alone collapses all colours onto one curve. For a law of the
+    signal length (``"orderstat_n"``) the lines follow the data's ``N``: one per fixed ``N``
+    (line styles in order of ``N``) and one with ``N = T``.
 
     Args:
         fits: model name -> :class:`FitResult`, all fitted to the same ``(J, T)`` data.
@@ -45,11 +85,14 @@ def plot_collapse(fits: Mapping[str, FitResult], *, best: str | None = None) -> 
     if best is None:
         best = min(fits, key=lambda k: fits[k].aic)
     ref = fits[best]
-    J, T = ref.covariates
+    J, T = ref.covariates[:2]
     u = np.log(T) / J
     fig = Figure(figsize=(7.0, 4.8), layout="constrained")
     ax = fig.add_subplot()
     Js = np.unique(J)
+    curves = {j: _curves(ref, J == j) for j in Js}
+    labels = sorted({c[0] for cs in curves.values() for c in cs}, key=lambda k: (k == "N = T", k))
+    styles = dict(zip(labels, itertools.cycle(("-", "--", "-.", ":")), strict=False))
     for color, j in zip(_colors(len(Js)), Js, strict=True):
         sel = J == j
         ax.errorbar(
@@ -61,9 +104,13 @@ def plot_collapse(fits: Mapping[str, FitResult], *, best: str | None = None) -> 
             color=color,
             label=f"J = {j:g}",
         )
-        Tg = np.geomspace(T[sel].min(), T[sel].max(), 60)
-        pred = np.asarray(ref.predict(np.full_like(Tg, j), Tg))
-        ax.plot(np.log(Tg) / j, pred, "-", color=color, lw=1)
+        for label, Tg, Ng in curves[j]:
+            xs = (np.full_like(Tg, j), Tg) if Ng is None else (np.full_like(Tg, j), Tg, Ng)
+            pred = np.asarray(ref.predict(*xs))
+            ax.plot(np.log(Tg) / j, pred, styles[label], color=color, lw=1)
+    if len(labels) > 1:
+        for label in labels:
+            ax.plot([], [], styles[label], color="0.3", lw=1, label=f"law, {label}")
     ug = np.linspace(0, u.max(), 200)
     if "paper" in fits:
         p = fits["paper"]
@@ -101,6 +148,7 @@ def plot_contours(
     kappa0: Sequence[float] = (1.5, 2.0, 4.0),
     critical: Mapping[float, CriticalFilters] | None = None,
     rules: Mapping[float, RuleComparison] | None = None,
+    n: float | None = None,
 ) -> Figure:
     r"""Iso-kappa contours in the ``(log T, J)`` plane, with the ``J*`` table and fitted rules.
 
@@ -110,23 +158,46 @@ def plot_contours(
     fitted logarithmic rule ``J* = a + b log T``.
 
     Args:
-        fit: a fitted law (covariates ``J``, ``T``).
+        fit: a fitted law (covariates ``J``, ``T``, and ``N`` for ``"orderstat_n"``).
         kappa0: contour levels.
         critical: optional ``kappa0 -> CriticalFilters``.
         rules: optional ``kappa0 -> RuleComparison`` (its ``log`` fit is drawn).
+        n: for a law of the signal length (``"orderstat_n"``): the ``N`` of the plane, or
+            ``"T"`` for ``N = T``. Default: the data's ``N`` when it has one value (``"T"`` when
+            ``N = T`` at every point); required otherwise. Ignored by laws of ``(J, T)``. With a
+            fixed ``N`` the grid is coarser (integers; a quadrature of the theory per point:
+            seconds).
 
     Returns:
         a Figure.
     """
-    J, T = fit.covariates
+    J, T = fit.covariates[:2]
+    N = _signal_length(fit)
+    if N is not None and n is None:
+        if np.all(N == T):
+            n = "T"
+        elif np.unique(N).size == 1:
+            n = float(N[0])
+        else:
+            raise ValueError(
+                f"n is required: the data of the {fit.model.name!r} law has several signal "
+                f"lengths N {np.unique(N).tolist()}"
+            )
+    fixed_n = N is not None and n != "T"
     fig = Figure(figsize=(7.0, 4.8), layout="constrained")
     ax = fig.add_subplot()
     # a modest grid: laws with a prepare step (orderstat) cost a quadrature per grid point
-    Tg = np.geomspace(max(T.min(), 2.0), T.max(), 48)
-    Jg = np.geomspace(max(J.min() / 2, 1.0), 2 * J.max(), 64)
+    t_hi = T.max() if not fixed_n else min(T.max(), float(n))
+    if fixed_n:
+        Tg = _int_grid(max(T.min(), 2.0), t_hi, 14)
+        Jg = _int_grid(max(J.min() / 2, 1.0), 2 * J.max(), 12)
+    else:
+        Tg = np.geomspace(max(T.min(), 2.0), t_hi, 48)
+        Jg = np.geomspace(max(J.min() / 2, 1.0), 2 * J.max(), 64)
     TT, JJ = np.meshgrid(Tg, Jg)
+    xs = (JJ, TT) if N is None else (JJ, TT, TT if n == "T" else np.full_like(TT, n))
     with np.errstate(over="ignore"):
-        K = np.ma.masked_invalid(np.exp(np.asarray(fit.predict(JJ, TT), np.float64)))
+        K = np.ma.masked_invalid(np.exp(np.asarray(fit.predict(*xs), np.float64)))
     levels = sorted(float(k) for k in kappa0)
     colors = _colors(len(levels))
     ax.contour(TT, JJ, K, levels=levels, colors=colors, linewidths=1.2)
@@ -166,7 +237,8 @@ def plot_contours(
     ax.set_ylim(Jg[0], Jg[-1])
     ax.set_xlabel("filter length T")
     ax.set_ylabel("number of filters J")
-    ax.set_title(f"iso-kappa: exp E[log kappa] = kappa0 ({fit.model.name} law)")
+    at = "" if N is None else (", N = T" if n == "T" else f", N = {float(n):g}")
+    ax.set_title(f"iso-kappa: exp E[log kappa] = kappa0 ({fit.model.name} law{at})")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3, which="both")
     return fig
@@ -176,7 +248,7 @@ def plot_residuals(fits: Mapping[str, FitResult]) -> Figure:
     r"""Standardised residuals :math:`(y_i - \hat y_i)/s_i` against ``u = log T / J`` per model.
 
     Args:
-        fits: model name -> :class:`FitResult` (laws with covariates ``J``, ``T``).
+        fits: model name -> :class:`FitResult` (covariates ``J``, ``T`` and maybe ``N``).
 
     Returns:
         a Figure with one panel per model (``+-2`` band shaded).
@@ -189,7 +261,7 @@ def plot_residuals(fits: Mapping[str, FitResult]) -> Figure:
     fig = Figure(figsize=(4.0 * ncol, 3.0 * nrow), layout="constrained")
     for i, name in enumerate(names):
         f = fits[name]
-        J, T = f.covariates
+        J, T = f.covariates[:2]
         u = np.log(T) / J
         ax = fig.add_subplot(nrow, ncol, i + 1)
         Js = np.unique(J)
