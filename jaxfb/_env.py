@@ -26,9 +26,10 @@ def environment() -> dict[str, Any]:
     prints them.
 
     Returns:
-        ``{"versions": {jaxfb, jax, jaxlib, numpy, scipy, optax, python}, "device": {backend,
-        platform, kind, count, local_count, process_count, x64, devices}, "host": {machine,
-        processor, cpus, os}}``.
+        ``{"versions": {...}, "device": {...}, "host": {...}}``: ``versions`` of jaxfb, jax,
+        jaxlib, numpy, scipy, optax, matplotlib and python; ``device``: backend, platform, kind,
+        count, local_count, process_count, x64, devices, JAX_PLATFORMS; ``host``: machine,
+        processor, cpus, os.
 
     Examples:
         >>> import jax, jaxfb
@@ -52,6 +53,7 @@ def environment() -> dict[str, Any]:
             "numpy": np.__version__,
             "scipy": _dist_version("scipy"),
             "optax": _dist_version("optax"),
+            "matplotlib": _dist_version("matplotlib"),
             "python": platform.python_version(),
         },
         "device": {
@@ -63,6 +65,7 @@ def environment() -> dict[str, Any]:
             "process_count": jax.process_count(),
             "x64": bool(jax.config.jax_enable_x64),
             "devices": [f"{d.platform}:{d.id} {d.device_kind}" for d in devices],
+            "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", ""),
         },
         "host": {
             "machine": platform.machine(),

@@ -154,6 +154,22 @@ def test_config_validation_and_roundtrip():
         reproduce.ReproduceConfig(frames_lengths=(8, 16), sweep_lengths=(32,))
     with pytest.raises(TypeError, match="seed"):
         reproduce.ReproduceConfig(seed=1.5)
+    # the training experiment: on by default, off with training=False, named errors
+    assert cfg.training and "training" in cfg.experiments
+    off = cfg.replace(training=False)
+    assert not off.training and "training" not in off.experiments
+    assert reproduce.ReproduceConfig.from_dict(json.loads(json.dumps(off.to_dict()))) == off
+    assert not reproduce.ReproduceConfig(experiments=("energy",)).training
+    with pytest.raises(ValueError, match=r"training_lengths has T=2048 > training_n = 1024"):
+        reproduce.ReproduceConfig(training_lengths=(32, 2048))
+    with pytest.raises(ValueError, match="training_seeds must be >= 2, got 1"):
+        reproduce.ReproduceConfig(training_seeds=1)
+    with pytest.raises(ValueError, match=r"training_penalty_weights must include 0"):
+        reproduce.ReproduceConfig(training_penalty_weights=(0.01,))
+    with pytest.raises(ValueError, match="training_temperature must be finite and > 0"):
+        reproduce.ReproduceConfig(training_temperature=0.0)
+    with pytest.raises(TypeError, match="training must be a bool"):
+        reproduce.ReproduceConfig(training="yes")
 
 
 # -- a tiny end-to-end run ------------------------------------------------------------------------
@@ -171,6 +187,11 @@ TINY = dict(
     length_buckets=(32,),
     hist_bins=8,
     chunk=64,
+    training_num_filters=8,
+    training_lengths=(16, 32),
+    training_n=64,
+    training_seeds=2,
+    training_steps=40,
 )
 FIGURES = {
     "energy_elementary_p05",
@@ -183,6 +204,7 @@ FIGURES = {
     "kappa_vs_T",
     "kappa_vs_J",
     "kappa_scaling",
+    "train_filterbank",
 }
 
 
@@ -212,10 +234,49 @@ def test_tiny_run_writes_every_figure_and_the_reports(tiny_run):
     assert meta["seed"] == 7 and meta["config"]["draws"] == 40
     assert meta["versions"]["jax"] == jax.__version__
     assert meta["device"]["backend"] == jax.default_backend()
-    assert set(meta["timings_seconds"]) == {"energy", "audio", "frames"}
+    assert set(meta["timings_seconds"]) == {"energy", "audio", "frames", "training"}
+    assert meta["timings_seconds"]["training"]["train"] > 0
     assert reproduce.ReproduceConfig.from_dict(meta["config"]) == cfg
     samples = np.load(out / "samples.npz")
     assert samples["energy_elementary_deviation"].shape == (2, 40, 3)
+    assert samples["training_fit_T32"].shape == (2, 2, 40)  # (penalty weights, seeds, steps)
+
+
+def test_tiny_run_reports_the_training(tiny_run):
+    """The training figure, its numbers (equal to the CSV and the raw finals) and its verdict."""
+    cfg, res = tiny_run
+    md, page = res.report_md.read_text(), res.report_html.read_text()
+    assert "](train_filterbank.png)" in md and "Training random filterbanks" in page
+    tab = read_csv(res.out / "train_filterbank.csv")
+    assert tab["T"].tolist() == [16, 16, 32, 32]
+    assert tab["penalty_weight"].tolist() == [0.0, 0.01, 0.0, 0.01]
+    s = np.load(res.out / "samples.npz")
+    for T in (16, 32):
+        for p, lam in enumerate(s["training_penalty_weights"]):
+            i = select(tab, T=T, penalty_weight=lam)
+            for q in ("fit_final", "kappa_final"):
+                finals = s[f"training_{q}_T{T}"][p].astype(float)
+                assert tab[f"{q}_mean"][i] == pytest.approx(finals.mean(), rel=1e-9)
+                assert tab[f"{q}_se"][i] == pytest.approx(finals.std(ddof=1) / math.sqrt(2))
+    rows = {r[0]: r for r in _report_rows(md)}
+    for T, lam, label in ((16, 0.0, "no penalty"), (32, 0.01, "penalty 0.01")):
+        i = select(tab, T=T, penalty_weight=lam)
+        for q, what in (
+            ("fit_final", "final fit error"),
+            ("kappa_final", "final condition number"),
+        ):
+            _, value, se, stored, _ = rows[f"Training, T = {T}, {label}: {what}"]
+            assert float(value) == pytest.approx(tab[f"{q}_mean"][i], rel=1e-4)
+            assert float(se) == pytest.approx(tab[f"{q}_se"][i], rel=0.05)  # 2 digits
+            assert stored == f"train_filterbank.csv [T={T}, penalty_weight={lam}] {q}_mean"
+    claim = next(c for c in res.claims if c.claim.startswith("Training with the stability"))
+    assert claim.verdict in {"supported", "partly supported", "not supported"}
+    factor = math.exp(np.nanmean(tab["log_kappa_ratio_mean"]))
+    assert f"lowers kappa by a factor {factor:.3g}" in claim.evidence
+    assert f"| **{claim.verdict}** |" in md and "lowers kappa by a factor" in page
+    meta = json.loads(res.config_json.read_text())
+    assert meta["experiments"]["training"]["config"] == cfg.training_config().to_dict()
+    assert set(meta["experiments"]["training"]["timings_seconds"]) == {"T16", "T32", "total"}
 
 
 def _report_rows(md: str):
@@ -306,7 +367,8 @@ def test_cli_tiny_energy_run(tmp_path, capsys):
         "--lengths",
         "8,16",
         "--experiments",
-        "energy",
+        "energy,training",
+        "--no-training",
         "--no-samples",
         "--seed",
         "2",
@@ -318,6 +380,27 @@ def test_cli_tiny_energy_run(tmp_path, capsys):
     meta = json.loads((out / "config.json").read_text())
     assert meta["argv"][:4] == ["jaxfb", "reproduce", "--out", str(out)]
     assert meta["config"]["energy_lengths"] == [8, 16]
+    assert meta["config"]["experiments"] == ["energy"] and meta["config"]["training"] is False
+    assert "--no-training" in meta["argv"] and not (out / "train_filterbank.csv").exists()
+
+
+def test_cli_training_flags():
+    """Training runs by default (quick sizes with --quick); --no-training and subsets drop it."""
+    from jaxfb.cli import build_parser
+    from jaxfb.cli._reproduce import build_config
+
+    def config(*extra):
+        return build_config(build_parser().parse_args(["reproduce", "--out", "o", *extra]))
+
+    quick, full = config("--quick"), config()
+    assert quick.training and quick.experiments[-1] == "training"
+    assert quick.training_config() == reproduce.TrainingConfig.quick()
+    assert full.training and full.training_lengths == (32, 128, 512, 1024)
+    assert full.training_steps == 3000 and full.training_seeds == 3
+    off = config("--quick", "--no-training")
+    assert not off.training and off.experiments == ("energy", "audio", "frames")
+    assert not config("--experiments", "energy,frames").training
+    assert config("--experiments", "training").experiments == ("training",)
 
 
 def test_cli_bad_arguments_fail_clearly(tmp_path, capsys):
@@ -339,6 +422,9 @@ def test_cli_bad_arguments_fail_clearly(tmp_path, capsys):
     assert "2048" in capsys.readouterr().err
     assert main(["reproduce", "--out", str(tmp_path / "o"), "--experiments", "nope"]) == 2
     assert "unknown experiments" in capsys.readouterr().err
+    assert main(["reproduce", "--out", str(tmp_path / "o"), "--experiments", "trainin"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown experiments ['trainin']" in err and "'training'" in err
     with pytest.raises(SystemExit):
         main(["reproduce", "--quick"])  # --out is required
     capsys.readouterr()
@@ -395,3 +481,31 @@ def test_real_quick_run(tmp_path):
     tab = read_csv(Path(res.out) / "kappa_vs_T.csv")
     i = select(tab, J=40, T=1024)
     assert abs(tab["mean_kappa"][i] - tab["jaxfb_kappa"][i]) < 5 * tab["mean_kappa_se"][i]
+    # the quick training: the penalty lowers kappa at every T while the fit stays good
+    claim = next(c for c in res.claims if c.claim.startswith("Training with the stability"))
+    assert claim.verdict == "supported", claim.evidence
+    assert res.timings["training"]["train"] < 60
+
+
+def test_reproduce_paper_script_training_flags(monkeypatch, tmp_path):
+    """experiments/reproduce_paper.py: training by default, --with-training a no-op alias."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "experiments" / "reproduce_paper.py"
+    spec = importlib.util.spec_from_file_location("reproduce_paper", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.FULL.training and mod.FULL.training_lengths == (32, 128, 512, 1024)
+    assert mod.QUICK.training_config() == reproduce.TrainingConfig.quick()
+    seen = []
+
+    def fake_run(config, out, **kw):
+        seen.append(config)
+        return reproduce.RunResult(Path(out), "report", "", "", [], [], [], {})
+
+    monkeypatch.setattr(reproduce, "run", fake_run)
+    for flags, training in (([], True), (["--with-training"], True), (["--no-training"], False)):
+        assert mod.main(["--quick", "--out", str(tmp_path), *flags]) == 0
+        assert seen[-1].training is training and seen[-1].mode == "quick"
+    with pytest.raises(SystemExit):
+        mod.main(["--with-training", "--no-training"])

@@ -16,9 +16,12 @@ def add_parser(sub) -> None:
         "'Instabilities in Convnets for Raw Audio' (IEEE SPL 2024): energy deviation against "
         "the filter length (elementary and audio signals, with the Cantelli and Chernoff bounds "
         "and the exact quantiles), histograms, frame bounds and condition numbers against T and "
-        "J with the paper's and jaxfb's predictions and a fitted law. Writes PNG + PDF + CSV "
-        "per figure, samples.npz, config.json and report.md / report.html into --out.",
+        "J with the paper's and jaxfb's predictions and a fitted law; and the training "
+        "experiment (random filterbanks fitted to a mel filterbank by Adam with and without "
+        "the stability penalty). Writes PNG + PDF + CSV per figure, samples.npz, config.json "
+        "and report.md / report.html into --out.",
         epilog="Examples: jaxfb reproduce --out results/quick --quick ; "
+        "jaxfb reproduce --out results/paper-only --no-training ; "
         "jaxfb reproduce --out results/paper (the paper's 1000 draws per point) ; "
         "jaxfb reproduce --out results/mine --quick --audio a.wav b.wav",
     )
@@ -26,8 +29,9 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--quick",
         action="store_true",
-        help="powers of two T = 8..1024 and 200 draws (about a minute on 2 CPU cores) instead "
-        "of the paper's T = 8, 16, ..., 1024 and 1000 draws (7-15 minutes)",
+        help="powers of two T = 8..1024 and 200 draws, training at T = 32, 64 for 150 steps "
+        "(about a minute on 2 CPU cores) instead of the paper's T = 8, 16, ..., 1024 and 1000 "
+        "draws, training at T = 32..1024 for 3000 steps (7-15 minutes)",
     )
     p.add_argument(
         "--draws",
@@ -48,13 +52,20 @@ def add_parser(sub) -> None:
         "--experiments",
         type=lambda s: [e.strip() for e in s.split(",") if e.strip()],
         default=None,
-        help="comma-separated subset of energy,audio,frames (default: all)",
+        help="comma-separated subset of energy,audio,frames,training (default: all)",
+    )
+    p.add_argument(
+        "--no-training",
+        action="store_true",
+        help="leave out the training experiment (filterbanks fitted to a mel target with and "
+        "without the stability penalty)",
     )
     p.add_argument(
         "--lengths",
         type=int_list,
         default=None,
-        help="filter lengths T of every experiment, e.g. 8:256:x2 (default: the preset's)",
+        help="filter lengths T of the energy, audio and frames experiments, e.g. 8:256:x2 "
+        "(default: the preset's; the training keeps its own)",
     )
     p.add_argument("--chunk", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--no-samples", action="store_true", help="do not write samples.npz")
@@ -91,6 +102,8 @@ def build_config(args):
         overrides["chunk"] = args.chunk
     if args.no_samples:
         overrides["save_samples"] = False
+    if args.no_training:
+        overrides["training"] = False
     if args.draws is not None and args.draws < 2:
         raise ValueError(f"--draws must be >= 2, got {args.draws}")
     preset = ReproduceConfig.quick if args.quick else ReproduceConfig.full
@@ -145,6 +158,8 @@ def _argv(args) -> list[str]:
         out += ["--experiments", ",".join(args.experiments)]
     if args.lengths:
         out += ["--lengths", ",".join(map(str, args.lengths))]
+    if args.no_training:
+        out.append("--no-training")
     if args.chunk is not None:
         out += ["--chunk", str(args.chunk)]
     if args.no_samples:

@@ -5,8 +5,10 @@
 each figure as PNG and PDF with its data as CSV, every draw (``samples.npz``), ``config.json``
 (config, versions, device, timings) and a report (``report.md``, self-contained
 ``report.html``) with the key numbers and their standard errors and a verdict, computed from the
-run, on each of the paper's claims. The command line is ``jaxfb reproduce``; see
-``docs/reproduction.md``.
+run, on each of the paper's claims. The run includes the training experiment (random filterbanks
+fitted to a mel filterbank with and without the stability penalty; :class:`TrainingConfig`,
+:func:`train_filterbanks`), which ``experiments/train_filterbank.py`` also runs on its own. The
+command line is ``jaxfb reproduce``; see ``docs/reproduction.md``.
 
 Examples:
     >>> from jaxfb import reproduce
@@ -27,6 +29,11 @@ from ._run import experiment_key as experiment_key
 from ._run import register_experiment as register_experiment
 from ._run import run as run
 from ._tables import read_csv as read_csv
+from ._training import TrainingConfig as TrainingConfig
+from ._training import TrainingResult as TrainingResult
+from ._training import save_training as save_training
+from ._training import train_filterbanks as train_filterbanks
+from ._training import training_table as training_table
 
 __all__ = [
     "EXPERIMENTS",
@@ -37,8 +44,13 @@ __all__ = [
     "KeyNumber",
     "ReproduceConfig",
     "RunResult",
+    "TrainingConfig",
+    "TrainingResult",
     "experiment_key",
     "read_csv",
     "register_experiment",
     "run",
+    "save_training",
+    "train_filterbanks",
+    "training_table",
 ]

@@ -8,6 +8,13 @@ ints, strings), so it is hashable, prints readably and round-trips through JSON
   section 5): ``T = 8, 16, ..., 1024`` and 1000 draws per point;
 - :meth:`ReproduceConfig.quick`: the same experiments on powers of two ``T = 8 .. 1024`` with 200
   draws, for a look in a couple of minutes on a laptop.
+
+Both also run the training experiment (``"training"``: random filterbanks fitted to a mel
+filterbank with and without the stability penalty, :mod:`jaxfb.reproduce._training`), with the
+sizes of the ``training_*`` fields: by default those of :class:`~jaxfb.reproduce.TrainingConfig`
+at ``T = 32, 128, 512, 1024`` (its standalone study also runs 64 and 256; about 1-2 minutes on
+two CPU cores), in the quick preset ``T = 32, 64``, ``n = 256``, 2 seeds, 150 steps (about 10
+seconds); ``training=False`` leaves it out.
 """
 
 from __future__ import annotations
@@ -17,11 +24,17 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._training import TrainingConfig, check_training_options
+
 __all__ = ["EXPERIMENTS", "ReproduceConfig"]
 
-EXPERIMENTS = ("energy", "audio", "frames")
+EXPERIMENTS = ("energy", "audio", "frames", "training")
 """The built-in experiments, in the order they run (see :func:`jaxfb.reproduce.run`)."""
 
+_TRAINING = TrainingConfig()
+_TRAINING_QUICK = TrainingConfig.quick()
+
+_TRAINING_FIELDS = tuple(f.name for f in dataclasses.fields(TrainingConfig))
 _PAPER_LENGTHS = tuple(range(8, 1025, 8))
 _POW2_LENGTHS = tuple(2**k for k in range(3, 11))
 _SWEEP_FILTERS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64)
@@ -62,6 +75,10 @@ class ReproduceConfig:
         mode: ``"quick"``, ``"full"`` or ``"custom"`` (a label, recorded in ``config.json``).
         experiments: which of :data:`EXPERIMENTS` to run (and any registered with
             :func:`jaxfb.reproduce.register_experiment`).
+        training: run the training experiment. ``False`` removes ``"training"`` from
+            ``experiments``; after validation ``training`` is ``True`` exactly when
+            ``"training"`` is in ``experiments`` (so an explicit subset without it, e.g.
+            ``experiments=("energy",)``, does not train).
         levels: tail levels ``p`` of the deviation bounds (the paper's ``0.05`` first).
         energy_n: signal length of the elementary signals (impulse, random walk, alternating).
         energy_filters: ``J`` of the energy experiments.
@@ -90,6 +107,11 @@ class ReproduceConfig:
             weights).
         hist_bins: bins of the energy histograms.
         save_samples: also write every draw to ``samples.npz``.
+        training_num_filters, training_lengths, training_n, training_sample_rate,
+            training_seeds, training_penalty_weights, training_temperature, training_steps,
+            training_learning_rate: the fields of the training experiment's
+            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`); its
+            initial filterbanks derive from ``seed`` like every other draw.
     """
 
     seed: int = 0
@@ -116,6 +138,16 @@ class ReproduceConfig:
     chunk: int = 128
     hist_bins: int = 50
     save_samples: bool = True
+    training: bool = True
+    training_num_filters: int = _TRAINING.num_filters
+    training_lengths: tuple[int, ...] = (32, 128, 512, 1024)
+    training_n: int = _TRAINING.n
+    training_sample_rate: float = _TRAINING.sample_rate
+    training_seeds: int = _TRAINING.seeds
+    training_penalty_weights: tuple[float, ...] = _TRAINING.penalty_weights
+    training_temperature: float = _TRAINING.temperature
+    training_steps: int = _TRAINING.steps
+    training_learning_rate: float = _TRAINING.learning_rate
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
     """Options of registered (non built-in) experiments; not validated here."""
 
@@ -171,7 +203,19 @@ class ReproduceConfig:
             raise ValueError(f"levels must be in (0, 1), got {self.levels}")
         setf("levels", levels)
         setf("audio_files", tuple(str(f) for f in self.audio_files))
-        setf("experiments", tuple(str(e) for e in self.experiments))
+        if not isinstance(self.training, bool):
+            raise TypeError(f"training must be a bool, got {self.training!r}")
+        experiments = tuple(str(e) for e in self.experiments)
+        if not self.training:
+            experiments = tuple(e for e in experiments if e != "training")
+        setf("experiments", experiments)
+        setf("training", "training" in experiments)
+        training = check_training_options(
+            {f: getattr(self, f"training_{f}") for f in _TRAINING_FIELDS},
+            label=lambda f: f"training_{f}",
+        )
+        for f, value in training.items():
+            setf(f"training_{f}", value)
         if self.mode not in ("quick", "full", "custom"):
             raise ValueError(f"mode must be 'quick', 'full' or 'custom', got {self.mode!r}")
         buckets = tuple(self.length_buckets)
@@ -193,8 +237,16 @@ class ReproduceConfig:
 
     @classmethod
     def quick(cls, *, seed: int = 0, draws: int | None = None, **overrides) -> ReproduceConfig:
-        """Powers of two ``T = 8 .. 1024``, 200 draws, three compiled lengths per experiment."""
+        """Powers of two ``T = 8 .. 1024``, 200 draws, three compiled lengths per experiment.
+
+        The training experiment uses :meth:`TrainingConfig.quick`'s sizes (``T = 32, 64``,
+        ``n = 256``, 2 seeds, 150 steps).
+        """
         opts: dict[str, Any] = dict(
+            training_lengths=_TRAINING_QUICK.lengths,
+            training_n=_TRAINING_QUICK.n,
+            training_seeds=_TRAINING_QUICK.seeds,
+            training_steps=_TRAINING_QUICK.steps,
             energy_lengths=_POW2_LENGTHS,
             audio_lengths=_POW2_LENGTHS,
             frames_lengths=_POW2_LENGTHS,
@@ -228,6 +280,10 @@ class ReproduceConfig:
             target = math.exp(lo + (hi - lo) * i / (self.theory_points - 1))
             keep.add(min(lengths, key=lambda t: abs(math.log(t) - math.log(target))))
         return tuple(sorted(keep))
+
+    def training_config(self) -> TrainingConfig:
+        """The :class:`~jaxfb.reproduce.TrainingConfig` of the ``training_*`` fields."""
+        return TrainingConfig(**{f: getattr(self, f"training_{f}") for f in _TRAINING_FIELDS})
 
     @property
     def frames_filter_set(self) -> tuple[int, ...]:

@@ -66,7 +66,7 @@ def _markdown(
             f"{format_number(n.se, 2) if n.se is not None else '-'} | "
             f"{_md_cell(number_source(n))} | {_md_cell(n.note)} |"
         )
-    lines += ["", "## The paper's claims, checked against this run", ""]
+    lines += ["", "## Claims checked against this run", ""]
     lines += ["| claim | verdict | evidence | decision rule |", "|---|---|---|---|"]
     for c in claims:
         lines.append(
@@ -155,7 +155,7 @@ def _html(
         )
     parts += [
         "</table>",
-        "<h2>The paper's claims, checked against this run</h2>",
+        "<h2>Claims checked against this run</h2>",
         "<table><tr><th>claim</th><th>verdict</th><th>evidence</th><th>decision rule</th></tr>",
     ]
     for c in claims:

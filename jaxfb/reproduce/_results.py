@@ -82,6 +82,8 @@ class ExperimentOutput:
         timings: seconds per phase (``{"simulate": ..., "theory": ..., "figures": ...}``).
         sources: which implementation produced each theory curve (``{curve: source}``).
         notes: extra lines for the report.
+        metadata: JSON-serialisable facts for ``config.json`` (under ``experiments.NAME``):
+            e.g. the experiment's own configuration and timings per point.
     """
 
     figures: list[FigureOutput] = field(default_factory=list)
@@ -91,3 +93,4 @@ class ExperimentOutput:
     timings: dict[str, float] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    metadata: dict[str, Any] = field(default_factory=dict)

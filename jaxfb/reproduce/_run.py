@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -17,6 +16,7 @@ from typing import Any, NamedTuple
 import jax
 import numpy as np
 
+from .._env import environment
 from ._config import ReproduceConfig
 from ._plotting import save_figure
 from ._report import write_reports
@@ -33,12 +33,18 @@ def _builtin() -> dict[str, Experiment]:
     from ._audio import run_audio
     from ._energy import run_energy
     from ._frames import run_frames
+    from ._training import run_training
 
-    return {"energy": run_energy, "audio": run_audio, "frames": run_frames}
+    return {
+        "energy": run_energy,
+        "audio": run_audio,
+        "frames": run_frames,
+        "training": run_training,
+    }
 
 
 EXPERIMENT_REGISTRY: dict[str, Experiment] = {}
-"""Experiments by name: the built-in three, and any added with :func:`register_experiment`."""
+"""Experiments added with :func:`register_experiment` (the built-in ones are not listed here)."""
 
 
 def register_experiment(name: str, fn: Experiment, *, overwrite: bool = False) -> None:
@@ -102,46 +108,6 @@ def prepare_output(out: str | os.PathLike) -> Path:
     return path
 
 
-def _versions() -> dict[str, str]:
-    import matplotlib
-    import scipy
-
-    from .. import __version__
-
-    return {
-        "jaxfb": __version__,
-        "jax": jax.__version__,
-        "jaxlib": getattr(jax.lib, "__version__", None) or _pkg_version("jaxlib"),
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "matplotlib": matplotlib.__version__,
-        "python": platform.python_version(),
-    }
-
-
-def _pkg_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "unknown"
-
-
-def _device() -> dict[str, Any]:
-    devices = jax.devices()
-    return {
-        "backend": jax.default_backend(),
-        "devices": [str(d) for d in devices],
-        "device_kind": devices[0].device_kind,
-        "count": len(devices),
-        "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", ""),
-        "host": platform.node(),
-        "machine": platform.machine(),
-        "cpu_count": os.cpu_count(),
-    }
-
-
 def experiment_key(seed: int, name: str) -> jax.Array:
     """The PRNG key of experiment ``name``: depends on the seed and the name only."""
     return jax.random.fold_in(jax.random.key(seed), zlib.crc32(name.encode()) & 0x7FFFFFFF)
@@ -200,6 +166,7 @@ def run(
     samples: dict[str, np.ndarray] = {}
     sources: dict[str, str] = {}
     notes: list[str] = []
+    metadata: dict[str, dict[str, Any]] = {}
     timings: dict[str, dict[str, float]] = {}
     cpu_start = time.process_time()
     for name in config.experiments:
@@ -226,6 +193,8 @@ def run(
         samples.update(res.samples)
         sources.update(res.sources)
         notes += res.notes
+        if res.metadata:
+            metadata[name] = res.metadata
         log(f"{name}: {len(res.figures)} figures in {t_done - t0:.1f} s")
         for fig in res.figures:  # free the matplotlib figures
             fig.figure = None
@@ -234,20 +203,20 @@ def run(
         np.savez(path / "samples.npz", **samples)
     total = time.perf_counter() - t_start
     cpu_total = time.process_time() - cpu_start
-    versions = _versions()
-    device = _device()
+    env = environment()
+    versions, device, host = env["versions"], env["device"], env["host"]
     meta = {
         "config": config.to_dict(),
         "seed": config.seed,
         "mode": config.mode,
         "argv": list(argv) if argv is not None else None,
         "started_utc": started.isoformat(timespec="seconds"),
-        "versions": versions,
-        "device": device,
+        **env,
         "timings_seconds": timings,
         "total_seconds": total,
         "total_cpu_seconds": cpu_total,
         "sources": sources,
+        "experiments": metadata,
         "figures": [f.name for f in figures],
         "key_numbers": [
             {
@@ -273,8 +242,8 @@ def run(
         f"run started {meta['started_utc']}, {total:.0f} s in all ({cpu_total:.0f} s of CPU "
         "time, all threads).",
         f"- jaxfb {versions['jaxfb']}, JAX {versions['jax']}; backend {device['backend']} "
-        f"({device['device_kind']}, {device['count']} device(s)); host CPUs: "
-        f"{device['cpu_count']}.",
+        f"({device['kind']}, {device['count']} device(s)); host CPUs: "
+        f"{host['cpus']}.",
         "- Regenerate: `"
         + (" ".join(argv) if argv else f"jaxfb reproduce --out DIR --seed {config.seed}")
         + "` (the full configuration is in `config.json`).",
