@@ -44,6 +44,7 @@ FULL = {
     "min_draws": 500,
     "max_draws": 2**18,
     "bootstrap": 200,
+    "rule_min_length": 64,
 }
 QUICK = {
     **FULL,
@@ -54,6 +55,7 @@ QUICK = {
     "min_draws": 200,
     "max_draws": 2**14,
     "bootstrap": 100,
+    "rule_min_length": 16,
 }
 
 
@@ -95,19 +97,26 @@ def simulate(cfg: dict, out: Path, progress: bool | None) -> dict:
     return runs
 
 
-def fit(cfg: dict, out: Path) -> int:
+def fit(cfg: dict, out: Path, settings) -> int:
+    """Every law (bootstrap over the kept draws, jaxfb.theory's prediction scored beside them),
+    then the J* rule again on ``T >= rule_min_length`` with scaled errors (``fit_large_T_*``)."""
     from jaxfb.cli import main
 
     rc = 0
-    for name in cfg["settings"]:
+    for name in settings:
         summary = out / name / "summary.csv"
         if not summary.exists():
             print(f"no sweep in {summary.parent}; run without --fit-only first", file=sys.stderr)
             return 2
         print(f"\n=== fit {name}", flush=True)
         args = ["fit", str(summary), "--out", str(out / f"fit_{name}"), "--samples", "files"]
-        args += ["--bootstrap", str(cfg["bootstrap"]), "--seed", str(cfg["seed"])]
+        args += ["--bootstrap", str(cfg["bootstrap"]), "--seed", str(cfg["seed"]), "--theory"]
         rc = rc or main(args)
+        print(f"\n=== J* rule on T >= {cfg['rule_min_length']}, {name}", flush=True)
+        law = "orderstat" if name == "N_T" else "orderstat_n"
+        args = ["fit", str(summary), "--out", str(out / f"fit_large_T_{name}"), "--no-plots"]
+        args += ["--model", law, "--rule-min-length", str(cfg["rule_min_length"])]
+        rc = rc or main([*args, "--scale-errors"])
     return rc
 
 
@@ -117,6 +126,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--fit-only", action="store_true", help="refit finished sweeps")
     p.add_argument("--no-fit", action="store_true", help="simulate only")
+    p.add_argument("--settings", help="comma-separated subset of the settings (e.g. N_T,N1024)")
     bar = p.add_mutually_exclusive_group()
     bar.add_argument("--progress", action="store_true", default=None)
     bar.add_argument("--no-progress", dest="progress", action="store_false")
@@ -124,11 +134,18 @@ def main(argv=None) -> int:
     cfg = QUICK if args.quick else FULL
     out = args.out or Path("results/scaling_quick_grid" if args.quick else "results/scaling")
     print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}; results -> {out}")
+    settings = list(cfg["settings"])
+    if args.settings:
+        settings = [s.strip() for s in args.settings.split(",") if s.strip()]
+        unknown = [s for s in settings if s not in cfg["settings"]]
+        if unknown:
+            p.error(f"--settings: unknown {unknown}; choose from {list(cfg['settings'])}")
+        cfg = {**cfg, "settings": {s: cfg["settings"][s] for s in settings}}
     if not args.fit_only:
         simulate(cfg, out, args.progress)
     if args.no_fit:
         return 0
-    return fit(cfg, out)
+    return fit(cfg, out, settings)
 
 
 if __name__ == "__main__":

@@ -672,3 +672,26 @@ def test_cli_fit_orderstat_n_needs_the_n_column(tmp_path, capsys):
     captured = capsys.readouterr()
     assert rc == 2
     assert "orderstat_n: fit failed" in captured.out and "signal length N" in captured.out
+
+
+def test_cli_fit_survives_a_failed_bootstrap(x64, tmp_path, capsys, monkeypatch):
+    """A law whose bootstrap refits fail keeps its delta-method fit; the others are unaffected."""
+    y, se = noisy(truth_y("paper"), seed=18)
+    csv_path = tmp_path / "summary.csv"
+    _write_csv(csv_path, y, se)
+    real = scaling.bootstrap
+
+    def flaky(key, result, **kw):
+        if result.model.name == "poly":
+            raise ValueError("only 0 of 4 bootstrap refits succeeded")
+        return real(key, result, **kw)
+
+    monkeypatch.setattr(scaling, "bootstrap", flaky)
+    out = tmp_path / "fit"
+    args = ["fit", str(csv_path), "--model", "paper", "poly", "--bootstrap", "4", "--no-plots"]
+    assert main([*args, "--out", str(out)]) == 0
+    assert "poly: bootstrap failed (only 0 of 4" in capsys.readouterr().out
+    report = json.loads((out / "fit.json").read_text())
+    assert report["models"]["poly"]["bootstrap"]["error"].startswith("only 0 of 4")
+    assert "stderr" in report["models"]["paper"]["bootstrap"]
+    assert set(report["models"]["poly"]["params"]) == {"a1", "a2", "a3"}

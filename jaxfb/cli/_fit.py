@@ -242,17 +242,21 @@ def run(args) -> int:
                 raise ValueError("--theory needs the signal length N (column N, or --column N=COL)")
             fits["theory"] = scaling.theory_reference(J, T, N, y, se, target=args.target)
         comp = scaling.compare(fits)
-        boots = {}
+        boots, boot_errors = {}, {}
         if args.bootstrap:
             key = jax.random.key(args.seed)
             for i, name in enumerate(laws):
-                boots[name] = scaling.bootstrap(
-                    jax.random.fold_in(key, i),
-                    fits[name],
-                    num_resamples=args.bootstrap,
-                    samples=samples,
-                    level=args.level,
-                )
+                try:
+                    boots[name] = scaling.bootstrap(
+                        jax.random.fold_in(key, i),
+                        fits[name],
+                        num_resamples=args.bootstrap,
+                        samples=samples,
+                        level=args.level,
+                    )
+                except ValueError as err:  # e.g. an ill-posed law whose refits do not converge
+                    boot_errors[name] = str(err)
+                    print(f"# note: {name}: bootstrap failed ({err}); delta-method intervals only")
         _print_fits(fits, comp, boots, args.level)
         if several_n:
             print("# J* rule skipped: several N per (J, T); select one N with --where N=VALUE")
@@ -272,6 +276,8 @@ def run(args) -> int:
                 "stderr": dict(zip(f.model.param_names, b.stderr.tolist(), strict=True)),
                 "ci": dict(zip(f.model.param_names, b.ci.tolist(), strict=True)),
             }
+        if name in boot_errors:
+            entry["bootstrap"] = {"error": boot_errors[name], "num_resamples": args.bootstrap}
         report["models"][name] = entry
     report["comparison"] = {
         n: {"aic": a, "bic": b, "delta_aic": da, "delta_bic": db, "akaike_weight": w}
