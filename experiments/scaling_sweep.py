@@ -120,12 +120,81 @@ def fit(cfg: dict, out: Path, settings) -> int:
     return rc
 
 
+def _pm(x, se, digits=3):
+    return f"{x:.{digits}f} +- {se:.{digits}f}"
+
+
+def tables(cfg: dict, out: Path, settings) -> str:
+    """Markdown tables (laws, J* rule) from the ``fit.json`` files, for docs/scaling.md."""
+    runs = json.loads((out / "runs.json").read_text())["runs"]
+    lines = []
+    for name in settings:
+        fit = json.loads((out / f"fit_{name}" / "fit.json").read_text())
+        large = json.loads((out / f"fit_large_T_{name}" / "fit.json").read_text())
+        run = runs.get(name, {})
+        lines += [f"#### {name}: N = {cfg['settings'][name]}", ""]
+        lines += [
+            f"{fit['num_points']} points, {run.get('draws', '?')} draws in all; simulation "
+            f"{run.get('wall_time_s_sum_of_points', float('nan')) / 60:.1f} min (sum over points).",
+            "",
+            "| law | parameters (95 % delta-method CI; bootstrap CI) | chi2/dof | AIC - best |",
+            "| --- | --- | ---: | ---: |",
+        ]
+        comp = fit["comparison"]
+        for law in sorted(comp, key=lambda k: comp[k]["delta_aic"]):
+            m = fit["models"][law]
+            if "params" not in m:
+                continue
+            parts = []
+            for k, v in m["params"].items():
+                lo, hi = m["ci"][k]
+                txt = f"`{k}` = {v:.4g} [{lo:.4g}, {hi:.4g}]"
+                b = m.get("bootstrap", {})
+                if "ci" in b:
+                    txt += f"; [{b['ci'][k][0]:.4g}, {b['ci'][k][1]:.4g}]"
+                parts.append(txt)
+            params = "; ".join(parts) or "none (parameter-free)"
+            lines.append(
+                f"| `{law}` | {params} | {m['reduced_chi2']:.3g} | {comp[law]['delta_aic']:.4g} |"
+            )
+        lines += ["", "| `T` | " + " | ".join(f"`kappa0 = {k}`" for k in fit["critical"]) + " |"]
+        lines += ["| ---: |" + " ---: |" * len(fit["critical"])]
+        crit = list(fit["critical"].values())
+        for i, T in enumerate(crit[0]["T"]):
+            cells = []
+            for c in crit:
+                ok = c["status"][i] == "ok"
+                cells.append(_pm(c["J_star"][i], c["se"][i], 1) if ok else c["status"][i])
+            lines.append(f"| {T:g} | " + " | ".join(cells) + " |")
+        lines += ["", "| `kappa0` | `b`, all `T` | `b`, `T >= "
+                  f"{cfg['rule_min_length']}` (scaled errors) | power law `gamma`, `T >= "
+                  f"{cfg['rule_min_length']}` | LR p-value, `T >= {cfg['rule_min_length']}` |",
+                  "| --- | --- | --- | --- | --- |"]  # fmt: skip
+        for k0, c in fit["critical"].items():
+            cl = large["critical"][k0]
+            b = c["rule_log"]
+            bl = cl["rule_log"]
+            g = cl["rule_power"]
+            gi = g["param_names"].index("gamma") if "param_names" in g else 2
+            gname = list(g["params"])[gi]
+            lines.append(
+                f"| {k0} | {b['params']['b']:.4g} [{b['ci']['b'][0]:.4g}, {b['ci']['b'][1]:.4g}] "
+                f"| {bl['params']['b']:.4g} [{bl['ci']['b'][0]:.4g}, {bl['ci']['b'][1]:.4g}] "
+                f"| {_pm(g['params'][gname], g['stderr'][gname])} | {cl['p_value']:.2g} |"
+            )
+        lines.append("")
+    text = "\n".join(lines)
+    (out / "tables.md").write_text(text)
+    return text
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="the scaled-down grid")
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--fit-only", action="store_true", help="refit finished sweeps")
     p.add_argument("--no-fit", action="store_true", help="simulate only")
+    p.add_argument("--tables-only", action="store_true", help="write tables.md from the fits")
     p.add_argument("--settings", help="comma-separated subset of the settings (e.g. N_T,N1024)")
     bar = p.add_mutually_exclusive_group()
     bar.add_argument("--progress", action="store_true", default=None)
@@ -141,11 +210,17 @@ def main(argv=None) -> int:
         if unknown:
             p.error(f"--settings: unknown {unknown}; choose from {list(cfg['settings'])}")
         cfg = {**cfg, "settings": {s: cfg["settings"][s] for s in settings}}
+    if args.tables_only:
+        print(tables(cfg, out, settings))
+        return 0
     if not args.fit_only:
         simulate(cfg, out, args.progress)
     if args.no_fit:
         return 0
-    return fit(cfg, out, settings)
+    rc = fit(cfg, out, settings)
+    if rc == 0:
+        print(tables(cfg, out, settings))
+    return rc
 
 
 if __name__ == "__main__":
