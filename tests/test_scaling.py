@@ -129,7 +129,7 @@ def _law_n(params, Jv, Tv, Nv):
 
 def test_orderstat_n_reduces_to_orderstat_at_n_equal_t(x64):
     # the same numbers to the last bit as "orderstat", and the closed-form integral of
-    # E[log max] - E[log min] with m = b T - 1 (away from b = 1/2 too)
+    # E[log max] - E[log min] with m = b (T - 2) (away from b = 1/2 too)
     from scipy.special import gammainc, gammaincc
 
     params = np.array([0.6, 0.4])
@@ -142,8 +142,8 @@ def test_orderstat_n_reduces_to_orderstat_at_n_equal_t(x64):
 
         def integrand(s, j=j, t=t):
             x = math.exp(s)
-            f_min = 1 - gammaincc(j, j * x) ** (0.4 * t - 1) * gammaincc(j / 2, j * x / 2) ** 2
-            f_max = gammainc(j, j * x) ** (0.6 * t - 1) * gammainc(j / 2, j * x / 2) ** 2
+            f_min = 1 - gammaincc(j, j * x) ** (0.4 * (t - 2)) * gammaincc(j / 2, j * x / 2) ** 2
+            f_max = gammainc(j, j * x) ** (0.6 * (t - 2)) * gammainc(j / 2, j * x / 2) ** 2
             return f_min - f_max
 
         exact = quad(integrand, -40, 8, limit=400, epsabs=1e-11, points=[0.0])[0]
@@ -435,6 +435,17 @@ def test_score_predictions_is_a_zero_parameter_fit(x64):
 
 
 @pytest.mark.slow
+def test_orderstat_is_smooth_in_b_at_t_2(x64):
+    # T = 2 has no interior frequency whatever b: the prediction there does not depend on b, so
+    # the law has no kink at b = 1/2 (a kink made fits stick there and truncated bootstraps)
+    m = scaling.get_model("orderstat")
+    feats = m.features(jnp.asarray([8.0, 8.0]), jnp.asarray([2.0, 64.0]))
+    grad = jax.jacfwd(lambda p: m.fn(p, *feats))(jnp.array([0.5, 0.5]))
+    assert np.all(np.asarray(grad[0]) == 0) and np.all(np.abs(np.asarray(grad[1])) > 1e-3)
+    lo, hi = (np.asarray(m.fn(jnp.array([b, b]), *feats)) for b in (0.45, 0.55))
+    assert lo[0] == hi[0] and lo[1] < hi[1]
+
+
 def test_theory_reference_equals_orderstat_at_half(x64):
     # two independent implementations of the exact T = N law: jaxfb.theory's quadrature and the
     # "orderstat" law at b_B = b_A = 1/2

@@ -11,12 +11,14 @@ The built-in laws (Haider et al. 2024, Sec. III, and jaxfb's refinements), with
   the extreme-value picture: ``B`` and ``A`` are the max and min of ``b T`` independent
   frequencies of variance :math:`\propto 1/J`;
 - ``"poly"``: :math:`a_1\sqrt u + a_2 u + a_3 u^{3/2}` (linear in its parameters);
-- ``"orderstat"``: :math:`\mathbb E[\log\max] - \mathbb E[\log\min]` of ``m = b T - 1``
+- ``"orderstat"``: :math:`\mathbb E[\log\max] - \mathbb E[\log\min]` of ``m = b (T - 2)``
   independent :math:`\mathrm{Gamma}(J, 1/J)` values (the interior frequencies of ``LP / E LP``)
   and two :math:`\mathrm{Gamma}(J/2, 2/J)` (``k = 0, N/2``), with separate counts ``b_B``,
-  ``b_A`` for the max and the min: exact at ``b_B = b_A = 1/2`` when ``T = N``;
+  ``b_A`` for the max and the min: exact at ``b_B = b_A = 1/2`` when ``T = N`` (``b`` is the
+  fraction of the ``T - 2`` non-end frequencies that count as independent; ``T = 2`` has none
+  whatever ``b``, so the law is smooth in ``b`` at every ``T >= 2``);
 - ``"orderstat_n"``: ``"orderstat"`` for any signal length ``N >= T`` (covariates ``J, T, N``):
-  ``m = b L - 1`` with the effective length :math:`L = 2(m^{\rm th} + 1)` from the interior
+  ``m = b (L - 2)`` with the effective length :math:`L = 2(m^{\rm th} + 1)` from the interior
   counts :math:`m^{\rm th}` of :func:`jaxfb.theory.effective_counts` (``L = T`` when ``T = N``,
   so it reduces to ``"orderstat"``; ``b_B = b_A = 1/2`` is jaxfb's theory predictor);
 - ``"collapse"``: ``"extreme"`` with one amplitude and one count, in the collapse variable
@@ -278,13 +280,13 @@ def _orderstat_integral(m_up, m_lo, log_sf, log_sf_end, log_cdf, log_cdf_end, h)
 
 def _orderstat(params, T, log_sf, log_sf_end, log_cdf, log_cdf_end, h, floor=0.0):
     return _orderstat_integral(
-        params[0] * T - 1, params[1] * T - 1, log_sf, log_sf_end, log_cdf, log_cdf_end, h
+        params[0] * (T - 2), params[1] * (T - 2), log_sf, log_sf_end, log_cdf, log_cdf_end, h
     )
 
 
 # The N-aware law. For T < N the interior values of LP are correlated; jaxfb.theory replaces
 # them by m_A (min) and m_B (max) independent Gamma(J, 1/J) values (a discrete Rice / clumping
-# model, exact m = N/2 - 1 at T = N). The law keeps the "orderstat" form m = b L - 1 with the
+# model, exact m = N/2 - 1 at T = N). The law keeps the "orderstat" form m = b (L - 2) with the
 # effective length L = 2 (m_theory + 1): the filter length whose T = N law has the same
 # interior count. L = T when T = N (set exactly, so the law *is* "orderstat" there), and
 # b_B = b_A = 1/2 reproduces the theory's counts. The counts are NumPy/SciPy quadrature: the
@@ -365,7 +367,7 @@ def _prepare_orderstat_n(J, T, N, L_B, L_A):
 
 def _orderstat_n(params, L_B, L_A, log_sf, log_sf_end, log_cdf, log_cdf_end, h, floor=0.0):
     return _orderstat_integral(
-        params[0] * L_B - 1, params[1] * L_A - 1, log_sf, log_sf_end, log_cdf, log_cdf_end, h
+        params[0] * (L_B - 2), params[1] * (L_A - 2), log_sf, log_sf_end, log_cdf, log_cdf_end, h
     )
 
 
@@ -454,7 +456,7 @@ for _m in (
         _orderstat,
         _init_orderstat,
         "E[log max] - E[log min] of m Gamma(J, 1/J) and 2 Gamma(J/2, 2/J) values, "
-        "m = b T - 1 (b_B for max, b_A for min)",
+        "m = b (T - 2) (b_B for max, b_A for min)",
         "order statistics of the Littlewood-Paley sum with free effective counts "
         "(exact at b_B = b_A = 1/2 when T = N)",
         prepare=_prepare_orderstat,
@@ -464,7 +466,7 @@ for _m in (
         ("b_B", "b_A"),
         _orderstat_n,
         _init_orderstat_n,
-        "orderstat with m = b L - 1, L = 2 (m_theory(J, T, N) + 1) (L = T when T = N)",
+        "orderstat with m = b (L - 2), L = 2 (m_theory(J, T, N) + 1) (L = T when T = N)",
         "order statistics with the theory's effective counts for N >= T, scaled by b_B, b_A "
         "(b = 1/2: jaxfb.theory's predictor; T = N: orderstat)",
         covariates=("J", "T", "N"),
