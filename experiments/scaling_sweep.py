@@ -171,17 +171,21 @@ def tables(cfg: dict, out: Path, settings) -> str:
                   f"{cfg['rule_min_length']}` | LR p-value, `T >= {cfg['rule_min_length']}` |",
                   "| --- | --- | --- | --- | --- |"]  # fmt: skip
         for k0, c in fit["critical"].items():
-            cl = large["critical"][k0]
-            b = c["rule_log"]
-            bl = cl["rule_log"]
-            g = cl["rule_power"]
-            gi = g["param_names"].index("gamma") if "param_names" in g else 2
-            gname = list(g["params"])[gi]
-            lines.append(
-                f"| {k0} | {b['params']['b']:.4g} [{b['ci']['b'][0]:.4g}, {b['ci']['b'][1]:.4g}] "
-                f"| {bl['params']['b']:.4g} [{bl['ci']['b'][0]:.4g}, {bl['ci']['b'][1]:.4g}] "
-                f"| {_pm(g['params'][gname], g['stderr'][gname])} | {cl['p_value']:.2g} |"
-            )
+            cl = large["critical"].get(k0, {})
+            cells = []
+            for rule in (c.get("rule_log"), cl.get("rule_log")):
+                if rule is None:
+                    cells.append("too few `J*` points")
+                else:
+                    b, (lo, hi) = rule["params"]["b"], rule["ci"]["b"]
+                    cells.append(f"{b:.4g} [{lo:.4g}, {hi:.4g}]")
+            g = cl.get("rule_power")
+            if g is None:
+                cells += ["n/a", "n/a"]
+            else:
+                gname = list(g["params"])[-1]  # J* = a + b (T^gamma - 1) / gamma
+                cells += [_pm(g["params"][gname], g["stderr"][gname]), f"{cl['p_value']:.2g}"]
+            lines.append(f"| {k0} | " + " | ".join(cells) + " |")
         lines.append("")
     text = "\n".join(lines)
     (out / "tables.md").write_text(text)
