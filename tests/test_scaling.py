@@ -434,7 +434,6 @@ def test_score_predictions_is_a_zero_parameter_fit(x64):
     np.testing.assert_allclose(res.residuals, [-1.0, 2.0, 0.0, -3.0], atol=1e-12)
 
 
-@pytest.mark.slow
 def test_orderstat_is_smooth_in_b_at_t_2(x64):
     # T = 2 has no interior frequency whatever b: the prediction there does not depend on b, so
     # the law has no kink at b = 1/2 (a kink made fits stick there and truncated bootstraps)
@@ -446,6 +445,7 @@ def test_orderstat_is_smooth_in_b_at_t_2(x64):
     assert lo[0] == hi[0] and lo[1] < hi[1]
 
 
+@pytest.mark.slow
 def test_theory_reference_equals_orderstat_at_half(x64):
     # two independent implementations of the exact T = N law: jaxfb.theory's quadrature and the
     # "orderstat" law at b_B = b_A = 1/2

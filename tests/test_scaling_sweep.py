@@ -1,0 +1,59 @@
+"""experiments/scaling_sweep.py end to end on a tiny grid: sweeps with a precision target, resume,
+fits of every law (orderstat_n where T < N) and the J* rule."""
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from jaxfb import montecarlo as mc
+
+SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "scaling_sweep.py"
+
+
+def _load():
+    spec = importlib.util.spec_from_file_location("_jaxfb_scaling_sweep", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_tiny_grid_end_to_end(tmp_path, monkeypatch, capsys):
+    script = _load()
+    tiny = {
+        **script.QUICK,
+        "num_filters": [6, 12, 24],
+        "lengths": [4, 8, 16],
+        "settings": {"N_T": "T", "N16": 16},
+        "target_rse": 0.05,
+        "min_draws": 100,
+        "max_draws": 1600,
+        "bootstrap": 8,
+        "rule_min_length": 4,
+    }
+    monkeypatch.setattr(script, "QUICK", tiny)
+    out = tmp_path / "s"
+    assert script.main(["--quick", "--out", str(out), "--no-progress"]) == 0
+    runs = json.loads((out / "runs.json").read_text())
+    assert set(runs["runs"]) == {"N_T", "N16"} and runs["versions"]["jaxfb"]
+    for name in ("N_T", "N16"):
+        t = mc.read_summary(out / name / "summary.csv")
+        assert len(t["J"]) == 9 and (t["draws"] <= 1600).all()
+        met = t["log_kappa_se"] <= 0.05 * np.abs(t["log_kappa_mean"])
+        assert met[t["draws"] < 1600].all()
+        fit = json.loads((out / f"fit_{name}" / "fit.json").read_text())
+        assert ("orderstat_n" in fit["models"]) == (name == "N16")
+        assert (out / f"fit_large_T_{name}" / "fit.json").exists()
+    assert (t["N"] == 16).all()
+    # a rerun resumes: nothing is simulated again
+    before = {p.name: p.stat().st_mtime_ns for p in (out / "N16").glob("J*.json")}
+    assert script.main(["--quick", "--out", str(out), "--no-fit", "--settings", "N16"]) == 0
+    assert before == {p.name: p.stat().st_mtime_ns for p in (out / "N16").glob("J*.json")}
+    with pytest.raises(SystemExit):
+        script.main(["--quick", "--out", str(out), "--settings", "N99"])
+    assert "unknown ['N99']" in capsys.readouterr().err
