@@ -2,11 +2,9 @@
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import jax
@@ -226,20 +224,10 @@ KILL_GRID = dict(
 
 
 @pytest.mark.slow
-def test_kill_9_and_resume_gives_identical_results(tmp_path):
+def test_kill_9_and_resume_gives_identical_results(tmp_path, kill_9_sweep):
     out = tmp_path / "killed"
-    script = f"from jaxfb import montecarlo as mc; mc.sweep({str(out)!r}, **{KILL_GRID!r})"
-    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 240
-        while not list(out.glob("J*.json")):
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "the first point never finished"
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.kill()
-        proc.wait()
+    first_done = lambda: bool(list(out.glob("J*.json")))  # noqa: E731
+    kill_9_sweep(out, KILL_GRID, first_done, what="the first point never finished")
     done_before = {p.name: p.read_bytes() for p in out.glob("J*.json")}
     assert 1 <= len(done_before) < 3, "the kill did not land mid-sweep"
 

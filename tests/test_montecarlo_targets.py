@@ -247,29 +247,15 @@ LONG_POINT = dict(
 
 
 @pytest.mark.slow
-def test_kill_9_mid_point_resumes_from_the_checkpoint(tmp_path):
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
-
+def test_kill_9_mid_point_resumes_from_the_checkpoint(tmp_path, kill_9_sweep):
     out = tmp_path / "killed"
-    script = f"from jaxfb import montecarlo as mc; mc.sweep({str(out)!r}, **{LONG_POINT!r})"
-    proc = subprocess.Popen([sys.executable, "-c", script], stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 240
-        while True:
-            ckpts = list(out.glob("*.ckpt"))
-            if ckpts and pickle.loads(ckpts[0].read_bytes())["draws"] >= 5000:
-                break
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-            assert time.monotonic() < deadline, "no checkpoint was written"
-            time.sleep(0.05)
-        os.kill(proc.pid, signal.SIGKILL)
-    finally:
-        proc.kill()
-        proc.wait()
+
+    def checkpointed():
+        ckpts = list(out.glob("*.ckpt"))
+        return bool(ckpts) and pickle.loads(ckpts[0].read_bytes())["draws"] >= 5000
+
+    kill_9_sweep(out, LONG_POINT, checkpointed, what="no checkpoint was written")
+    ckpts = list(out.glob("*.ckpt"))
     assert not list(out.glob("J*.json")), "the kill landed after the point finished"
     saved = pickle.loads(ckpts[0].read_bytes())["draws"]
     resumed = mc.sweep(out, **LONG_POINT)
