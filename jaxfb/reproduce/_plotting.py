@@ -420,26 +420,34 @@ def _kappa_lines(ax, x, rows, table, *, exact_label):
         ax.plot(x[ok], fitted[ok], color=COLORS["fit"], lw=1.0, ls="-", label="fitted law")
 
 
-@_styled
-def plot_kappa_vs_T(table: dict, title: str, fit_label: str) -> Figure:
-    """Condition numbers against ``T``, one panel per ``J``."""
-    Js = sorted({int(j) for j in table["J"]})
-    nrows, ncols = _grid_shape(len(Js))
-    fig, axes = _figure(nrows, ncols, 2.6)
-    for ax, J in zip(axes.flat, Js, strict=False):
-        rows = np.asarray(table["J"], float) == J
-        T = np.asarray(table["T"], float)[rows]
-        _kappa_lines(ax, T, rows, table, exact_label="jaxfb prediction of E kappa")
-        _log2_axis(ax, T)
+def _kappa_panels(
+    table: dict, panel_by: str, values: list[int], x_by: str, xlabel: str, fit_label: str,
+    title: str, height: float, max_cols: int = 3,
+) -> Figure:  # fmt: skip
+    """One panel of condition numbers against ``table[x_by]`` for each ``table[panel_by]`` value."""
+    nrows, ncols = _grid_shape(len(values), max_cols)
+    fig, axes = _figure(nrows, ncols, height)
+    for ax, v in zip(axes.flat, values, strict=False):
+        rows = np.asarray(table[panel_by], float) == v
+        x = np.asarray(table[x_by], float)[rows]
+        _kappa_lines(ax, x, rows, table, exact_label="jaxfb prediction of E kappa")
+        _log2_axis(ax, x)
         _log_y(ax)
-        ax.set_title(f"J = {J}")
-        ax.set_xlabel("filter length T")
+        ax.set_title(f"{panel_by} = {v}")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel("condition number")
-    for ax in axes.flat[len(Js) :]:
+    for ax in axes.flat[len(values) :]:
         ax.set_visible(False)
     _merged_legend(fig, axes.flat, rename={"fitted law": fit_label}, ncols=2)
     fig.suptitle(f"{title} (N = {int(table['N'][0])})", fontsize=RC["axes.titlesize"] + 1)
     return fig
+
+
+@_styled
+def plot_kappa_vs_T(table: dict, title: str, fit_label: str) -> Figure:
+    """Condition numbers against ``T``, one panel per ``J``."""
+    Js = sorted({int(j) for j in table["J"]})
+    return _kappa_panels(table, "J", Js, "T", "filter length T", fit_label, title, 2.6)
 
 
 @_styled
@@ -449,22 +457,9 @@ def plot_kappa_vs_J(table: dict, title: str, fit_label: str, max_panels: int = 4
     if len(Ts) > max_panels:
         idx = np.unique(np.round(np.linspace(0, len(Ts) - 1, max_panels)).astype(int))
         Ts = [Ts[i] for i in idx]
-    nrows, ncols = _grid_shape(len(Ts), max_cols=2)
-    fig, axes = _figure(nrows, ncols, 2.5)
-    for ax, T in zip(axes.flat, Ts, strict=False):
-        rows = np.asarray(table["T"], float) == T
-        J = np.asarray(table["J"], float)[rows]
-        _kappa_lines(ax, J, rows, table, exact_label="jaxfb prediction of E kappa")
-        _log2_axis(ax, J)
-        _log_y(ax)
-        ax.set_title(f"T = {T}")
-        ax.set_xlabel("number of filters J")
-        ax.set_ylabel("condition number")
-    for ax in axes.flat[len(Ts) :]:
-        ax.set_visible(False)
-    _merged_legend(fig, axes.flat, rename={"fitted law": fit_label}, ncols=2)
-    fig.suptitle(f"{title} (N = {int(table['N'][0])})", fontsize=RC["axes.titlesize"] + 1)
-    return fig
+    return _kappa_panels(
+        table, "T", Ts, "J", "number of filters J", fit_label, title, 2.5, max_cols=2
+    )
 
 
 @_styled
