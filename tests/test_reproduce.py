@@ -440,7 +440,10 @@ def test_registered_experiment_hook(tmp_path):
         fig.savefig(base.with_suffix(".png"))
         fig.savefig(base.with_suffix(".pdf"))
 
+    keys = []
+
     def hook(config, key, *, progress):
+        keys.append(key)
         return reproduce.ExperimentOutput(
             figures=[
                 reproduce.FigureOutput(
@@ -448,6 +451,7 @@ def test_registered_experiment_hook(tmp_path):
                 )
             ],
             numbers=[reproduce.KeyNumber("answer", 42.0)],
+            claims=[reproduce.Claim("hooks work", "partly supported", "one run", "by eye")],
             notes=[f"hook ran with seed {config.seed}"],
         )
 
@@ -461,6 +465,21 @@ def test_registered_experiment_hook(tmp_path):
     assert "| answer | 42 |" in md and "hook ran with seed 4" in md
     assert (tmp_path / "hook_fig.pdf").exists() and (tmp_path / "hook_fig.csv").exists()
     assert res.report_html.read_text().count("data:image/png;base64,") == 1
+    assert [c.verdict for c in res.claims] == ["partly supported"] and "hooks work" in md
+    assert len(keys) == 1 and jnp.array_equal(
+        jax.random.key_data(keys[0]), jax.random.key_data(reproduce.experiment_key(4, "hook_test"))
+    )
+
+
+def test_experiment_keys_depend_on_the_seed_and_the_name_only():
+    data = {
+        (seed, name): tuple(np.asarray(jax.random.key_data(reproduce.experiment_key(seed, name))))
+        for seed in (0, 1)
+        for name in (*reproduce.EXPERIMENTS, "hook_test")
+    }
+    assert len(set(data.values())) == len(data)  # every (seed, name) its own stream
+    again = jax.random.key_data(reproduce.experiment_key(1, "training"))
+    assert tuple(np.asarray(again)) == data[1, "training"]
 
 
 # -- the real quick run ----------------------------------------------------------------------------

@@ -107,11 +107,26 @@ class ReproduceConfig:
             weights).
         hist_bins: bins of the energy histograms.
         save_samples: also write every draw to ``samples.npz``.
-        training_num_filters, training_lengths, training_n, training_sample_rate,
-            training_seeds, training_penalty_weights, training_temperature, training_steps,
-            training_learning_rate: the fields of the training experiment's
-            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`); its
-            initial filterbanks derive from ``seed`` like every other draw.
+        training_num_filters: ``num_filters`` of the training experiment's
+            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
+        training_lengths: ``lengths`` of the training experiment's
+            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
+        training_n: ``n`` of the training experiment's
+            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
+        training_sample_rate: ``sample_rate`` of the training experiment's
+            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
+        training_seeds: ``seeds`` of the training experiment's
+            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
+        training_penalty_weights: ``penalty_weights`` of the training experiment's
+            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
+        training_temperature: ``temperature`` of the training experiment's
+            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
+        training_steps: ``steps`` of the training experiment's
+            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
+        training_learning_rate: ``learning_rate`` of the training experiment's
+            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
+
+    The training experiment's initial filterbanks derive from ``seed`` like every other draw.
     """
 
     seed: int = 0
