@@ -32,9 +32,9 @@ __all__ = ["smooth_condition_number", "tightness_penalty"]
 
 def _check_nonzero_filterbank(w: jax.Array) -> None:
     if v.is_concrete(w) and w.size:
-        zero = ~jnp.any(w != 0, axis=(-2, -1))
-        if bool(jnp.any(zero)):
-            idx = tuple(int(i) for i in np.argwhere(np.atleast_1d(np.asarray(zero)))[0])
+        zero = ~np.any(np.asarray(w) != 0, axis=(-2, -1))  # NumPy: never staged into a trace
+        if np.any(zero):
+            idx = tuple(int(i) for i in np.argwhere(np.atleast_1d(zero))[0])
             raise ValueError(
                 f"w contains an all-zero filterbank (at batch index {idx[: zero.ndim]}); "
                 "its conditioning is undefined"

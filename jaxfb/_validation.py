@@ -74,18 +74,22 @@ def check_rank(name: str, x: jax.Array, min_rank: int, what: str) -> None:
 
 
 def check_finite(name: str, x: jax.Array) -> None:
-    """Raise if a concrete array holds NaN or inf. No-op on tracers."""
-    if is_concrete(x) and x.size and not bool(jnp.all(jnp.isfinite(x))):
-        bad = int(jnp.sum(~jnp.isfinite(x)))
+    """Raise if a concrete array holds NaN or inf. No-op on tracers.
+
+    The check runs in NumPy: a concrete array closed over by a function being traced must not
+    be staged into the trace (``jnp`` operations on it would give tracers).
+    """
+    if is_concrete(x) and x.size and not np.all(np.isfinite(a := np.asarray(x))):
+        bad = int(np.sum(~np.isfinite(a)))
         raise ValueError(f"{name} has {bad} non-finite entries (NaN or inf) out of {x.size}")
 
 
 def check_nonzero_rows(name: str, x: jax.Array) -> None:
     """Raise if a concrete signal array has an all-zero signal along its last axis."""
     if is_concrete(x) and x.size:
-        zero = ~jnp.any(x != 0, axis=-1)
-        if bool(jnp.any(zero)):
-            idx = tuple(int(i) for i in np.argwhere(np.asarray(zero))[0])
+        zero = ~np.any(np.asarray(x) != 0, axis=-1)  # NumPy, as in check_finite
+        if np.any(zero):
+            idx = tuple(int(i) for i in np.argwhere(zero)[0])
             raise ValueError(
                 f"{name} contains an all-zero signal (at batch index {idx}); "
                 "a ratio to ||x||^2 is undefined"

@@ -55,13 +55,14 @@ def lengths_arg(length, n: int) -> tuple[tuple[int, ...], bool]:
 
 def level_arg(name: str, p, dtype) -> jax.Array:
     """A probability level in the open interval (0, 1) (checked when concrete)."""
-    p = v.float_array(name, p).astype(dtype)
-    if v.is_concrete(p) and p.size:
-        bad = ~((p > 0) & (p < 1))
-        if bool(jnp.any(bad)):
-            first = np.asarray(p)[np.asarray(bad)].ravel()[0]
+    p = v.float_array(name, p)
+    if v.is_concrete(p) and p.size:  # checked before the cast, which a trace would stage
+        a = np.asarray(p)  # NumPy: a concrete level inside a trace must not become a tracer
+        bad = ~((a > 0) & (a < 1))
+        if np.any(bad):
+            first = a[bad].ravel()[0]
             raise ValueError(f"{name} must lie in the open interval (0, 1), got {first!r}")
-    return p
+    return p.astype(dtype)
 
 
 def broadcast_batch(names: tuple[str, str], a_batch, b_batch) -> tuple[int, ...]:
