@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import resource
@@ -62,12 +63,61 @@ def _time_loop(fn, key, num_batches: int) -> tuple[float, float]:
     return time.perf_counter() - t0, time.process_time() - c0
 
 
+def _numpy_streaming(J: int, T: int, N: int, draws: int, seed: int) -> tuple[float, float]:
+    """Wall and CPU seconds per draw of the same job in plain NumPy, one filterbank at a time.
+
+    Draw the ``(J, T)`` Gaussian weights, zero-pad to ``N``, FFT, sum ``|W|^2`` over filters,
+    take min and max (``A``, ``B``), and fold ``A, B, kappa, log kappa`` into running
+    (Welford) moments, minima, maxima and fixed-edge histograms: the paper's code style with
+    the engine's streaming statistics.
+    """
+    rng = np.random.default_rng(seed)
+    sigma = 1.0 / np.sqrt(J * T)
+    edges = np.linspace(-1.0, 12.0, 257)
+    n, mean, m2 = 0, np.zeros(4), np.zeros(4)
+    lo, hi, hist = np.full(4, np.inf), np.full(4, -np.inf), np.zeros((4, 258), np.int64)
+    c0, t0 = time.process_time(), time.perf_counter()
+    for _ in range(draws):
+        w = rng.standard_normal((J, T)) * sigma
+        lp = np.sum(np.abs(np.fft.rfft(w, n=N, axis=-1)) ** 2, axis=0)
+        a, b = lp.min(), lp.max()
+        x = np.array([a, b, b / a, np.log(b / a)])
+        n += 1
+        d = x - mean
+        mean += d / n
+        m2 += d * (x - mean)
+        lo, hi = np.minimum(lo, x), np.maximum(hi, x)
+        hist[np.arange(4), np.searchsorted(edges, x)] += 1
+    assert n == draws and np.all(np.isfinite(m2))
+    return (time.perf_counter() - t0) / draws, (time.process_time() - c0) / draws
+
+
+def _run_header(args) -> dict:
+    return {"draws": args.draws, "J": args.J, "T": args.T, "N": args.N, "seed": args.seed}
+
+
 def _save_log(path, sittings, args) -> None:
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
-        json.dump({"draws": args.draws, "J": args.J, "T": args.T, "N": args.N,
-                   "seed": args.seed, "sittings": sittings}, f, indent=1)  # fmt: skip
+        json.dump({**_run_header(args), "sittings": sittings}, f, indent=1)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
+
+
+def _load_sittings(path, args) -> list:
+    """The sittings logged so far for this run; another run's log is refused."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        log = json.load(f)
+    theirs = {k: log.get(k) for k in _run_header(args)}
+    if theirs != _run_header(args):
+        raise SystemExit(
+            f"{path} logs another run ({theirs}, not {_run_header(args)}): "
+            "use another --checkpoint for this one"
+        )
+    return log["sittings"]
 
 
 def _cpu_model() -> str:
@@ -98,6 +148,12 @@ def main(argv=None) -> int:
         default=None,
         help="draws for the floor and kernel timings (default: min(draws, 20000))",
     )
+    p.add_argument(
+        "--numpy-draws",
+        type=int,
+        default=200,
+        help="draws for the plain NumPy loop (default 200; 0 skips it)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     p.add_argument("--checkpoint", metavar="FILE", help="save and resume the engine run here")
@@ -112,6 +168,10 @@ def main(argv=None) -> int:
         microbatch=args.microbatch,
         memory_budget=args.memory_budget,
     )
+    sittings, log_path = [], None
+    if args.checkpoint:  # checked before anything is compiled
+        log_path = args.checkpoint + ".log.json"
+        sittings = _load_sittings(log_path, args)
     rss0 = _peak_rss_bytes()
     # warm-up: one batch compiles the function the timed run reuses (same batch geometry)
     n_dev = jax.device_count()
@@ -119,12 +179,7 @@ def main(argv=None) -> int:
     warm = mc.monte_carlo(statistic, key, first, batch_size=args.batch_size, **kw)
     kw.update(microbatch=warm.microbatch)
     c0, w0 = time.process_time(), time.perf_counter()
-    sittings, log_path = [], None
     if args.checkpoint:
-        log_path = args.checkpoint + ".log.json"
-        if os.path.exists(log_path):
-            with open(log_path) as f:
-                sittings = json.load(f)["sittings"]
         sittings.append({"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "draws": 0})
         last = [time.monotonic()]
 
@@ -167,6 +222,9 @@ def main(argv=None) -> int:
     )
     t_floor, c_floor = (x / (nb * b) for x in _time_loop(floor, key, nb))
     t_kernel, c_kernel = (x / (nb * b) for x in _time_loop(kernel, key, nb))
+    t_np = c_np = math.nan
+    if args.numpy_draws > 0:
+        t_np, c_np = _numpy_streaming(J, T, N, args.numpy_draws, args.seed)
 
     dev = jax.devices()
     out = {
@@ -187,6 +245,10 @@ def main(argv=None) -> int:
         },
         "floor": {"us_per_draw": 1e6 * t_floor, "cpu_us_per_draw": 1e6 * c_floor},
         "kernel": {"us_per_draw": 1e6 * t_kernel, "cpu_us_per_draw": 1e6 * c_kernel},
+        "numpy": {"us_per_draw": 1e6 * t_np, "cpu_us_per_draw": 1e6 * c_np},
+        "numpy_draws": args.numpy_draws,
+        "speedup_engine_over_numpy": t_np * engine_rate,
+        "speedup_engine_over_numpy_cpu": c_np / (engine_cpu / computed),
         "ratio_engine_to_floor": (1 / engine_rate) / t_floor,
         "ratio_engine_to_floor_cpu": (engine_cpu / computed) / c_floor,
         "ratio_kernel_to_floor": t_kernel / t_floor,
@@ -224,6 +286,7 @@ def main(argv=None) -> int:
             out["ratio_kernel_to_floor_cpu"],
         ),
         ("engine (streaming)", e, out["ratio_engine_to_floor"], out["ratio_engine_to_floor_cpu"]),
+        ("NumPy loop (streaming)", out["numpy"], t_np / t_floor, c_np / c_floor),
     )
     for name, r, ratio, ratio_cpu in rows:
         print(
@@ -239,6 +302,10 @@ def main(argv=None) -> int:
             f"{len(sittings)} sitting(s): {computed} draws computed in {engine_wall / 3600:.2f} h "
             f"wall ({args.draws} in the result)"
         )
+    print(
+        f"engine over the NumPy loop: {out['speedup_engine_over_numpy']:.1f}x wall, "
+        f"{out['speedup_engine_over_numpy_cpu']:.1f}x CPU ({args.numpy_draws} NumPy draws)"
+    )
     print(f"10^7 draws at this rate: {out['extrapolated_1e7_s'] / 3600:.2f} h (extrapolated)")
     if args.json:
         with open(args.json, "w") as f:

@@ -111,12 +111,12 @@ def fit(cfg: dict, out: Path, settings) -> int:
         print(f"\n=== fit {name}", flush=True)
         args = ["fit", str(summary), "--out", str(out / f"fit_{name}"), "--samples", "files"]
         args += ["--bootstrap", str(cfg["bootstrap"]), "--seed", str(cfg["seed"]), "--theory"]
-        rc = rc or main(args)
+        rc = main(args) or rc  # every fit runs, whatever failed before
         print(f"\n=== J* rule on T >= {cfg['rule_min_length']}, {name}", flush=True)
         law = "orderstat" if name == "N_T" else "orderstat_n"
         args = ["fit", str(summary), "--out", str(out / f"fit_large_T_{name}"), "--no-plots"]
         args += ["--model", law, "--rule-min-length", str(cfg["rule_min_length"])]
-        rc = rc or main([*args, "--scale-errors"])
+        rc = main([*args, "--scale-errors"]) or rc
     return rc
 
 

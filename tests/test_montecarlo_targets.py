@@ -88,9 +88,20 @@ def test_absolute_and_several_targets():
     assert r.stats["A"]["se"] <= 0.02 * r.stats["A"]["mean"]
 
 
+def test_each_target_waits_for_its_own_min_draws():
+    # the first target alone is met at its first check; the second may not be looked at before
+    # 4096 draws, so the run cannot stop earlier
+    early = mc.TargetSE("A", rel=0.5, min_draws=64)
+    assert mc.monte_carlo(statistic, KEY, 8192, targets=early, reducers=REDUCERS).num_draws == 64
+    late = mc.TargetSE("log_kappa", rel=0.5, min_draws=4096)
+    r = mc.monte_carlo(statistic, KEY, 8192, targets=[early, late], reducers=REDUCERS)
+    assert r.targets_met is True and r.num_draws == 4096
+
+
 @pytest.mark.parametrize(
     "targets, match",
     [
+        (mc.TargetSE("A", rel=True), r"targets\[0\].rel must be a positive number"),
         (mc.TargetSE("kappa", rel=0.1), "'kappa' is not a leaf"),
         (mc.TargetSE("A"), "needs rel or abs"),
         (mc.TargetSE("A", rel=-0.1), r"targets\[0\].rel must be a positive number"),
@@ -165,6 +176,32 @@ def test_checkpoint_of_another_run_is_refused_not_overwritten(tmp_path):
     assert pickle.loads(ckpt.read_bytes())["draws"] == 200
     with pytest.raises(ValueError, match="checkpoint_mismatch must be 'raise' or 'restart'"):
         mc.monte_carlo(statistic, KEY, 100, checkpoint=ckpt, checkpoint_mismatch="ignore")
+
+    # another statistic with the same leaves, shapes and dtypes (other filters) is another run
+    data = ckpt.read_bytes()
+
+    def other(key):
+        A, B = jaxfb.frame_bounds(jaxfb.random_filterbank(key, 6, 4), 32)
+        return {"A": A, "log_kappa": jnp.log(B / A)}
+
+    same = {**base, "num_draws": 200}  # the run that wrote ckpt
+    assert mc.monte_carlo(statistic, checkpoint=ckpt, reducers=REDUCERS, **same).num_batches == 0
+    with pytest.raises(ValueError, match="written by a different run"):
+        mc.monte_carlo(other, checkpoint=ckpt, reducers=REDUCERS, **same)
+    x = jnp.arange(32.0)  # closed-over arrays are part of the statistic too
+
+    def energy(y):
+        return lambda key: {"e": jaxfb.energy(jaxfb.random_filterbank(key, 6, 8), y)}
+
+    e_ckpt = tmp_path / "energy.ckpt"
+    mc.monte_carlo(energy(x), checkpoint=e_ckpt, reducers=REDUCERS, **base)
+    again = mc.monte_carlo(energy(x), checkpoint=e_ckpt, reducers=REDUCERS, **base)
+    assert again.resumed_draws == 100  # the same statistic resumes
+    with pytest.raises(ValueError, match="written by a different run"):
+        mc.monte_carlo(energy(x + 1), checkpoint=e_ckpt, reducers=REDUCERS, **base)
+    assert ckpt.read_bytes() == data
+    with pytest.raises(ValueError, match=r"checkpoint: folder .* does not exist"):
+        mc.monte_carlo(statistic, checkpoint=tmp_path / "no" / "run.ckpt", **base)
     ckpt.write_bytes(b"garbage")
     with pytest.raises(ValueError, match="cannot be read"):
         mc.monte_carlo(statistic, KEY, 100, checkpoint=ckpt, reducers=REDUCERS, batch_size=32)

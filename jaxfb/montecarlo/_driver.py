@@ -142,16 +142,18 @@ def _check_targets(targets) -> tuple[TargetSE, ...]:
             raise ValueError(f"targets[{i}] ({t.leaf!r}) needs rel or abs")
         for name in ("rel", "abs"):
             x = getattr(t, name)
-            if x is not None and not (isinstance(x, (int, float)) and x > 0 and math.isfinite(x)):
+            number = isinstance(x, (int, float)) and not isinstance(x, bool)
+            if x is not None and not (number and x > 0 and math.isfinite(x)):
                 raise ValueError(f"targets[{i}].{name} must be a positive number, got {x!r}")
         v.static_int(f"targets[{i}].min_draws", t.min_draws, minimum=1)
         out.append(t)
     return tuple(out)
 
 
-def _met(target: TargetSE, st: dict) -> bool:
-    if "se" not in st:
-        raise ValueError(f"target on leaf {target.leaf!r} needs a Moments reducer on that leaf")
+def _met(target: TargetSE, st: dict, draws: int) -> bool:
+    """Whether ``target`` is met by the finalized statistics ``st`` after ``draws`` draws."""
+    if draws < target.min_draws:
+        return False
     mean, se = np.asarray(st["mean"], np.float64), np.asarray(st["se"], np.float64)
     ok = np.isfinite(mean) & np.isfinite(se)
     if target.rel is not None:
@@ -388,8 +390,9 @@ def monte_carlo(
         targets: :class:`TargetSE` or a sequence of them: stop at the first scheduled count
             (``min_draws``, doubling) where all are met; ``num_draws`` is then the ceiling.
         checkpoint: file to save progress to and resume from (see the module docstring);
-            a file written by a different run (other key, sizes, reducers or targets) is an
-            error, never silently overwritten.
+            a file written by a different run (other statistic, key, sizes, reducers or
+            targets) is an error, never silently overwritten. Multi-host: every process reads
+            it (only process 0 writes), so it must be on a filesystem they all share.
         checkpoint_every: seconds between checkpoint writes.
         checkpoint_mismatch: what to do with a checkpoint file written by a different run:
             ``"raise"`` (a ``ValueError``) or ``"restart"`` (ignore it; it is overwritten).
@@ -431,6 +434,21 @@ def monte_carlo(
 
     out_shapes = jax.eval_shape(statistic, key)
     plans, treedef = resolve_reducers(out_shapes, reducers)
+    names = {p.name for p in plans}
+    for t in targets:
+        if t.leaf not in names:
+            raise ValueError(
+                f"targets: {t.leaf!r} is not a leaf of the statistic (leaves: {sorted(names)})"
+            )
+        plan = next(p for p in plans if p.name == t.leaf)
+        if not any(isinstance(r, Moments) for r in plan.reducers):
+            raise ValueError(f"targets: leaf {t.leaf!r} needs a Moments reducer")
+    if checkpoint is not None and jax.process_index() == 0:  # the process that writes it
+        folder = os.path.dirname(os.path.abspath(os.fspath(checkpoint)))
+        if not os.path.isdir(folder):
+            raise ValueError(f"checkpoint: folder {folder!r} does not exist")
+        if not os.access(folder, os.W_OK):
+            raise ValueError(f"checkpoint: folder {folder!r} is not writable")
     out_bytes = sum(math.prod(p.shape) * p.dtype.itemsize for p in plans)
 
     if microbatch is None:
@@ -459,7 +477,9 @@ def monte_carlo(
     done, num_batches, resumed, met = 0, 0, 0, None
     fingerprint = None
     if checkpoint is not None:
-        fingerprint = _fingerprint(kdata, impl, num_draws, batch, microbatch, plans, targets)
+        fingerprint = _fingerprint(
+            kdata, impl, num_draws, batch, microbatch, plans, targets, _identity(statistic, key)
+        )
         try:
             saved = _load_checkpoint(checkpoint, fingerprint)
         except _CheckpointMismatch:
@@ -469,6 +489,8 @@ def monte_carlo(
         if saved is not None:
             states, done, met = saved["states"], saved["draws"], saved["targets_met"]
             resumed = done
+        if jax.process_count() > 1:
+            _check_processes_agree(checkpoint, done, met)
 
     def absorb(partials):
         host = _fetch(partials)
@@ -486,16 +508,6 @@ def monte_carlo(
                 merged.update(r.finalize(s))
             out[plan.name] = merged
         return out
-
-    names = {p.name for p in plans}
-    for t in targets:
-        if t.leaf not in names:
-            raise ValueError(
-                f"targets: {t.leaf!r} is not a leaf of the statistic (leaves: {sorted(names)})"
-            )
-        plan = next(p for p in plans if p.name == t.leaf)
-        if not any(isinstance(r, Moments) for r in plan.reducers):
-            raise ValueError(f"targets: leaf {t.leaf!r} needs a Moments reducer")
 
     stop = bool(targets) and met is True
     bar = None
@@ -535,7 +547,7 @@ def monte_carlo(
                 absorb(pending)
                 step(pending_n)
             if targets:
-                met = all(_met(t, finalize()[t.leaf]) for t in targets)
+                met = all(_met(t, finalize()[t.leaf], done) for t in targets)
                 stop = met
         if checkpoint is not None:
             _save_checkpoint(checkpoint, fingerprint, states, done, met)
@@ -568,10 +580,44 @@ class _CheckpointMismatch(ValueError):
     """A checkpoint file that another run wrote (or that cannot be read)."""
 
 
-def _fingerprint(kdata, impl, num_draws, batch, microbatch, plans, targets) -> str:
+def _identity(statistic, key) -> str:
+    """A digest of what ``statistic`` computes: its jaxpr and the values of its constants.
+
+    Two statistics with the same output shapes but different filters, sizes or closed-over
+    arrays differ here, so a checkpoint of one is never resumed by the other. (The jaxpr's text
+    can change with the JAX version: a checkpoint then counts as another run's.)
+    """
+    closed = jax.make_jaxpr(statistic)(key)
+    h = hashlib.sha256(str(closed.jaxpr).encode())
+    for c in closed.consts:
+        if jnp.issubdtype(getattr(c, "dtype", np.float32), jax.dtypes.prng_key):
+            c = jax.random.key_data(c)
+        a = np.asarray(c)
+        h.update(f"{a.dtype}{a.shape}".encode())
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()
+
+
+def _check_processes_agree(checkpoint, done: int, met) -> None:
+    """Multi-host: every process must resume from the same checkpoint state."""
+    from jax.experimental import multihost_utils
+
+    code = {None: 0, False: 1, True: 2}[met]
+    here = np.asarray([done >> 20, done & 0xFFFFF, code], np.int32)
+    every = np.asarray(multihost_utils.process_allgather(here))
+    if not np.all(every == every[0]):
+        raise ValueError(
+            f"checkpoint {os.fspath(checkpoint)!r}: the processes see different saved states "
+            f"(draws {[(int(a) << 20) + int(b) for a, b, _ in every]}); put the checkpoint on a "
+            "filesystem that every process shares"
+        )
+
+
+def _fingerprint(kdata, impl, num_draws, batch, microbatch, plans, targets, identity) -> str:
     """What a checkpoint must match to be resumed (the run's identity and its batch grid)."""
     text = repr(
         (
+            identity,
             np.asarray(kdata).tolist(),
             str(impl),
             num_draws,

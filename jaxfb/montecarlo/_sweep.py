@@ -460,8 +460,8 @@ def sweep(
                     batch_size=batch_size, microbatch=microbatch, memory_budget=memory_budget,
                     devices=devices, callback=None if bar is None else bar.update,
                 )  # fmt: skip
-                if bar is not None and meta["draws"] < num_draws:  # stopped at its target
-                    bar.total -= num_draws - meta["draws"]
+                if bar is not None:  # stopped at its target, or resumed a checkpoint
+                    bar.total -= num_draws - meta["draws"] + meta.get("resumed_draws", 0)
                     bar.refresh()
             rows.extend(meta.get("rows", []))
     finally:
@@ -488,7 +488,7 @@ def _finished(path: Path, config: dict) -> dict | None:
     return meta
 
 
-def point_targets(config: dict) -> tuple[TargetSE, ...]:
+def _point_targets(config: dict) -> tuple[TargetSE, ...]:
     """The precision targets a sweep point runs under (none without ``target``)."""
     target = config.get("target")
     if not target:
@@ -510,7 +510,7 @@ def _run_point(folder, stem, config, env, writer, *, callback, checkpoint_every,
     statistic = point_statistic(J, T, N, ini, weights, jnp.dtype(config["dtype"]))
     probs = tuple(sorted({*config["quantiles"], 0.5}))
     key = point_key(seed, J, T, N, ini)
-    targets = point_targets(config)
+    targets = _point_targets(config)
     ckpt = folder / f"{stem}.ckpt"
     t0 = time.perf_counter()
     res = monte_carlo(
@@ -521,7 +521,7 @@ def _run_point(folder, stem, config, env, writer, *, callback, checkpoint_every,
         progress=False,
         callback=callback,
         targets=targets or None,
-        checkpoint=ckpt if writer else None,
+        checkpoint=ckpt,  # read by every process, written by process 0
         checkpoint_every=checkpoint_every,
         checkpoint_mismatch="restart",  # e.g. another batch size: the point starts over
         **engine,
