@@ -227,9 +227,13 @@ port, pid, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 jax.distributed.initialize(f"127.0.0.1:{{port}}", num_processes=2, process_id=pid)
 assert jax.process_count() == 2 and jax.device_count() == 4 and jax.local_device_count() == 2
 {src}
+ckpt = os.path.join(os.path.dirname(path), "shared.ckpt")  # every process reads it
 r = mc.monte_carlo(statistic, jax.random.key({seed}), {draws}, reducers=REDUCERS,
-                   batch_size=64, microbatch={micro})
-assert r.num_devices == 4
+                   batch_size=64, microbatch={micro}, checkpoint=ckpt)
+assert r.num_devices == 4 and r.resumed_draws == 0
+again = mc.monte_carlo(statistic, jax.random.key({seed}), {draws}, reducers=REDUCERS,
+                       batch_size=64, microbatch={micro}, checkpoint=ckpt)
+assert again.resumed_draws == {draws} and again.num_batches == 0, again
 np.savez(path, **{{f"{{leaf}}/{{k}}": np.asarray(a) for leaf, st in r.stats.items()
                    for k, a in st.items()}})
 """

@@ -551,6 +551,10 @@ def monte_carlo(
                 stop = met
         if checkpoint is not None:
             _save_checkpoint(checkpoint, fingerprint, states, done, met)
+            if jax.process_count() > 1:  # no process reads it again before it is written
+                from jax.experimental import multihost_utils
+
+                multihost_utils.sync_global_devices("jaxfb.montecarlo checkpoint written")
     finally:
         if bar is not None:
             bar.close()
