@@ -175,6 +175,21 @@ def fit_n():
         return scaling.fit(_NJ, _NT, y, se, model="orderstat_n", n=_NN), y, se
 
 
+def test_contour_plot_of_a_law_of_n(x64, fit_n):
+    from jaxfb.scaling import plots
+
+    fit = fit_n[0]
+    with pytest.raises(ValueError, match=r"n is required: .* several signal lengths N"):
+        plots.plot_contours(fit)
+    with pytest.raises(ValueError, match=r'n must be a signal length or "T" \(N = T\), got .x.'):
+        plots.plot_contours(fit, n="x")
+    with pytest.raises(ValueError, match=r"n must be a finite signal length >= 2, got 1.0"):
+        plots.plot_contours(fit, n=1)
+    fig = plots.plot_contours(fit, n="1024", kappa0=(2.0,))  # a number as text is a length
+    (ax,) = fig.axes
+    assert ax.get_xlabel() and ax.get_ylabel() and ax.collections  # the contour was drawn
+
+
 @pytest.mark.slow
 def test_orderstat_n_recovers_known_parameters_at_several_n(x64, fit_n):
     res, y, se = fit_n

@@ -7,6 +7,7 @@ Each function returns a :class:`matplotlib.figure.Figure`; save it with ``fig.sa
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -148,7 +149,7 @@ def plot_contours(
     kappa0: Sequence[float] = (1.5, 2.0, 4.0),
     critical: Mapping[float, CriticalFilters] | None = None,
     rules: Mapping[float, RuleComparison] | None = None,
-    n: float | None = None,
+    n: float | str | None = None,
 ) -> Figure:
     r"""Iso-kappa contours in the ``(log T, J)`` plane, with the ``J*`` table and fitted rules.
 
@@ -183,6 +184,13 @@ def plot_contours(
                 f"n is required: the data of the {fit.model.name!r} law has several signal "
                 f"lengths N {np.unique(N).tolist()}"
             )
+    if n is not None and n != "T":
+        try:
+            n = float(n)
+        except (TypeError, ValueError):
+            raise ValueError(f'n must be a signal length or "T" (N = T), got {n!r}') from None
+        if not (math.isfinite(n) and n >= 2):
+            raise ValueError(f"n must be a finite signal length >= 2, got {n!r}")
     fixed_n = N is not None and n != "T"
     fig = Figure(figsize=(7.0, 4.8), layout="constrained")
     ax = fig.add_subplot()
