@@ -47,6 +47,18 @@ def _flag(field: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> dict:
+    """Parse ``argv``, train, write the outputs to ``--out`` and print the verdicts.
+
+    Args:
+        argv: the command-line arguments without the program name (default ``sys.argv[1:]``).
+
+    Returns:
+        The JSON sidecar written to ``--out/train_filterbank.json``, as a dict (config with
+        its seed, versions, device, timings, per-seed results, claims).
+
+    Raises:
+        SystemExit: bad arguments or an unwritable ``--out`` (status 2, before training).
+    """
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--quick", action="store_true", help="T = 32, 64, n = 256, 2 seeds, 150 steps")
     p.add_argument("--out", default=OUT, help=f"output directory (default {OUT})")

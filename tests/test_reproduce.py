@@ -172,6 +172,107 @@ def test_config_validation_and_roundtrip():
         reproduce.ReproduceConfig(training="yes")
 
 
+def test_length_buckets_must_fit_the_signal_of_each_experiment():
+    """A bucket is the padded filter length, so it must not exceed the experiment's N."""
+    to512 = tuple(2**k for k in range(3, 10))
+    R = reproduce.ReproduceConfig
+    # quick's buckets are (32, 256, 1024): T = 512 would run padded to 1024 > N = 512
+    with pytest.raises(ValueError, match=r"length_buckets .*energy_lengths T=512 .*energy_n = 512"):
+        R.quick(energy_n=512, energy_lengths=to512)
+    with pytest.raises(ValueError, match=r"length_buckets .*audio_lengths T=300 .*audio_n = 300"):
+        R.quick(audio_n=300, audio_lengths=(8, 300))
+    with pytest.raises(ValueError, match=r"length_buckets .*frames_lengths T=512 .*frames_n = 600"):
+        R.quick(frames_n=600, frames_lengths=to512, sweep_lengths=(8, 512))
+    # the fix the message suggests works, and the default buckets never exceed the largest T
+    ok = R.quick(energy_n=512, energy_lengths=to512, length_buckets=(32, 256, 512, 1024))
+    assert ok.bucket(512, ok.energy_lengths) == 512
+    assert R(energy_n=512, energy_lengths=to512).bucket(300, to512) == 512
+    # a bucket equal to N is exact: padding to L = N changes no energy (taps >= T are zero)
+    x = jnp.asarray(np.eye(1, 16), jnp.float32)
+    e = _simulate.energy_draws(jax.random.key(0), x, 2, 8, 16, 4, 4)
+    w = _simulate._masked_filterbank(jax.random.fold_in(jax.random.key(0), 0), 8, 2, 16, 4, 2)
+    np.testing.assert_allclose(e[:, 0], np.sum(np.asarray(w[..., :8]) ** 2, axis=(1, 2)), rtol=1e-5)
+
+
+def test_config_rejects_ambiguous_experiments_levels_and_flags():
+    R = reproduce.ReproduceConfig
+    off = R.quick(training=False)
+    # training=True adds "training" (last) where it is missing, False removes it
+    on = off.replace(training=True)
+    assert on.training and on.experiments == ("energy", "audio", "frames", "training")
+    assert R(experiments=("energy",), training=True).experiments == ("energy", "training")
+    assert not on.replace(training=False).training
+    # replacing experiments alone derives training from the new list
+    assert on.replace(experiments=("energy",)).experiments == ("energy",)
+    assert not on.replace(experiments=("energy",)).training
+    assert off.replace(experiments=("frames", "training")).training
+    with pytest.raises(ValueError, match=r"experiments has duplicates \['energy'\]"):
+        R(experiments=("energy", "frames", "energy"))
+    with pytest.raises(ValueError, match="experiments must name at least one experiment"):
+        R(experiments=())
+    with pytest.raises(ValueError, match=r"experiments .*training=False removed 'training'"):
+        R(experiments=("training",), training=False)
+    with pytest.raises(TypeError, match="experiments must be a sequence of names"):
+        R(experiments="energy")
+    with pytest.raises(ValueError, match="levels has duplicates"):
+        R(levels=(0.05, 0.01, 0.05))
+    with pytest.raises(TypeError, match="save_samples must be a bool, got 'no'"):
+        R(save_samples="no")
+    with pytest.raises(TypeError, match="save_samples must be a bool"):
+        R(save_samples=0)
+
+
+def test_energy_claim_rule_names_the_quantile_of_the_first_level():
+    """The rule quotes the 1 - levels[0] quantile it applies, not a fixed 95%."""
+    from jaxfb.reproduce._energy import EnergyStudy, energy_claims
+
+    lengths = (8, 16, 32)
+    table = {
+        "signal": np.array(["a"] * 3),
+        "T": np.array(lengths),
+        "quantile": np.array([0.1, 0.2, 0.3]),
+        "quantile_se": np.array([0.01, 0.01, 0.01]),
+    }
+    study = EnergyStudy(["a"], lengths, (), None, (0.1, 0.05), {0.1: table}, {})
+    (claim,) = energy_claims(study, label="test")
+    assert "90% quantile" in claim.rule and "95%" not in claim.rule
+    assert "90% quantile grows" in claim.evidence and claim.verdict == "supported"
+
+
+def test_quantile_se_is_nan_where_the_interval_leaves_the_sample():
+    """k_+ = n q + 1.96 sqrt(n q (1 - q)) must be <= n (and k_- >= 1) for an interval."""
+    rng = np.random.default_rng(1)
+    for n, q in ((200, 0.99), (40, 0.95), (200, 0.01)):
+        k_lo = n * q - 1.959963984540054 * math.sqrt(n * q * (1 - q))
+        k_hi = n * q + 1.959963984540054 * math.sqrt(n * q * (1 - q))
+        assert math.floor(k_lo) < 1 or math.ceil(k_hi) > n  # the interval leaves the sample
+        x = rng.standard_normal(n)
+        value, se = quantile_se(x, q)
+        assert value == np.quantile(x, q) and math.isnan(se)
+        _, se2 = quantile_se(rng.standard_normal((3, n)), q, axis=1)
+        assert se2.shape == (3,) and np.all(np.isnan(se2))
+    # inside the sample the standard error is finite: n = 1000, q = 0.99 (k_+ = 996.2)
+    _, se = quantile_se(rng.standard_normal(1000), 0.99)
+    assert 0 < se < 1
+
+
+def test_register_experiment_refuses_builtin_names(tmp_path):
+    def mine(config, key, *, progress):
+        return reproduce.ExperimentOutput(notes=["my energy"])
+
+    for name in reproduce.EXPERIMENTS:
+        with pytest.raises(ValueError, match=f"'{name}' is a built-in experiment"):
+            reproduce.register_experiment(name, mine)
+    assert not set(reproduce.EXPERIMENTS) & set(reproduce.EXPERIMENT_REGISTRY)
+    reproduce.register_experiment("energy", mine, overwrite=True)
+    try:
+        cfg = reproduce.ReproduceConfig.quick(experiments=("energy",))
+        res = reproduce.run(cfg, tmp_path, progress=False)
+    finally:
+        reproduce.EXPERIMENT_REGISTRY.pop("energy")
+    assert "my energy" in res.report_md.read_text() and res.figures == []
+
+
 # -- a tiny end-to-end run ------------------------------------------------------------------------
 
 TINY = dict(
@@ -333,6 +434,34 @@ def test_claims_have_computed_verdicts(tiny_run):
     assert tab["paper_fails"][i] == float(tab["paper"][i] < tab["exact_quantile"][i])
 
 
+def test_exceedance_se_uses_the_exact_probability(tiny_run):
+    """The rate of draws above alpha is a mean of Bernoulli(P), P exact: SE sqrt(P(1-P)/n)."""
+    _, res = tiny_run
+    for name, p in (("energy_elementary_p01", 0.01), ("energy_audio_p05", 0.05)):
+        tab = read_csv(res.out / f"{name}.csv")
+        P, n = tab["paper_exceedance_exact"], tab["draws"]
+        ok = np.isfinite(P)
+        assert ok.sum() >= 4
+        expected = np.sqrt(P[ok] * (1 - P[ok]) / n[ok])
+        np.testing.assert_allclose(tab["paper_exceedance_se"][ok], expected, rtol=1e-9)
+        # and not the nominal level's sqrt(p (1 - p) / n): the exact P differs from p here
+        assert not np.allclose(expected, np.sqrt(p * (1 - p) / n[ok]), rtol=1e-3)
+    number = next(n for n in res.numbers if n.label.startswith("Draws above the paper's alpha"))
+    tab = read_csv(res.out / f"{number.csv}.csv")
+    P = tab["paper_exceedance_exact"][select(tab, **number.where)]
+    assert number.se == pytest.approx(math.sqrt(P * (1 - P) / 40), rel=1e-9)
+
+
+def test_report_labels_and_html_header(tiny_run):
+    _, res = tiny_run
+    md, page = res.report_md.read_text(), res.report_html.read_text()
+    assert "paper's 1 - 2 sqrt(log T / J) = " in md and "paper's 1 + 2 sqrt(log T / J) = " in md
+    head = page.split("<h2>", 1)[0]
+    assert "<p>Mode: <strong>quick</strong>, seed 7" in head
+    assert "<code>config.json</code>" in head and "<code>jaxfb reproduce --out DIR" in head
+    assert "**" not in page and "`" not in head
+
+
 def test_same_seed_same_numbers(tiny_run, tmp_path):
     cfg, first = tiny_run
     second = reproduce.run(cfg, tmp_path, progress=False)
@@ -350,6 +479,163 @@ def test_same_seed_same_numbers(tiny_run, tmp_path):
     a = read_csv(first.out / "energy_elementary_p05.csv")["mean"]
     b = read_csv(other.out / "energy_elementary_p05.csv")["mean"]
     assert not np.array_equal(a, b)
+
+
+# -- interruption and resumption ------------------------------------------------------------------
+
+
+def _hook_output(config, key):
+    """A registered experiment's output: a figure, numbers, a claim and samples from ``key``."""
+    from matplotlib.figure import Figure
+
+    draws = np.asarray(jax.random.normal(key, (5,)))
+
+    def write(base):
+        fig = Figure(figsize=(2, 2))
+        fig.subplots().plot(draws)
+        fig.savefig(base.with_suffix(".png"))
+        fig.savefig(base.with_suffix(".pdf"))
+
+    return reproduce.ExperimentOutput(
+        figures=[reproduce.FigureOutput("flaky_fig", "draws", "five draws", write, {"x": draws})],
+        numbers=[reproduce.KeyNumber("first draw", float(draws[0]), float(draws.std()))],
+        claims=[reproduce.Claim("draws are finite", "supported", f"{draws.sum():.6f}")],
+        samples={"flaky_draws": draws},
+        notes=[f"flaky ran with seed {config.seed}"],
+    )
+
+
+def _sections(md: str) -> str:
+    """The report without its header (dates, run times) and timings."""
+    return md.split("## Key numbers", 1)[1].split("## Timings", 1)[0]
+
+
+def test_interrupted_run_resumes_with_the_numbers_of_an_uninterrupted_one(tmp_path, monkeypatch):
+    from jaxfb.reproduce import _energy
+
+    calls = []
+
+    def flaky(config, key, *, progress):
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # Ctrl-C during the second experiment
+        return _hook_output(config, key)
+
+    cfg = reproduce.ReproduceConfig.quick(seed=5, **{**TINY, "experiments": ("energy", "flaky")})
+    out, ref_out = tmp_path / "run", tmp_path / "ref"
+    reproduce.register_experiment("flaky", flaky)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            reproduce.run(cfg, out, progress=False)
+        # the partial outputs: energy's numbers and claims, marked partial
+        meta = json.loads((out / "config.json").read_text())
+        assert meta["partial"] is True and meta["interrupted"] == {
+            "experiment": "flaky",
+            "error": "KeyboardInterrupt",
+            "finished": ["energy"],
+            "pending": ["flaky"],
+        }
+        assert len(meta["key_numbers"]) >= 4 and meta["figures"][0] == "energy_elementary_p05"
+        md = (out / "report.md").read_text()
+        assert "**Partial report**: the run stopped in `flaky`" in md
+        assert "](energy_elementary_p01.png)" in md
+        assert (out / "checkpoints" / "energy.json").exists()
+        assert (out / "checkpoints" / "energy.npz").exists()
+        assert not (out / "checkpoints" / "flaky.json").exists()
+
+        # the rerun loads energy (recomputing it would fail) and runs flaky
+        def recomputed(*args, **kwargs):
+            raise AssertionError("energy was recomputed")
+
+        monkeypatch.setattr(_energy, "run_energy", recomputed)
+        msgs = []
+        res = reproduce.run(cfg, out, progress=False, log=msgs.append)
+        monkeypatch.undo()
+        ref = reproduce.run(cfg, ref_out, progress=False)  # uninterrupted, elsewhere
+    finally:
+        reproduce.EXPERIMENT_REGISTRY.pop("flaky")
+    assert len(calls) == 3
+    assert res.resumed == ("energy",) and ref.resumed == ()
+    assert any(m.startswith("energy: loaded from checkpoints/energy.json") for m in msgs)
+    meta, ref_meta = (json.loads((d / "config.json").read_text()) for d in (out, ref_out))
+    assert meta["partial"] is False and "interrupted" not in meta
+    assert meta["resumed_experiments"] == ["energy"] and ref_meta["resumed_experiments"] == []
+    for k in ("key_numbers", "claims", "figures", "sources", "experiments"):
+        assert meta[k] == ref_meta[k], k
+    assert set(meta["timings_seconds"]) == {"energy", "flaky"}
+    md, ref_md = res.report_md.read_text(), ref.report_md.read_text()
+    assert _sections(md) == _sections(ref_md)
+    assert "- Resumed: energy loaded from `checkpoints/`" in md and "Partial" not in md
+    for name in res.figures:
+        assert (out / f"{name}.csv").read_bytes() == (ref_out / f"{name}.csv").read_bytes()
+    s, r = np.load(out / "samples.npz"), np.load(ref_out / "samples.npz")
+    assert sorted(s.files) == sorted(r.files) and "energy_elementary_deviation" in s.files
+    for k in s.files:
+        np.testing.assert_array_equal(s[k], r[k])
+
+
+def test_checkpoints_of_other_inputs_are_recomputed(tmp_path, monkeypatch):
+    from jaxfb.reproduce import _energy
+
+    real, calls = _energy.run_energy, []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_energy, "run_energy", counted)
+    cfg = reproduce.ReproduceConfig.quick(seed=5, **{**TINY, "experiments": ("energy",)})
+    first = reproduce.run(cfg, tmp_path, progress=False)
+    assert calls == [1] and first.resumed == ()
+    # fields energy does not read (training's, frames', mode) keep its checkpoint
+    same = cfg.replace(training_steps=41, frames_filters=20, mode="custom")
+    assert reproduce.run(same, tmp_path, progress=False).resumed == ("energy",)
+    assert calls == [1]
+    # other draws: recomputed (never reused silently), said so, and the checkpoint replaced
+    msgs = []
+    more = reproduce.run(cfg.replace(draws=41), tmp_path, progress=False, log=msgs.append)
+    assert calls == [1, 1] and more.resumed == ()
+    assert any(
+        "energy: recomputing, its checkpoint is of different inputs (config.draws)" in m
+        for m in msgs
+    )
+    assert np.load(tmp_path / "samples.npz")["energy_elementary_deviation"].shape == (2, 41, 3)
+    saved = json.loads((tmp_path / "checkpoints" / "energy.json").read_text())
+    assert saved["inputs"]["config"]["draws"] == 41
+    assert saved["inputs"]["versions"]["jaxfb"] == jaxfb.__version__
+    # no samples kept, then samples wanted: recomputed; resume=False: recomputed
+    reproduce.run(cfg.replace(save_samples=False), tmp_path, progress=False)
+    assert calls == [1, 1, 1]
+    again = reproduce.run(cfg, tmp_path, progress=False, log=msgs.append)
+    assert calls == [1, 1, 1, 1] and again.resumed == ()
+    assert any("has no samples" in m for m in msgs)
+    reproduce.run(cfg, tmp_path, progress=False, resume=False)
+    assert calls == [1, 1, 1, 1, 1]
+
+
+def test_a_recomputation_invalidates_the_old_checkpoint_first(tmp_path):
+    """Interrupted while recomputing with other inputs: the old checkpoint must not come back
+    (its figure files may already be overwritten)."""
+    calls = []
+
+    def hook(config, key, *, progress):
+        calls.append(config.extra.get("fail", False))
+        if config.extra.get("fail"):
+            raise RuntimeError("stopped")
+        return _hook_output(config, key)
+
+    cfg = reproduce.ReproduceConfig.quick(experiments=("hook_ckpt",))
+    reproduce.register_experiment("hook_ckpt", hook)
+    try:
+        reproduce.run(cfg, tmp_path, progress=False)
+        assert reproduce.run(cfg, tmp_path, progress=False).resumed == ("hook_ckpt",)
+        with pytest.raises(RuntimeError, match="stopped"):
+            reproduce.run(cfg.replace(extra={"fail": True}), tmp_path, progress=False)
+        assert not (tmp_path / "checkpoints" / "hook_ckpt.json").exists()
+        assert reproduce.run(cfg, tmp_path, progress=False).resumed == ()
+    finally:
+        reproduce.EXPERIMENT_REGISTRY.pop("hook_ckpt")
+    assert calls == [False, True, False]
 
 
 # -- command line ----------------------------------------------------------------------------------
@@ -401,6 +687,20 @@ def test_cli_training_flags():
     assert not off.training and off.experiments == ("energy", "audio", "frames")
     assert not config("--experiments", "energy,frames").training
     assert config("--experiments", "training").experiments == ("training",)
+
+
+def test_cli_fresh_flag_turns_resumption_off(monkeypatch, tmp_path, capsys):
+    seen = []
+
+    def fake_run(config, out, **kw):
+        seen.append(kw["resume"])
+        return reproduce.RunResult(Path(out), "r.md", "r.html", "c.json", [], [], [], {})
+
+    monkeypatch.setattr(reproduce, "run", fake_run)
+    base = ["reproduce", "--out", str(tmp_path), "--quick"]
+    assert main(base) == 0 and main([*base, "--fresh"]) == 0
+    assert seen == [True, False]
+    capsys.readouterr()
 
 
 def test_cli_bad_arguments_fail_clearly(tmp_path, capsys):

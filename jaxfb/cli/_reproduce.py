@@ -9,6 +9,13 @@ from ._args import int_list
 
 
 def add_parser(sub) -> None:
+    """Add the ``reproduce`` subcommand and its options to ``sub``.
+
+    Args:
+        sub: the subparsers object of the ``jaxfb`` parser
+            (``argparse.ArgumentParser.add_subparsers()``); the new parser's ``func`` default
+            is :func:`run`.
+    """
     p = sub.add_parser(
         "reproduce",
         help="make every figure of Haider et al. (2024) with a report checking its claims",
@@ -70,6 +77,13 @@ def add_parser(sub) -> None:
     p.add_argument("--chunk", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--no-samples", action="store_true", help="do not write samples.npz")
     p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="recompute every experiment; by default a rerun into the same --out loads the "
+        "experiments an earlier (e.g. interrupted) run finished with the same configuration "
+        "from --out/checkpoints instead of recomputing them",
+    )
+    p.add_argument(
         "--progress",
         choices=("auto", "on", "off"),
         default="auto",
@@ -114,6 +128,21 @@ def build_config(args):
 
 
 def run(args) -> int:
+    """Run ``jaxfb reproduce`` for parsed ``args`` and print where the report is.
+
+    Announces the run on stderr (and each finished or loaded experiment as it goes), then prints
+    the paths of ``report.md`` and ``report.html`` and every claim with its verdict on stdout.
+
+    Args:
+        args: the namespace of :func:`add_parser`'s parser.
+
+    Returns:
+        The exit status, ``0``. Bad arguments raise ``ValueError`` (an unwritable ``--out``
+        ``PermissionError``, a missing ``--audio`` file ``FileNotFoundError``), which
+        :func:`jaxfb.cli.main` reports with exit status 2.
+    """
+    import time
+
     from ..reproduce import run as run_reproduction
 
     if args.seed < 0:
@@ -126,17 +155,20 @@ def run(args) -> int:
         f"experiments {', '.join(cfg.experiments)} -> {args.out}",
         file=sys.stderr,
     )
+    t0 = time.perf_counter()
     res = run_reproduction(
         cfg,
         args.out,
         progress=progress,
         argv=argv,
         log=lambda msg: print(f"  {msg}", file=sys.stderr, flush=True),
+        resume=not args.fresh,
     )
-    total = sum(t["total"] for t in res.timings.values())
+    total = time.perf_counter() - t0
+    resumed = f" ({', '.join(res.resumed)} loaded from checkpoints)" if res.resumed else ""
     print(
         f"wrote {len(res.figures)} figures (PNG, PDF, CSV), config.json and the report in "
-        f"{total:.0f} s:"
+        f"{total:.0f} s{resumed}:"
     )
     print(f"  {res.report_md}")
     print(f"  {res.report_html}")
@@ -164,4 +196,6 @@ def _argv(args) -> list[str]:
         out += ["--chunk", str(args.chunk)]
     if args.no_samples:
         out.append("--no-samples")
+    if args.fresh:
+        out.append("--fresh")
     return out

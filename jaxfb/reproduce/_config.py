@@ -73,13 +73,17 @@ class ReproduceConfig:
             by ``fold_in`` (experiment, point, chunk), so equal configs give equal numbers.
         draws: Monte Carlo draws (filterbanks) per point.
         mode: ``"quick"``, ``"full"`` or ``"custom"`` (a label, recorded in ``config.json``).
-        experiments: which of :data:`EXPERIMENTS` to run (and any registered with
-            :func:`jaxfb.reproduce.register_experiment`).
-        training: run the training experiment. ``False`` removes ``"training"`` from
-            ``experiments``; after validation ``training`` is ``True`` exactly when
-            ``"training"`` is in ``experiments`` (so an explicit subset without it, e.g.
-            ``experiments=("energy",)``, does not train).
-        levels: tail levels ``p`` of the deviation bounds (the paper's ``0.05`` first).
+        experiments: which of :data:`EXPERIMENTS` to run, in this order (and any registered
+            with :func:`jaxfb.reproduce.register_experiment`); not empty, no duplicates.
+        training: run the training experiment. ``None`` (the default): as ``experiments``
+            says (so an explicit subset without ``"training"``, e.g. ``experiments=("energy",)``,
+            does not train); ``True`` adds ``"training"`` to ``experiments`` (last) if absent;
+            ``False`` removes it. After validation ``training`` is a bool, ``True`` exactly when
+            ``"training"`` is in ``experiments``; :meth:`replace` with ``experiments`` alone
+            derives it again, with ``training`` alone adds or removes ``"training"``.
+        levels: tail levels ``p`` of the deviation bounds, distinct (the paper's ``0.05``
+            first). The first sets the quantile of the claims and key numbers (``1 - p``,
+            95% for ``0.05``), the last the exceedance key number.
         energy_n: signal length of the elementary signals (impulse, random walk, alternating).
         energy_filters: ``J`` of the energy experiments.
         energy_lengths: filter lengths ``T`` of the elementary-signal experiment.
@@ -102,11 +106,16 @@ class ReproduceConfig:
             keeps the powers of two and both ends.
         length_buckets: padded filter lengths of the compiled kernels (one compilation each);
             a length ``T`` runs in the smallest bucket ``>= T`` with its taps beyond ``T`` set to
-            zero, which is exact (see ``docs/reproduction.md``). ``()``: powers of two.
+            zero, which is exact (see ``docs/reproduction.md``). ``()``: powers of two (capped
+            at the largest ``T``). The bucket of each experiment's largest ``T`` must not
+            exceed that experiment's signal length (``energy_n``, ``audio_n``, ``frames_n``):
+            a ``ValueError`` names both settings otherwise. Buckets are not capped silently,
+            because the bucket sets the shape of the random draws and so the numbers. The
+            training experiment does not use buckets.
         chunk: most draws per call of a compiled kernel (bounds memory: ``chunk * J * T``
             weights).
         hist_bins: bins of the energy histograms.
-        save_samples: also write every draw to ``samples.npz``.
+        save_samples: also write every draw to ``samples.npz`` (a bool).
         training_num_filters: ``num_filters`` of the training experiment's
             :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
         training_lengths: ``lengths`` of the training experiment's
@@ -153,7 +162,7 @@ class ReproduceConfig:
     chunk: int = 128
     hist_bins: int = 50
     save_samples: bool = True
-    training: bool = True
+    training: bool | None = None
     training_num_filters: int = _TRAINING.num_filters
     training_lengths: tuple[int, ...] = (32, 128, 512, 1024)
     training_n: int = _TRAINING.n
@@ -213,16 +222,39 @@ class ReproduceConfig:
         missing = sorted(set(self.sweep_lengths) - set(self.frames_lengths))
         if missing:
             raise ValueError(f"sweep_lengths {missing} are not in frames_lengths")
-        levels = tuple(float(p) for p in self.levels)
+        try:
+            levels = tuple(float(p) for p in self.levels)
+        except (TypeError, ValueError):
+            raise TypeError(f"levels must be a sequence of floats, got {self.levels!r}") from None
         if not levels or any(not 0 < p < 1 for p in levels):
             raise ValueError(f"levels must be in (0, 1), got {self.levels}")
+        if len(set(levels)) != len(levels):
+            raise ValueError(f"levels has duplicates: {levels}")
         setf("levels", levels)
         setf("audio_files", tuple(str(f) for f in self.audio_files))
-        if not isinstance(self.training, bool):
-            raise TypeError(f"training must be a bool, got {self.training!r}")
+        for name in ("save_samples",):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        if self.training is not None and not isinstance(self.training, bool):
+            raise TypeError(f"training must be a bool or None, got {self.training!r}")
+        if isinstance(self.experiments, str):
+            raise TypeError(
+                f"experiments must be a sequence of names, got the string {self.experiments!r}"
+            )
         experiments = tuple(str(e) for e in self.experiments)
-        if not self.training:
+        dupes = sorted({e for e in experiments if experiments.count(e) > 1})
+        if dupes:
+            raise ValueError(f"experiments has duplicates {dupes}: {experiments}")
+        if self.training is False:
             experiments = tuple(e for e in experiments if e != "training")
+        elif self.training is True and "training" not in experiments:
+            experiments = (*experiments, "training")
+        if not experiments:
+            raise ValueError(
+                "experiments must name at least one experiment, got "
+                f"{tuple(self.experiments)!r}"
+                + (" (training=False removed 'training')" if self.experiments else "")
+            )
         setf("experiments", experiments)
         setf("training", "training" in experiments)
         training = check_training_options(
@@ -241,6 +273,22 @@ class ReproduceConfig:
                 raise ValueError(
                     f"length_buckets {buckets} must reach the largest filter length {top}"
                 )
+            # the kernels pad to the bucket, which must fit in the signal (L <= N); the
+            # largest T of an experiment has the largest bucket, so checking it suffices
+            for lengths, n in (
+                ("energy_lengths", "energy_n"),
+                ("audio_lengths", "audio_n"),
+                ("frames_lengths", "frames_n"),
+            ):
+                T, N = max(getattr(self, lengths)), getattr(self, n)
+                L = min(b for b in buckets if b >= T)
+                if L > N:
+                    fit = tuple(sorted({*buckets, T}))
+                    raise ValueError(
+                        f"length_buckets {buckets}: {lengths} T={T} runs in the bucket {L} > "
+                        f"{n} = {N} (a bucket must not exceed the signal length); add a bucket "
+                        f"in [{T}, {N}], e.g. length_buckets={fit}, or pass length_buckets=()"
+                    )
         setf("length_buckets", buckets)
 
     # -- presets ---------------------------------------------------------------------------------
@@ -328,5 +376,19 @@ class ReproduceConfig:
         return cls(**kw)
 
     def replace(self, **changes) -> ReproduceConfig:
-        """A copy with ``changes`` (validated again)."""
+        """A copy with ``changes`` (validated again).
+
+        ``experiments`` without ``training`` derives ``training`` from the new list;
+        ``training`` without ``experiments`` adds (``True``) or removes (``False``)
+        ``"training"``.
+
+        Examples:
+            >>> cfg = ReproduceConfig.quick(training=False)
+            >>> cfg.replace(training=True).experiments
+            ('energy', 'audio', 'frames', 'training')
+            >>> cfg.replace(experiments=("energy",)).training
+            False
+        """
+        if "experiments" in changes and "training" not in changes:
+            changes["training"] = None
         return dataclasses.replace(self, **changes)

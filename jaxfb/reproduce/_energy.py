@@ -147,7 +147,9 @@ def energy_study(
                 theory_cols["exact_quantile"][i] = quantiles[T, p][s]
                 alpha = bounds[T, p]["paper"][s]
                 emp_rate[i] = np.mean(d[i] > alpha)
-                emp_se[i] = np.sqrt(p * (1 - p) / draws)
+                # the rate is a mean of `draws` Bernoulli(P) with P the exact probability
+                P = float(np.clip(exceed[T, p]["paper"][s], 0.0, 1.0))
+                emp_se[i] = np.sqrt(P * (1 - P) / draws)
                 fails[i] = float(alpha < quantiles[T, p][s])
             rows.append(
                 {
@@ -203,7 +205,8 @@ def energy_figures(study: EnergyStudy, stem: str, title: str) -> list[FigureOutp
 
 def _trend(lengths, values, se) -> str:
     """``"grows"``, ``"shrinks"`` or ``"flat"``: a significant change from the first to the last T
-    (more than 3 standard errors) agreeing with the rank correlation's sign."""
+    (more than 3 standard errors) agreeing with the rank correlation's sign; ``"undetermined"``
+    (with a reason) where a standard error is ``nan``."""
     from scipy import stats
 
     rho = (
@@ -212,6 +215,8 @@ def _trend(lengths, values, se) -> str:
         else np.sign(values[-1] - values[0])
     )
     change = values[-1] - values[0]
+    if not np.isfinite(se[-1]) or not np.isfinite(se[0]):
+        return "undetermined (standard error undefined: too few draws)"
     sig_ = abs(change) > 3 * np.hypot(se[-1], se[0])
     if sig_ and change > 0 and rho > 0.5:
         return "grows"
@@ -249,9 +254,10 @@ def energy_claims(study: EnergyStudy, *, label: str) -> list[Claim]:
                 f"{_fmt_q(table, n, study.lengths[-1])} at T = {study.lengths[-1]})"
                 for n in study.names
             ),
-            rule="per signal: the change of the 95% quantile from the smallest to the largest T "
-            "exceeds 3 standard errors and agrees in sign with Spearman's rank correlation "
-            "(|rho| > 0.5); supported if it grows for every signal, partly if for some",
+            rule=f"per signal: the change of the {100 * (1 - p0):g}% quantile from the smallest "
+            "to the largest T exceeds 3 standard errors and agrees in sign with Spearman's rank "
+            "correlation (|rho| > 0.5); supported if it grows for every signal, partly if for "
+            "some",
         )
     )
     return claims
@@ -278,7 +284,8 @@ def bound_claims(study: EnergyStudy, *, label: str) -> list[Claim]:
             f"{int(ok.sum())} (signal, T) points; the largest is {P[i]:.4g} "
             f"({tab['signal'][i]}, T = {int(tab['T'][i])}), where "
             f"{tab['paper_exceedance_empirical'][i]:.4g} of the {int(tab['draws'][i])} draws "
-            f"exceed the paper's alpha (standard error {tab['paper_exceedance_se'][i]:.2g} at p)"
+            f"exceed the paper's alpha (standard error {tab['paper_exceedance_se'][i]:.2g} at the "
+            "exact probability)"
         )
         claims.append(
             Claim(
@@ -364,12 +371,19 @@ def periodic_claim(study: EnergyStudy, periodic: str) -> Claim:
         )
         wins += bool(lo > best_other)
     n = len(study.lengths)
+    undefined = int(np.sum(~np.isfinite(np.asarray(tab["quantile_se"], float))))
     verdict = "supported" if wins == n else "partly supported" if wins else "not supported"
     return Claim(
         claim="Periodic signals deviate more (alternating sign vs impulse and random walk)",
         verdict=verdict,
         evidence=f"the {periodic}'s {100 * (1 - p0):g}% quantile exceeds every other signal's at "
-        f"{wins} of {n} lengths (2-standard-error intervals disjoint)",
+        f"{wins} of {n} lengths (2-standard-error intervals disjoint)"
+        + (
+            f"; the standard error is undefined (too few draws for this quantile) at "
+            f"{undefined} (signal, T) points, which count as not shown"
+            if undefined
+            else ""
+        ),
         rule="supported if at every T, partly if at some",
     )
 

@@ -435,7 +435,7 @@ def run_frames(config: ReproduceConfig, key: jax.Array, *, progress: bool) -> Ex
             {"J": J0, "T": Tmax},
             "mean_A",
             f"jaxfb {r['jaxfb_A']:.4g}; paper's chi2 extreme {r['paper_chi2_A']:.4g}; "
-            f"1 - 2 sqrt(log T / J) = {r['asymptotic_A']:.4g}",
+            f"paper's 1 - 2 sqrt(log T / J) = {r['asymptotic_A']:.4g}",
         ),
         KeyNumber(
             f"Mean upper frame bound B, J = {J0}, T = {Tmax}",
@@ -445,7 +445,7 @@ def run_frames(config: ReproduceConfig, key: jax.Array, *, progress: bool) -> Ex
             {"J": J0, "T": Tmax},
             "mean_B",
             f"jaxfb {r['jaxfb_B']:.4g}; paper's chi2 extreme {r['paper_chi2_B']:.4g}; "
-            f"1 + 2 sqrt(log T / J) = {r['asymptotic_B']:.4g}",
+            f"paper's 1 + 2 sqrt(log T / J) = {r['asymptotic_B']:.4g}",
         ),
     ]
     Jmin = config.sweep_filter_set[0]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,25 @@ code { font-size: 0.9em; }
 """
 
 
+def _inline_html(text: str) -> str:
+    """Escape ``text`` and render its inline Markdown: ``**bold**`` and backtick code spans.
+
+    Examples:
+        >>> _inline_html("Mode: **quick** & `a < b`")
+        'Mode: <strong>quick</strong> &amp; <code>a &lt; b</code>'
+    """
+
+    def bold(chunk: str) -> str:
+        return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", html.escape(chunk))
+
+    chunks = text.split("`")
+    if len(chunks) % 2 == 0:  # an unmatched backtick: no code spans
+        return bold(text)
+    return "".join(
+        f"<code>{html.escape(c)}</code>" if i % 2 else bold(c) for i, c in enumerate(chunks)
+    )
+
+
 def _verdict_class(verdict: str) -> str:
     return {"supported": "v-supported", "partly supported": "v-partly"}.get(verdict, "v-not")
 
@@ -141,7 +161,7 @@ def _html(
         "<h1>Reproduction of Haider et al. (2024), <i>Instabilities in Convnets for Raw Audio</i>"
         "</h1>",
     ]
-    parts += [f"<p>{e(h.lstrip('- '))}</p>" for h in header if h.strip()]
+    parts += [f"<p>{_inline_html(h.removeprefix('- '))}</p>" for h in header if h.strip()]
     parts += [
         "<h2>Key numbers</h2>",
         "<table><tr><th>quantity</th><th>value</th>"

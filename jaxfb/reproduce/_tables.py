@@ -106,14 +106,19 @@ def quantile_se(x: np.ndarray, q: float, axis: int = 0) -> tuple[np.ndarray, np.
 
     The 95% interval of the ``q`` quantile is :math:`[x_{(k_-)}, x_{(k_+)}]` with
     :math:`k_\pm = n q \pm 1.96\sqrt{n q (1 - q)}` (binomial normal approximation); the standard
-    error is its half-width over 1.96.
+    error is its half-width over 1.96. Where an end of the interval falls outside the sample
+    (:math:`k_- < 1` or :math:`k_+ > n`: too few draws for so extreme a quantile, e.g. the 99%
+    quantile of 200 draws) the standard error is ``nan``: clipping the index to the sample would
+    understate it.
     """
     x = np.sort(np.asarray(x, np.float64), axis=axis)
     n = x.shape[axis]
     value = np.quantile(x, q, axis=axis)
     half = _Z95 * math.sqrt(n * q * (1 - q))
-    lo = int(np.clip(math.floor(n * q - half) - 1, 0, n - 1))
-    hi = int(np.clip(math.ceil(n * q + half) - 1, 0, n - 1))
+    lo = math.floor(n * q - half) - 1  # 0-based indices of the order statistics k_-, k_+
+    hi = math.ceil(n * q + half) - 1
+    if lo < 0 or hi > n - 1:
+        return value, np.full(np.shape(value), np.nan)[()]
     x_lo = np.take(x, lo, axis=axis)
     x_hi = np.take(x, hi, axis=axis)
     with np.errstate(invalid="ignore"):
