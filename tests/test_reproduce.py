@@ -828,3 +828,79 @@ def test_reproduce_paper_script_training_flags(monkeypatch, tmp_path):
         assert seen[-1].training is training and seen[-1].mode == "quick"
     with pytest.raises(SystemExit):
         mod.main(["--with-training", "--no-training"])
+
+
+# -- fitted constants under correlated points ------------------------------------------------------
+
+
+def test_sandwich_stderr_is_the_weighted_least_squares_covariance():
+    """Linear model, correlated noise of known covariance: the sandwich error matches the spread
+    of the weighted least-squares estimates over replicates (exact for a linear model), and the
+    independent-points error does not."""
+    from jaxfb.reproduce._frames import sandwich_stderr
+
+    rng = np.random.default_rng(0)
+    n = 12
+    X = np.stack([np.ones(n), np.linspace(0.0, 1.0, n)], axis=1)
+    se = np.full(n, 0.1)
+    block = np.full((4, 4), 0.8) + 0.2 * np.eye(4)  # three blocks of strongly correlated points
+    cov = np.kron(np.eye(3), block) * 0.01
+    theta = np.array([1.0, -2.0])
+    W = np.diag(1 / se**2)
+    solve = np.linalg.solve(X.T @ W @ X, X.T @ W)  # WLS estimate = solve @ y
+    reps = 4000
+    noise = rng.multivariate_normal(np.zeros(n), cov, size=reps)
+    estimates = (X @ theta + noise) @ solve.T
+    empirical = estimates.std(axis=0, ddof=1)
+    got = sandwich_stderr(lambda p: X @ p, theta, se, cov)
+    tol = 5 / math.sqrt(2 * (reps - 1))  # 5 SE of a sample standard deviation, relative
+    np.testing.assert_allclose(got, empirical, rtol=tol)
+    independent = sandwich_stderr(lambda p: X @ p, theta, se, np.diag(se**2))
+    np.testing.assert_allclose(independent, np.sqrt(np.diag(np.linalg.inv(X.T @ W @ X))))
+    assert np.all(np.abs(independent / empirical - 1) > 2 * tol)  # the test can tell them apart
+
+
+def test_sandwich_with_independent_points_is_the_fit_error(x64):
+    from jaxfb.reproduce._frames import fit_laws
+
+    J, T = (a.ravel().astype(float) for a in np.meshgrid([8, 16, 32, 64], [16, 64, 256, 1024]))
+    u = np.log(T) / J
+    rng = np.random.default_rng(1)
+    se = np.full(J.shape, 0.01)
+    y = np.log((1 + 0.5 * np.sqrt(u)) / (1 - 0.5 * np.sqrt(u))) + se * rng.standard_normal(J.shape)
+    plain = fit_laws(J, T, y, se)
+    both = fit_laws(J, T, y, se, cov=np.diag(se**2))
+    for model, f in plain.items():
+        assert f.stderr_independent is None
+        g = both[model]
+        assert g.stderr_independent == f.stderr
+        for name in f.params:
+            np.testing.assert_allclose(g.stderr[name], f.stderr[name], rtol=1e-4)
+
+
+def test_log_mean_kappa_covariance_matches_its_definition():
+    from jaxfb.reproduce._frames import kappa_log_mean_cov
+
+    rng = np.random.default_rng(2)
+    base = rng.gamma(4.0, size=(500, 1))
+    kappa = 1 + base + 0.3 * rng.gamma(2.0, size=(500, 3))  # three correlated columns
+    c = kappa_log_mean_cov(kappa)
+    n, m = kappa.shape[0], kappa.mean(axis=0)
+    for i in range(3):
+        _, se = mean_se_ref(kappa[:, i])
+        np.testing.assert_allclose(c[i, i], (se / m[i]) ** 2, rtol=1e-12)
+        for j in range(3):
+            d = (kappa[:, i] - m[i]) * (kappa[:, j] - m[j])
+            np.testing.assert_allclose(c[i, j], d.sum() / (n - 1) / n / (m[i] * m[j]), rtol=1e-12)
+    assert np.all(c > 0)
+
+
+def mean_se_ref(x):
+    return x.mean(), x.std(ddof=1) / math.sqrt(x.size)
+
+
+def test_tiny_run_reports_correlation_aware_errors(tiny_run):
+    _, res = tiny_run
+    c = [n for n in res.numbers if n.label.startswith("Fitted constant c of the paper's form")]
+    assert c, [n.label for n in res.numbers]
+    assert "allows for the correlation of the nested banks" in c[0].note

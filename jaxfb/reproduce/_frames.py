@@ -15,6 +15,7 @@ free; ``c = 2`` is the paper's).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber
 from ._simulate import frame_bound_draws
 from ._tables import concat, mean_se, quantile_se, ratio_of_means
 
-__all__ = ["LawFit", "fit_laws", "run_frames"]
+__all__ = ["LawFit", "fit_laws", "kappa_log_mean_cov", "run_frames", "sandwich_stderr"]
 
 
 def _summaries(A: np.ndarray, B: np.ndarray, J: int) -> dict[str, float]:
@@ -68,6 +69,9 @@ class LawFit(NamedTuple):
         aic: Akaike's criterion (comparable between models fitted to the same points).
         predict: ``predict(J, T) -> log E[kappa]`` (NumPy arrays).
         source: ``"jaxfb.scaling.fit(...)"`` or the fallback used.
+        stderr_independent: the delta-method errors as if the points were independent
+            (``None`` when ``stderr`` is already that); ``stderr`` then holds the sandwich
+            errors under the points' covariance (:func:`sandwich_stderr`).
     """
 
     model: str
@@ -78,6 +82,7 @@ class LawFit(NamedTuple):
     aic: float
     predict: Callable
     source: str
+    stderr_independent: dict[str, float] | None = None
 
     @property
     def label(self) -> str:
@@ -109,7 +114,11 @@ def _scaling_fit(model, J, T, y, se) -> LawFit:
     def predict(JJ, TT, _res=res):
         return np.asarray(_res.predict(np.asarray(JJ, float), np.asarray(TT, float)), float)
 
-    return LawFit(
+    def at_data(params, _res=res):
+        moved = dataclasses.replace(_res, params=np.asarray(params, float))
+        return np.asarray(moved.predict(J, T), float)
+
+    fit = LawFit(
         model,
         _FORMULAS[model],
         {n: float(v) for n, v in zip(names, res.params, strict=True)},
@@ -119,6 +128,7 @@ def _scaling_fit(model, J, T, y, se) -> LawFit:
         predict,
         f"jaxfb.scaling.fit(model={model!r})",
     )
+    return fit, at_data
 
 
 def _fallback_fit(model, J, T, y, se) -> LawFit:
@@ -154,7 +164,7 @@ def _fallback_fit(model, J, T, y, se) -> LawFit:
     popt, pcov = curve_fit(f, (J, T), y, p0=p0, sigma=se, absolute_sigma=True, maxfev=20000)
     resid = (f((J, T), *popt) - y) / se
     chi2 = float(np.sum(resid**2))
-    return LawFit(
+    fit = LawFit(
         model,
         _FORMULAS[model],
         {n: float(v) for n, v in zip(names, popt, strict=True)},
@@ -164,14 +174,52 @@ def _fallback_fit(model, J, T, y, se) -> LawFit:
         lambda JJ, TT, _p=popt: f((np.asarray(JJ, float), np.asarray(TT, float)), *_p),
         "fallback: scipy.optimize.curve_fit",
     )
+    return fit, lambda params: np.asarray(f((J, T), *params), float)
 
 
-def fit_laws(J, T, y, se) -> dict[str, LawFit]:
+def sandwich_stderr(at_data: Callable, params: np.ndarray, se: np.ndarray, cov: np.ndarray):
+    r"""Standard errors of weighted least-squares estimates when the data are correlated.
+
+    The fit minimises :math:`\sum_i (y_i - f_i(\theta))^2 / s_i^2`, i.e. weights
+    :math:`W = \operatorname{diag}(1/s_i^2)`. With :math:`X = \partial f / \partial\theta` at
+    the estimate and :math:`\Sigma = \operatorname{Cov}(y)`, the first-order covariance of the
+    estimate is :math:`(X^T W X)^{-1} X^T W \Sigma W X (X^T W X)^{-1}`; it is the usual
+    :math:`(X^T W X)^{-1}` when :math:`\Sigma = W^{-1}` (independent points).
+
+    Args:
+        at_data: ``params -> (n,)`` predictions at the data.
+        params: ``(k,)`` estimates.
+        se: ``(n,)`` the standard errors used as weights.
+        cov: ``(n, n)`` covariance of the data.
+
+    Returns:
+        ``(k,)`` standard errors (``X`` by central differences).
+    """
+    params = np.asarray(params, np.float64)
+    se, cov = np.asarray(se, np.float64), np.asarray(cov, np.float64)
+    cols = []
+    for k in range(params.size):
+        h = 1e-6 * max(1.0, abs(params[k]))
+        up, down = params.copy(), params.copy()
+        up[k] += h
+        down[k] -= h
+        cols.append((at_data(up) - at_data(down)) / (2 * h))
+    X = np.stack(cols, axis=1)
+    WX = X / se[:, None] ** 2
+    bread = np.linalg.inv(X.T @ WX)
+    full = bread @ (WX.T @ cov @ WX) @ bread
+    return np.sqrt(np.diag(full))
+
+
+def fit_laws(J, T, y, se, cov=None) -> dict[str, LawFit]:
     """Fit the ``paper``, ``poly`` and ``collapse`` forms of ``log E[kappa]`` to ``(J, T, y)``.
 
     :func:`jaxfb.scaling.fit` (weighted least squares by optax L-BFGS, delta-method errors);
     :func:`scipy.optimize.curve_fit` with the same forms where that fails. A model that fails
-    both ways is left out.
+    both ways is left out. With ``cov``, the ``(n, n)`` covariance of ``y`` (points that share
+    draws are correlated: the nested banks of one ``T``), ``stderr`` is the sandwich error
+    (:func:`sandwich_stderr`) and the independent-points error is kept in
+    ``stderr_independent``; the weights stay ``1 / se**2``.
     """
     J, T, y, se = (np.asarray(a, np.float64) for a in (J, T, y, se))
     out = {}
@@ -180,11 +228,44 @@ def fit_laws(J, T, y, se) -> dict[str, LawFit]:
     for model in ("paper", "poly", "collapse"):
         for fitter in (_scaling_fit, _fallback_fit):
             try:
-                out[model] = fitter(model, J, T, y, se)
+                fit, at_data = fitter(model, J, T, y, se)
+                if cov is not None:
+                    names = list(fit.params)
+                    theta = np.array([fit.params[n] for n in names])
+                    sw = sandwich_stderr(at_data, theta, se, cov)
+                    fit = fit._replace(
+                        stderr={n: float(v) for n, v in zip(names, sw, strict=True)},
+                        stderr_independent=fit.stderr,
+                    )
+                out[model] = fit
                 break
             except Exception:
                 continue
     return out
+
+
+def _se_note(fit: LawFit, name: str) -> str:
+    if fit.stderr_independent is None:
+        return "SE as if the points were independent"
+    return (
+        f"SE allows for the correlation of the nested banks of one T (as if independent: "
+        f"{fit.stderr_independent[name]:.2g})"
+    )
+
+
+def kappa_log_mean_cov(kappa: np.ndarray) -> np.ndarray:
+    r"""``(m, m)`` covariance of ``log mean kappa`` of ``m`` points that share their draws.
+
+    ``kappa`` is ``(draws, m)``, a column per point, a row per draw (the nested banks of one
+    ``T``). Delta method: :math:`\operatorname{Cov}(\log\bar\kappa_i, \log\bar\kappa_j)
+    \approx \operatorname{Cov}(\kappa_i, \kappa_j) / (n\,\bar\kappa_i\bar\kappa_j)`; its
+    diagonal is the squared standard error of ``log mean kappa``.
+    """
+    kappa = np.asarray(kappa, np.float64)
+    n = kappa.shape[0]
+    m = kappa.mean(axis=0)
+    c = np.atleast_2d(np.cov(kappa, rowvar=False, ddof=1))
+    return c / (n * np.outer(m, m))
 
 
 def _trend_sign(x, y, se) -> int:
@@ -302,7 +383,16 @@ def run_frames(config: ReproduceConfig, key: jax.Array, *, progress: bool) -> Ex
     Tf = np.array([k[1] for k in fit_keys], float)
     yf = np.array([math.log(points[k]["mean_kappa"]) for k in fit_keys])
     sf = np.array([points[k]["mean_kappa_se"] / points[k]["mean_kappa"] for k in fit_keys])
-    fits = fit_laws(Jf, Tf, yf, sf)
+    # the nested banks of one T share their draws: their means are correlated (block diagonal)
+    cov_f = np.zeros((len(fit_keys), len(fit_keys)))
+    for T in lengths:
+        idx = [i for i, k in enumerate(fit_keys) if k[1] == T]
+        if idx:
+            cols = [list(out.samples[f"frames_J_T{T}"]).index(fit_keys[i][0]) for i in idx]
+            A, B = out.samples[f"frames_A_T{T}"], out.samples[f"frames_B_T{T}"]
+            kap = np.asarray(B, np.float64)[:, cols] / np.asarray(A, np.float64)[:, cols]
+            cov_f[np.ix_(idx, idx)] = kappa_log_mean_cov(kap)
+    fits = fit_laws(Jf, Tf, yf, sf, cov=cov_f)
     candidates = [fits[m] for m in ("paper", "poly") if m in fits]
     law = min(candidates, key=lambda f: f.aic) if candidates else None
     collapse = fits.get("collapse")
@@ -475,7 +565,8 @@ def run_frames(config: ReproduceConfig, key: jax.Array, *, progress: bool) -> Ex
                 None,
                 {},
                 None,
-                f"the paper's kappa_tilde has c = 2; reduced chi2 {f.reduced_chi2:.3g}; {f.source}",
+                f"the paper's kappa_tilde has c = 2; reduced chi2 {f.reduced_chi2:.3g}; "
+                f"{_se_note(f, 'c')}; {f.source}",
             )
         )
     if collapse is not None:
@@ -488,7 +579,7 @@ def run_frames(config: ReproduceConfig, key: jax.Array, *, progress: bool) -> Ex
                 {},
                 None,
                 f"beta = 1: kappa depends on (J, T) through log T / J; reduced chi2 "
-                f"{collapse.reduced_chi2:.3g}; {collapse.source}",
+                f"{collapse.reduced_chi2:.3g}; {_se_note(collapse, 'beta')}; {collapse.source}",
             )
         )
     if law.model != "none":
@@ -496,7 +587,9 @@ def run_frames(config: ReproduceConfig, key: jax.Array, *, progress: bool) -> Ex
             f"Plotted law: {law.description}, the lower-AIC of the paper's form and the polynomial "
             f"(reduced chi2 {law.reduced_chi2:.3g}), fitted to log of the mean condition number "
             f"at the {len(fit_keys)} points with J >= {j_min_fit} (weights from the Monte Carlo "
-            "standard errors); not drawn below that J."
+            "standard errors); not drawn below that J. The nested banks of one T share their "
+            "draws, so the points of one T are correlated: the fitted constants' standard errors "
+            "are sandwich errors under that covariance, not the independent-points ones."
         )
 
     # kappa worsens with T (each J) and improves with J (each sweep T)
