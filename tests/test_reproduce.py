@@ -611,6 +611,14 @@ def test_checkpoints_of_other_inputs_are_recomputed(tmp_path, monkeypatch):
     assert any("has no samples" in m for m in msgs)
     reproduce.run(cfg, tmp_path, progress=False, resume=False)
     assert calls == [1, 1, 1, 1, 1]
+    # other jaxfb code (an edited checkout keeps its version number): recomputed
+    from jaxfb.reproduce import _checkpoint
+
+    assert saved["inputs"]["jaxfb_source_sha256"] == _checkpoint.source_digest()
+    monkeypatch.setattr(_checkpoint, "source_digest", lambda: "0" * 64)
+    edited = reproduce.run(cfg, tmp_path, progress=False, log=msgs.append)
+    assert calls == [1, 1, 1, 1, 1, 1] and edited.resumed == ()
+    assert any("(jaxfb_source_sha256)" in m for m in msgs[-3:]), msgs[-3:]
 
 
 def test_a_recomputation_invalidates_the_old_checkpoint_first(tmp_path):

@@ -14,7 +14,8 @@ everything that determines the experiment's numbers:
   name) reads everything, ``extra`` included, and its function's qualified name is part of the
   fingerprint;
 - the SHA-256 of each ``audio_files`` WAV (for ``"audio"``);
-- the versions of jaxfb, JAX and jaxlib, the backend and the x64 flag.
+- the versions of jaxfb, JAX and jaxlib, a digest of jaxfb's source files
+  (:func:`source_digest`), the backend and the x64 flag.
 
 A rerun into the same directory with the same fingerprint loads a checkpoint instead of
 recomputing the experiment (:func:`load_checkpoint`); any difference recomputes it and
@@ -24,6 +25,7 @@ overwrites the checkpoint. The figures' PNG, PDF and CSV files must still be the
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import io
 import json
@@ -124,8 +126,24 @@ def fingerprint_inputs(config: ReproduceConfig, name: str, fn: Any = None) -> di
         "experiment": name,
         "config": _plain(data),
         "versions": {k: env["versions"][k] for k in ("jaxfb", "jax", "jaxlib")},
+        "jaxfb_source_sha256": source_digest(),
         "device": {k: env["device"][k] for k in ("backend", "x64")},
     }
+
+
+@functools.lru_cache(maxsize=1)
+def source_digest() -> str:
+    """SHA-256 of the jaxfb package's Python sources (relative paths and contents).
+
+    Part of every fingerprint, so that a checkpoint written by other code (an edited development
+    checkout, whose version number has not changed) is recomputed, not reused.
+    """
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for f in sorted(root.rglob("*.py")):
+        h.update(f.relative_to(root).as_posix().encode() + b"\0")
+        h.update(f.read_bytes() + b"\0")
+    return h.hexdigest()
 
 
 def fingerprint(inputs: dict[str, Any]) -> str:
