@@ -51,3 +51,14 @@ def test_closed_over_bad_inputs_are_still_rejected_when_traced():
     p_bad = jnp.asarray(1.5)
     with pytest.raises(ValueError, match=r"open interval \(0, 1\)"):
         jax.jit(lambda s: theory.cantelli_deviation(X * s, 4, 8, p_bad))(1.0)
+
+
+def test_level_is_checked_after_its_cast_to_the_signal_dtype():
+    # 1 - 1e-10 is inside (0, 1) in float64 but rounds to 1.0 in the float32 of the signal
+    with jax.enable_x64(True):
+        x = jnp.ones(32, jnp.float32)
+        with pytest.raises(ValueError, match=r"open interval \(0, 1\), got .*1\.0"):
+            theory.cantelli_deviation(x, 4, 8, 1 - 1e-10)
+        p = jnp.asarray(1 - 1e-10)  # float64, closed over by a traced function
+        with pytest.raises(ValueError, match=r"open interval \(0, 1\)"):
+            jax.jit(lambda s: theory.cantelli_deviation(x * s, 4, 8, p))(1.0)

@@ -56,8 +56,9 @@ def lengths_arg(length, n: int) -> tuple[tuple[int, ...], bool]:
 def level_arg(name: str, p, dtype) -> jax.Array:
     """A probability level in the open interval (0, 1) (checked when concrete)."""
     p = v.float_array(name, p)
-    if v.is_concrete(p) and p.size:  # checked before the cast, which a trace would stage
-        a = np.asarray(p)  # NumPy: a concrete level inside a trace must not become a tracer
+    if v.is_concrete(p) and p.size:
+        # the cast value is checked, in NumPy: a trace would stage jnp's cast of a concrete level
+        a = np.asarray(p).astype(np.dtype(dtype))
         bad = ~((a > 0) & (a < 1))
         if np.any(bad):
             first = a[bad].ravel()[0]
