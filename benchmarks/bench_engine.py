@@ -46,6 +46,7 @@ import numpy as np
 
 import jaxfb
 from jaxfb import montecarlo as mc
+from jaxfb.montecarlo._io import save_json
 from jaxfb.montecarlo._sweep import _reducers, point_statistic
 
 
@@ -97,12 +98,7 @@ def _run_header(args) -> dict:
 
 
 def _save_log(path, sittings, args) -> None:
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump({**_run_header(args), "sittings": sittings}, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    save_json(path, {**_run_header(args), "sittings": sittings})  # atomically
 
 
 def _load_sittings(path, args) -> list:

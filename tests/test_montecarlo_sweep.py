@@ -297,3 +297,16 @@ def test_peak_memory_flat_in_the_number_of_draws():
     # (No RSS control: the peak RSS of these processes, about 0.9 GB, is set by XLA's compile
     # peak, under which 128 MB of kept samples can hide when other jobs load the machine; seen
     # in a run with pytest -n 2. tracemalloc's control above shows the measurement can fail.)
+
+
+def test_atomic_writes_get_the_usual_permissions(tmp_path):
+    from jaxfb.montecarlo import _io
+
+    umask = os.umask(0o022)
+    try:
+        _io.atomic_write_bytes(tmp_path / "f.json", b"{}")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "f.json").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0o600
+    assert (tmp_path / "f.json").read_bytes() == b"{}"
+    assert [p.name for p in tmp_path.iterdir()] == ["f.json"]  # no temporary left

@@ -10,6 +10,7 @@ import math
 import os
 import socket
 import tempfile
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -45,11 +46,12 @@ def _fsync_dir(folder: Path) -> None:
 def atomic_write(path: str | os.PathLike, write: Callable[[io.BufferedWriter], None]) -> None:
     """Write ``path`` all at once: ``write(f)`` fills a temporary file next to it, which is
     flushed, fsynced and moved into place with :func:`os.replace`. Readers (and a rerun after
-    ``kill -9``) see the old file or the complete new one, never a torn one."""
+    ``kill -9``) see the old file or the complete new one, never a torn one. The file gets the
+    usual permissions (``0o666`` less the umask), not :func:`tempfile.mkstemp`'s ``0o600``."""
     final = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=_tmp_name(final), dir=final.parent)
+    tmp = final.parent / f"{_tmp_name(final)}{uuid.uuid4().hex}"
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:
             write(f)
             f.flush()
             os.fsync(f.fileno())

@@ -30,7 +30,6 @@ import hashlib
 import io
 import json
 import os
-import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from .._env import environment
+from ..montecarlo._io import atomic_write_bytes
 from ._config import EXPERIMENTS, ReproduceConfig
 from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber
 
@@ -204,24 +204,6 @@ class Checkpoint:
         self.finished_utc = finished_utc
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path`` and rename it over ``path``.
-
-    Readers, and a rerun after an interruption, see the old file or the complete new one. The
-    file gets the usual permissions (``0o666`` less the umask).
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex}.tmp")
-    try:
-        with open(tmp, "xb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def save_checkpoint(
     out: Path,
     name: str,
@@ -242,7 +224,7 @@ def save_checkpoint(
         buf = io.BytesIO()
         np.savez(buf, **samples)
         data = buf.getvalue()
-        _atomic_write(folder / f"{name}.npz", data)
+        atomic_write_bytes(folder / f"{name}.npz", data)
         sample_info = {
             "file": f"{name}.npz",
             "sha256": hashlib.sha256(data).hexdigest(),
@@ -261,7 +243,7 @@ def save_checkpoint(
         "samples": sample_info,
     }
     text = json.dumps(doc, indent=1, allow_nan=True) + "\n"
-    _atomic_write(folder / f"{name}.json", text.encode())
+    atomic_write_bytes(folder / f"{name}.json", text.encode())
     return Checkpoint(record, timings, samples or {}, finished)
 
 

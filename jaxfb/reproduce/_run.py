@@ -17,10 +17,10 @@ import jax
 import numpy as np
 
 from .._env import environment
+from ..montecarlo._io import atomic_write_bytes
 from ._checkpoint import (
     CHECKPOINTS,
     Checkpoint,
-    _atomic_write,
     fingerprint_inputs,
     load_checkpoint,
     output_record,
@@ -353,7 +353,7 @@ def _write_outputs(
         ],
     }
     config_json = path / "config.json"
-    _atomic_write(
+    atomic_write_bytes(
         config_json, (json.dumps(_clean(meta), indent=2, allow_nan=False) + "\n").encode()
     )
     header = []
