@@ -116,26 +116,13 @@ class ReproduceConfig:
             weights).
         hist_bins: bins of the energy histograms.
         save_samples: also write every draw to ``samples.npz`` (a bool).
-        training_num_filters: ``num_filters`` of the training experiment's
-            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
-        training_lengths: ``lengths`` of the training experiment's
-            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
-        training_n: ``n`` of the training experiment's
-            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
-        training_sample_rate: ``sample_rate`` of the training experiment's
-            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
-        training_seeds: ``seeds`` of the training experiment's
-            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
-        training_penalty_weights: ``penalty_weights`` of the training experiment's
-            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
-        training_temperature: ``temperature`` of the training experiment's
-            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
-        training_steps: ``steps`` of the training experiment's
-            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
-        training_learning_rate: ``learning_rate`` of the training experiment's
-            :class:`~jaxfb.reproduce.TrainingConfig` (see :meth:`training_config`).
 
-    The training experiment's initial filterbanks derive from ``seed`` like every other draw.
+    The ``training_*`` fields (``training_num_filters``, ``training_lengths``, ``training_n``,
+    ``training_sample_rate``, ``training_seeds``, ``training_penalty_weights``,
+    ``training_temperature``, ``training_steps``, ``training_learning_rate``) are the fields of
+    the training experiment's :class:`~jaxfb.reproduce.TrainingConfig` without the prefix (see
+    :meth:`training_config`). Its initial filterbanks derive from ``seed`` like every other
+    draw.
     """
 
     seed: int = 0
@@ -232,9 +219,8 @@ class ReproduceConfig:
             raise ValueError(f"levels has duplicates: {levels}")
         setf("levels", levels)
         setf("audio_files", tuple(str(f) for f in self.audio_files))
-        for name in ("save_samples",):
-            if not isinstance(getattr(self, name), bool):
-                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        if not isinstance(self.save_samples, bool):
+            raise TypeError(f"save_samples must be a bool, got {self.save_samples!r}")
         if self.training is not None and not isinstance(self.training, bool):
             raise TypeError(f"training must be a bool or None, got {self.training!r}")
         if isinstance(self.experiments, str):
@@ -273,23 +259,24 @@ class ReproduceConfig:
                 raise ValueError(
                     f"length_buckets {buckets} must reach the largest filter length {top}"
                 )
-            # the kernels pad to the bucket, which must fit in the signal (L <= N); the
-            # largest T of an experiment has the largest bucket, so checking it suffices
-            for lengths, n in (
-                ("energy_lengths", "energy_n"),
-                ("audio_lengths", "audio_n"),
-                ("frames_lengths", "frames_n"),
-            ):
-                T, N = max(getattr(self, lengths)), getattr(self, n)
-                L = min(b for b in buckets if b >= T)
-                if L > N:
-                    fit = tuple(sorted({*buckets, T}))
-                    raise ValueError(
-                        f"length_buckets {buckets}: {lengths} T={T} runs in the bucket {L} > "
-                        f"{n} = {N} (a bucket must not exceed the signal length); add a bucket "
-                        f"in [{T}, {N}], e.g. length_buckets={fit}, or pass length_buckets=()"
-                    )
         setf("length_buckets", buckets)
+        # the kernels pad to the bucket, which must fit in the signal (L <= N); the largest T
+        # of an experiment has the largest bucket, so checking it suffices (always true for
+        # the default buckets, which stop at the largest T)
+        for lengths, n in (
+            ("energy_lengths", "energy_n"),
+            ("audio_lengths", "audio_n"),
+            ("frames_lengths", "frames_n"),
+        ):
+            T, N = max(getattr(self, lengths)), getattr(self, n)
+            L = self.bucket(T, getattr(self, lengths))
+            if L > N:
+                fit = tuple(sorted({*buckets, T}))
+                raise ValueError(
+                    f"length_buckets {buckets}: {lengths} T={T} runs in the bucket {L} > "
+                    f"{n} = {N} (a bucket must not exceed the signal length); add a bucket "
+                    f"in [{T}, {N}], e.g. length_buckets={fit}, or pass length_buckets=()"
+                )
 
     # -- presets ---------------------------------------------------------------------------------
 
