@@ -276,3 +276,36 @@ def test_two_processes_match_one(tmp_path, runs):
                 np.testing.assert_array_equal(got[f"{leaf}/{k}"], st[k], err_msg=f"{pid} {k}")
             for k in MOMENTS:
                 np.testing.assert_allclose(got[f"{leaf}/{k}"], st[k], rtol=1e-12, atol=0)
+
+
+def test_args_are_traced_operands_one_compile():
+    """Runs with the same statistic and args of the same shapes share one compiled function;
+    the values of args change the numbers exactly as a closure would."""
+    from jaxfb.montecarlo import _driver
+
+    def stat(key, args):
+        return {"x": jax.random.normal(key) * args["scale"] + args["shift"]}
+
+    _driver._COMPILED.clear()
+    key = jax.random.key(3)
+    a = mc.monte_carlo(stat, key, 300, args={"scale": 2.0, "shift": 1.0}, microbatch=8)
+    b = mc.monte_carlo(stat, key, 300, args={"scale": 3.0, "shift": -1.0}, microbatch=8)
+    assert len(_driver._COMPILED) == 1
+    assert b.compile_time == 0.0
+    closure = mc.monte_carlo(
+        lambda k: {"x": jax.random.normal(k) * 3.0 - 1.0}, key, 300, microbatch=8
+    )
+    np.testing.assert_allclose(b.stats["x"]["mean"], closure.stats["x"]["mean"], rtol=1e-6)
+    np.testing.assert_allclose(
+        (a.stats["x"]["mean"] - 1.0) / 2.0, (b.stats["x"]["mean"] + 1.0) / 3.0, rtol=1e-5
+    )
+
+
+def test_args_values_are_part_of_the_checkpoint_identity(tmp_path):
+    def stat(key, args):
+        return {"x": jax.random.normal(key) + args}
+
+    ck = tmp_path / "c.ckpt"
+    mc.monte_carlo(stat, jax.random.key(0), 64, args=np.float32(1.0), checkpoint=ck)
+    with pytest.raises(ValueError, match="different run"):
+        mc.monte_carlo(stat, jax.random.key(0), 64, args=np.float32(2.0), checkpoint=ck)

@@ -34,6 +34,7 @@ same (replicated) result. See ``docs/performance.md``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import os
@@ -51,6 +52,7 @@ import numpy as np
 from jax.sharding import Mesh, NamedSharding
 from jax.sharding import PartitionSpec as P
 
+from .. import _identity as _id
 from .. import _validation as v
 from .._sampling import _check_key
 from ._reducers import Moments, resolve_reducers
@@ -270,27 +272,28 @@ def _key_parts(key) -> tuple[np.ndarray, Any]:
 
 
 def _make_batch_fn(statistic, plans, treedef, impl, mesh, microbatch: int, steps: int):
+    """The jitted batch function ``(kdata, start, num_draws, args) -> reducer partials``."""
     n_dev = mesh.devices.size
     batch = n_dev * microbatch * steps
 
     def wrap(kdata):
         return kdata if impl is None else jax.random.wrap_key_data(kdata, impl=impl)
 
-    def per_device(kdata, idx):  # idx: this device's (microbatch * steps,) draw indices
+    def per_device(kdata, idx, args):  # idx: this device's (microbatch * steps,) draw indices
         key = wrap(kdata)
 
         def draw(i):
-            return statistic(jax.random.fold_in(key, i))
+            return statistic(jax.random.fold_in(key, i), args)
 
         out = jax.lax.map(jax.vmap(draw), idx.reshape(steps, microbatch))
         return jax.tree.map(lambda x: x.reshape(steps * microbatch, *x.shape[2:]), out)
 
-    sharded = jax.shard_map(per_device, mesh=mesh, in_specs=(P(), P(AXIS)), out_specs=P(AXIS))
+    sharded = jax.shard_map(per_device, mesh=mesh, in_specs=(P(), P(AXIS), P()), out_specs=P(AXIS))
 
-    def batch_fn(kdata, start, num_draws):
+    def batch_fn(kdata, start, num_draws, args):
         idx = start + jnp.arange(batch, dtype=jnp.uint32)
         mask = idx < num_draws
-        leaves = jax.tree.leaves(sharded(kdata, idx))
+        leaves = jax.tree.leaves(sharded(kdata, idx, args))
         if len(leaves) != len(plans):
             raise ValueError("the statistic's output structure changed between traces")
         return [
@@ -302,13 +305,33 @@ def _make_batch_fn(statistic, plans, treedef, impl, mesh, microbatch: int, steps
     return jax.jit(batch_fn, in_shardings=replicated, out_shardings=replicated), batch
 
 
+@functools.lru_cache(maxsize=64)
+def _no_args(statistic):
+    """``statistic(key)`` as ``f(key, args)`` (one wrapper per statistic: compile caches hit)."""
+
+    def with_args(key, args):
+        del args
+        return statistic(key)
+
+    return with_args
+
+
 _COMPILED: OrderedDict = OrderedDict()
 _COMPILED_MAX = 16
 
 
-def _compiled(statistic, plans, treedef, kdata, impl, devices, microbatch, steps):
+def _args_signature(args) -> tuple:
+    """What a compiled batch function depends on in ``args``: structure, shapes, dtypes."""
+    leaves, treedef = jax.tree.flatten(args)
+    return (str(treedef), tuple((np.shape(x), str(jnp.result_type(x))) for x in leaves))
+
+
+def _compiled(statistic, plans, treedef, kdata, impl, devices, microbatch, steps, args):
     x64 = bool(jax.dtypes.canonicalize_dtype(jnp.float64) == jnp.float64)
-    cache_key = (statistic, plans, treedef, str(impl), devices, microbatch, steps, x64)
+    cache_key = (
+        statistic, plans, treedef, str(impl), devices, microbatch, steps, x64,
+        _args_signature(args),
+    )  # fmt: skip
     hit = _COMPILED.get(cache_key)
     if hit is not None:
         _COMPILED.move_to_end(cache_key)
@@ -316,7 +339,7 @@ def _compiled(statistic, plans, treedef, kdata, impl, devices, microbatch, steps
     t0 = time.perf_counter()
     mesh = Mesh(np.asarray(devices, dtype=object), (AXIS,))
     fn, batch = _make_batch_fn(statistic, plans, treedef, impl, mesh, microbatch, steps)
-    compiled = fn.lower(kdata, np.uint32(0), np.uint32(0)).compile()
+    compiled = fn.lower(kdata, np.uint32(0), np.uint32(0), args).compile()
     try:
         ma = compiled.memory_analysis()
         device_bytes = int(
@@ -342,10 +365,11 @@ def _fetch(tree):
 
 
 def monte_carlo(
-    statistic: Callable[[jax.Array], Any],
+    statistic: Callable[..., Any],
     key: jax.Array,
     num_draws: int,
     *,
+    args: Any = None,
     reducers=None,
     batch_size: int | None = None,
     microbatch: int | None = None,
@@ -367,10 +391,16 @@ def monte_carlo(
     :class:`~jaxfb.montecarlo.Samples` the host memory does not grow with ``num_draws``.
 
     Args:
-        statistic: ``statistic(key) -> pytree of arrays`` for one draw; traced once under
-            ``jax.vmap``, so it must be jit-compatible. Shapes must not depend on the key.
+        statistic: ``statistic(key) -> pytree of arrays`` for one draw (``statistic(key,
+            args)`` when ``args`` is given); traced once under ``jax.vmap``, so it must be
+            jit-compatible. Shapes must not depend on the key.
         key: a JAX PRNG key (``jax.random.key(seed)``).
         num_draws: number of draws, ``1 <= num_draws < 2**32``, static Python int.
+        args: optional pytree of arrays passed to every draw as ``statistic(key, args)``, as
+            traced operands: runs of the same ``statistic`` whose ``args`` have the same
+            structure, shapes and dtypes share one compiled function (e.g. a filter length
+            ``T`` passed as an int32 scalar, for one compile per padded length). Their values
+            are part of a checkpoint's identity.
         reducers: which reducers each statistic leaf gets: ``None`` (count, moments, min,
             max for every leaf), a reducer or a sequence of them (for every leaf), or a mapping
             from leaf names (``fnmatch`` patterns allowed) to either; see
@@ -432,7 +462,12 @@ def monte_carlo(
         default_memory_budget(devices[0]) if memory_budget is None else parse_bytes(memory_budget)
     )
 
-    out_shapes = jax.eval_shape(statistic, key)
+    user_statistic = statistic
+    if args is None:
+        statistic = _no_args(user_statistic)
+    else:
+        args = jax.tree.map(jnp.asarray, args)
+    out_shapes = jax.eval_shape(statistic, key, args)
     plans, treedef = resolve_reducers(out_shapes, reducers)
     names = {p.name for p in plans}
     for t in targets:
@@ -452,7 +487,9 @@ def monte_carlo(
     out_bytes = sum(math.prod(p.shape) * p.dtype.itemsize for p in plans)
 
     if microbatch is None:
-        microbatch = choose_microbatch(statistic_bytes(statistic, key), budget, devices[0].platform)
+        microbatch = choose_microbatch(
+            statistic_bytes(lambda k: statistic(k, args), key), budget, devices[0].platform
+        )
     microbatch = v.static_int("microbatch", microbatch, minimum=1)
     per_device_needed = -(-num_draws // n_dev)
     max_steps = -(-per_device_needed // microbatch)
@@ -471,14 +508,21 @@ def monte_carlo(
         raise ValueError("num_draws plus the padding of the last batch must stay below 2**32")
 
     (compiled, batch, device_bytes), compile_time = _compiled(
-        statistic, plans, treedef, kdata, impl, devices, microbatch, steps
+        statistic, plans, treedef, kdata, impl, devices, microbatch, steps, args
     )
     states = [tuple(r.init(p.shape, p.dtype) for r in p.reducers) for p in plans]
     done, num_batches, resumed, met = 0, 0, 0, None
     fingerprint = None
     if checkpoint is not None:
         fingerprint = _fingerprint(
-            kdata, impl, num_draws, batch, microbatch, plans, targets, _identity(statistic, key)
+            kdata,
+            impl,
+            num_draws,
+            batch,
+            microbatch,
+            plans,
+            targets,
+            _identity(statistic, key, args),
         )
         try:
             saved = _load_checkpoint(checkpoint, fingerprint)
@@ -534,7 +578,7 @@ def monte_carlo(
             pending, pending_n = None, 0
             n_end = np.uint32(seg_end)
             for b0 in range(done, seg_end, batch):
-                out = compiled(kdata, np.uint32(b0), n_end)  # asynchronous
+                out = compiled(kdata, np.uint32(b0), n_end, args)  # asynchronous
                 num_batches += 1
                 if pending is not None:
                     absorb(pending)
@@ -584,22 +628,13 @@ class _CheckpointMismatch(ValueError):
     """A checkpoint file that another run wrote (or that cannot be read)."""
 
 
-def _identity(statistic, key) -> str:
-    """A digest of what ``statistic`` computes: its jaxpr and the values of its constants.
+def _identity(statistic, key, args) -> str:
+    """What ``statistic`` computes (:func:`jaxfb._identity.function_digest`) with these ``args``.
 
-    Two statistics with the same output shapes but different filters, sizes or closed-over
-    arrays differ here, so a checkpoint of one is never resumed by the other. (The jaxpr's text
-    can change with the JAX version: a checkpoint then counts as another run's.)
+    Two statistics with the same output shapes but different filters, sizes, closed-over arrays
+    or ``args`` values differ here, so a checkpoint of one is never resumed by the other.
     """
-    closed = jax.make_jaxpr(statistic)(key)
-    h = hashlib.sha256(str(closed.jaxpr).encode())
-    for c in closed.consts:
-        if jnp.issubdtype(getattr(c, "dtype", np.float32), jax.dtypes.prng_key):
-            c = jax.random.key_data(c)
-        a = np.asarray(c)
-        h.update(f"{a.dtype}{a.shape}".encode())
-        h.update(np.ascontiguousarray(a).tobytes())
-    return h.hexdigest()
+    return _id.digest([_id.function_digest(statistic, key, args), _id.values_digest(args)])
 
 
 def _check_processes_agree(checkpoint, done: int, met) -> None:
