@@ -1,22 +1,24 @@
 """jaxfb: Monte Carlo studies of random convolutional filterbanks in JAX.
 
-The kernels (sampling, Littlewood-Paley sums, frame bounds, condition numbers, energy responses)
-are pure, jit- and vmap-compatible functions with explicit PRNG keys. Subpackages:
-:mod:`jaxfb.theory` (closed forms, exact distributions, frame-bound predictions),
-:mod:`jaxfb.signals` (test signals and WAV loading), :mod:`jaxfb.montecarlo` (the streaming,
-sharded engine and resumable sweeps), :mod:`jaxfb.scaling` (fitted condition-number laws).
+The kernels (sampling, Littlewood-Paley sums, frame bounds and condition numbers, strided ones
+included, energy responses) are pure, jit- and vmap-compatible functions with explicit PRNG
+keys. Subpackages: :mod:`jaxfb.theory` (closed forms, exact distributions, frame-bound
+predictions), :mod:`jaxfb.signals` (test signals and WAV loading), :mod:`jaxfb.montecarlo` (the
+streaming, sharded engine and resumable sweeps), :mod:`jaxfb.scaling` (fitted condition-number
+laws), :mod:`jaxfb.io` (the one I/O layer: atomic writes, JSON, CSV).
 """
 
-from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
-from importlib.metadata import version as _version
-
+from . import io as io
 from . import montecarlo as montecarlo
 from . import scaling as scaling
 from . import signals as signals
 from . import theory as theory
+from ._bench import KernelTiming as KernelTiming
+from ._bench import benchmark_kernels as benchmark_kernels
 from ._energy import autocorrelation as autocorrelation
 from ._energy import energy as energy
 from ._env import environment as environment
+from ._env import package_version as _package_version
 from ._frames import FrameBounds as FrameBounds
 from ._frames import condition_number as condition_number
 from ._frames import filter_autocorrelation as filter_autocorrelation
@@ -30,11 +32,33 @@ from ._sampling import random_filterbank as random_filterbank
 from ._strided import AliasingMoments as AliasingMoments
 from ._strided import aliasing_matrices as aliasing_matrices
 from ._strided import aliasing_moments as aliasing_moments
-from ._strided import strided_condition_number as strided_condition_number
-from ._strided import strided_frame_bounds as strided_frame_bounds
 from ._targets import mel_filterbank as mel_filterbank
 
-try:
-    __version__ = _version("jaxfb")
-except _PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0.0.0+unknown"
+__version__ = _package_version()
+
+__all__ = [
+    "INITS",
+    "AliasingMoments",
+    "FrameBounds",
+    "InitSpec",
+    "KernelTiming",
+    "aliasing_matrices",
+    "aliasing_moments",
+    "autocorrelation",
+    "benchmark_kernels",
+    "condition_number",
+    "energy",
+    "environment",
+    "filter_autocorrelation",
+    "frame_bounds",
+    "io",
+    "littlewood_paley",
+    "mel_filterbank",
+    "montecarlo",
+    "random_filterbank",
+    "scaling",
+    "signals",
+    "smooth_condition_number",
+    "theory",
+    "tightness_penalty",
+]

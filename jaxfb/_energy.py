@@ -73,9 +73,9 @@ def _energy(w, x):
 def energy(w: jax.Array, x: jax.Array) -> jax.Array:
     r"""Energy response :math:`\|\Phi x\|^2 = \sum_j \|x \circledast w_j\|^2` (circular, length N).
 
-    Computed exactly through the lag identity (SPEC section 1; Haider et al. 2024, Eq. (4)),
-    never by convolving: ``J`` FFTs of size ``>= 2T - 1`` for the filters, one of size ``N`` for
-    the signal, and a product over ``2T - 1`` lags.
+    Computed exactly through the lag identity (docs/theory.md, section 1; Haider et al. 2024,
+    Eq. (4)), never by convolving: ``J`` FFTs of size ``>= 2T - 1`` for the filters, one of size
+    ``N`` for the signal, and a product over ``2T - 1`` lags.
 
     Batch dimensions broadcast: to evaluate ``S`` signals against each of ``B`` filterbanks
     without redrawing, pass ``w[:, None]`` of shape ``(B, 1, J, T)`` and ``x`` of shape ``(S, N)``

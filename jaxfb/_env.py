@@ -6,7 +6,7 @@ import os
 import platform
 from typing import Any
 
-__all__ = ["environment"]
+__all__ = ["environment", "package_version"]
 
 
 def _dist_version(name: str) -> str | None:
@@ -16,6 +16,11 @@ def _dist_version(name: str) -> str | None:
         return version(name)
     except PackageNotFoundError:
         return None
+
+
+def package_version() -> str:
+    """jaxfb's installed version (``"0.0.0+unknown"`` when run from a source tree not installed)."""
+    return _dist_version("jaxfb") or "0.0.0+unknown"
 
 
 def environment() -> dict[str, Any]:
@@ -42,12 +47,10 @@ def environment() -> dict[str, Any]:
     import jax
     import numpy as np
 
-    from . import __version__
-
     devices = jax.devices()
     return {
         "versions": {
-            "jaxfb": __version__,
+            "jaxfb": package_version(),
             "jax": jax.__version__,
             "jaxlib": getattr(jax.lib, "__version__", None) or _dist_version("jaxlib"),
             "numpy": np.__version__,

@@ -23,6 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _validation as v
+from ._strided import aliasing_extremes
 
 __all__ = [
     "FrameBounds",
@@ -133,14 +134,6 @@ def _littlewood_paley(w: jax.Array, n: int, method: str) -> jax.Array:
     return lp
 
 
-def _check_stride(stride, n: int) -> int:
-    """Validate a stride: a static int ``>= 1`` that divides ``n``."""
-    stride = v.static_int("stride", stride, minimum=1)
-    if n % stride:
-        raise ValueError(f"stride={stride} must divide the signal length n={n}")
-    return stride
-
-
 def _resolve(w, n, method):
     w, J, T = v.filterbank("w", w)
     n = v.signal_length("n", n, T)
@@ -219,18 +212,30 @@ def _frame_bounds(w, n, method):
     return FrameBounds(jnp.min(lp, axis=-1), jnp.max(lp, axis=-1))
 
 
+@partial(jax.jit, static_argnames=("n", "stride"))
+def _strided_frame_bounds(w, n, stride):
+    return FrameBounds(*aliasing_extremes(w, n, stride))
+
+
 def frame_bounds(w: jax.Array, n: int, *, method: str = "auto", stride: int = 1) -> FrameBounds:
     r"""Optimal frame bounds of the filterbank ``w`` on signals of length ``n``.
 
     .. math:: A = \min_k LP(k), \qquad B = \max_k LP(k), \qquad
               A\|x\|^2 \le \|\Phi x\|^2 \le B\|x\|^2
 
-    With ``stride = d > 1`` the outputs are decimated, :math:`(x \circledast w_j)[md]`, and the
-    bounds are the extreme eigenvalues of the ``d x d`` aliasing matrices
-    (see :func:`jaxfb.strided_frame_bounds`).
+    With ``stride = d > 1`` the outputs are decimated, :math:`(\Phi_d x)_j[m] =
+    (x \circledast w_j)[md]`, ``m = 0 .. n/d - 1``, and the bounds are the extreme eigenvalues
+    of the ``d x d`` aliasing matrices :math:`M_k` of :func:`aliasing_matrices`,
+
+    .. math:: A = \min_k \lambda_{\min}(M_k), \qquad B = \max_k \lambda_{\max}(M_k)
+
+    (one FFT of size ``n`` per filter and ``n/(2d) + 1`` Hermitian eigenproblems of size ``d``).
+    With fewer filters, or taps, than the stride (``min(J, T) < d``) no frame exists: ``A = 0``
+    exactly. For the paper's init :math:`\mathbb E\|\Phi_d x\|^2 = \|x\|^2/d`, so strided
+    bounds are about ``1/d``. See ``docs/theory.md`` (strided filterbanks).
 
     Args:
-        w: ``(..., J, T)`` filterbank.
+        w: ``(..., J, T)`` real filterbank.
         n: signal length ``N >= T``, static Python int.
         method: how the Littlewood-Paley sum is computed, see :func:`littlewood_paley`
             (stride 1 only).
@@ -245,12 +250,13 @@ def frame_bounds(w: jax.Array, n: int, *, method: str = "auto", stride: int = 1)
         >>> A, B = jaxfb.frame_bounds(w, 1024)
         >>> bool((0 < A).all() and (A < B).all())
         True
+        >>> A4, B4 = jaxfb.frame_bounds(w[:, :, :64], 1024, stride=4)  # about 1/4 of the above
+        >>> A4.shape, bool((0 < A4).all() and (A4 < B4).all())
+        ((4,), True)
     """
     w, n, method = _resolve(w, n, method)
-    stride = _check_stride(stride, n)
+    stride = v.stride("stride", stride, n)
     if stride > 1:
-        from ._strided import _strided_frame_bounds  # local: _strided imports this module
-
         return _strided_frame_bounds(w, n, stride)
     return _frame_bounds(w, n, method)
 
@@ -263,6 +269,12 @@ def _safe_ratio(upper, lower):
 @partial(jax.jit, static_argnames=("n", "method"))
 def _condition_number(w, n, method):
     A, B = _frame_bounds(w, n, method)
+    return _safe_ratio(B, A)
+
+
+@partial(jax.jit, static_argnames=("n", "stride"))
+def _strided_condition_number(w, n, stride):
+    A, B = aliasing_extremes(w, n, stride)
     return _safe_ratio(B, A)
 
 
@@ -283,11 +295,11 @@ def condition_number(w: jax.Array, n: int, *, method: str = "auto", stride: int 
         >>> import jax.numpy as jnp, jaxfb
         >>> float(jaxfb.condition_number(jnp.array([[1.0, 0.0]]), 8))  # a Dirac is tight
         1.0
+        >>> float(jaxfb.condition_number(jnp.ones((1, 4)), 8, stride=2))  # 1 filter, stride 2
+        inf
     """
     w, n, method = _resolve(w, n, method)
-    stride = _check_stride(stride, n)
+    stride = v.stride("stride", stride, n)
     if stride > 1:
-        from ._strided import _strided_condition_number  # local: _strided imports this module
-
         return _strided_condition_number(w, n, stride)
     return _condition_number(w, n, method)

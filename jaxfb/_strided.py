@@ -21,7 +21,6 @@ Real filters give :math:`M_{L-k}[a, b] = M_k[d-1-b, d-1-a]` (same spectrum), so 
 
 from __future__ import annotations
 
-from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -29,22 +28,14 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _validation as v
-from ._frames import FrameBounds, _safe_ratio
-from ._frames import _check_stride as check_stride
 
-__all__ = [
-    "AliasingMoments",
-    "aliasing_matrices",
-    "aliasing_moments",
-    "strided_condition_number",
-    "strided_frame_bounds",
-]
+__all__ = ["AliasingMoments", "aliasing_matrices", "aliasing_moments"]
 
 
 def _resolve(w, n, stride):
     w, _, T = v.filterbank("w", w)
     n = v.signal_length("n", n, T)
-    return w, n, check_stride(stride, n)
+    return w, n, v.stride("stride", stride, n)
 
 
 def _aliasing_matrices(w: jax.Array, n: int, stride: int) -> jax.Array:
@@ -57,30 +48,23 @@ def _aliasing_matrices(w: jax.Array, n: int, stride: int) -> jax.Array:
     return M / jnp.asarray(d, W.real.dtype)
 
 
-@partial(jax.jit, static_argnames=("n", "stride"))
-def _strided_frame_bounds(w, n, stride):
+def aliasing_extremes(w: jax.Array, n: int, stride: int) -> tuple[jax.Array, jax.Array]:
+    """``(min_k lambda_min(M_k), max_k lambda_max(M_k))``, each ``(...)``: traceable, not jitted.
+
+    The optimal frame bounds of the strided filterbank (:func:`jaxfb.frame_bounds` with
+    ``stride=``, which wraps them in a ``FrameBounds``). With fewer filters, or taps, than the
+    stride (``min(J, T) < d``: every block has rank ``<= min(J, T)``) the lower bound is exactly 0.
+    """
     J, T = w.shape[-2:]
-    if stride == 1:  # 1 x 1 blocks: the Littlewood-Paley sum itself, no eigensolver needed
-        W = jnp.fft.rfft(w, n=n, axis=-1)
-        lp = jnp.sum(W.real**2 + W.imag**2, axis=-2).astype(w.dtype)
-        return FrameBounds(jnp.min(lp, axis=-1), jnp.max(lp, axis=-1))
     M = _aliasing_matrices(w, n, stride)
     # Hermitian PSD blocks: eigvalsh reads the lower triangle only
     lam = jnp.linalg.eigvalsh(M).astype(w.dtype)  # (..., L//2 + 1, d), ascending
     upper = jnp.max(lam[..., -1], axis=-1)
     if min(J, T) < stride:
-        # rank(M_k) <= min(J, T) < d: every block is singular, A = 0 exactly (not a rounding
-        # residue). T < d: some input samples never reach an output.
-        lower = jnp.zeros_like(upper)
-    else:
-        lower = jnp.maximum(jnp.min(lam[..., 0], axis=-1), 0)
-    return FrameBounds(lower, upper)
-
-
-@partial(jax.jit, static_argnames=("n", "stride"))
-def _strided_condition_number(w, n, stride):
-    A, B = _strided_frame_bounds(w, n, stride)
-    return _safe_ratio(B, A)
+        # every block is singular: A = 0 exactly (not a rounding residue). T < d: some input
+        # samples never reach an output.
+        return jnp.zeros_like(upper), upper
+    return jnp.maximum(jnp.min(lam[..., 0], axis=-1), 0), upper
 
 
 def aliasing_matrices(w: jax.Array, n: int, stride: int) -> jax.Array:
@@ -114,62 +98,6 @@ def aliasing_matrices(w: jax.Array, n: int, stride: int) -> jax.Array:
 
 
 _jit_aliasing_matrices = jax.jit(_aliasing_matrices, static_argnames=("n", "stride"))
-
-
-def strided_frame_bounds(w: jax.Array, n: int, stride: int) -> FrameBounds:
-    r"""Optimal frame bounds of the filterbank ``w`` decimated by ``stride``, signal length ``n``.
-
-    For :math:`(\Phi_d x)_j[m] = (x \circledast w_j)[m d]`, ``m = 0 .. n/d - 1`` (circular):
-
-    .. math:: A = \min_k \lambda_{\min}(M_k), \qquad B = \max_k \lambda_{\max}(M_k), \qquad
-              A\|x\|^2 \le \|\Phi_d x\|^2 \le B\|x\|^2,
-
-    with the ``d x d`` aliasing matrices :math:`M_k` of :func:`aliasing_matrices` (one FFT of
-    size ``n`` per filter and ``n/(2d) + 1`` Hermitian eigenproblems of size ``d``). Stride 1
-    gives :math:`\min_k LP(k)` and :math:`\max_k LP(k)`. With fewer filters, or taps, than the
-    stride (``min(J, T) < d``; the blocks have rank ``<= min(J, T)``) no frame exists: ``A = 0``
-    exactly. Note the scale: for the paper's init
-    :math:`\mathbb E\|\Phi_d x\|^2 = \|x\|^2/d`, so ``A`` and ``B`` are about ``1/d``.
-
-    Args:
-        w: ``(..., J, T)`` real filterbank.
-        n: signal length ``N >= T``, static Python int.
-        stride: decimation factor ``d >= 1`` dividing ``n``, static Python int.
-
-    Returns:
-        ``FrameBounds(lower, upper)``, each of shape ``(...)``.
-
-    Examples:
-        >>> import jax, jaxfb
-        >>> w = jaxfb.random_filterbank(jax.random.key(0), 40, 64, batch_shape=(3,))
-        >>> A, B = jaxfb.strided_frame_bounds(w, 1024, 4)
-        >>> A.shape, bool((0 < A).all() and (A < B).all())
-        ((3,), True)
-    """
-    w, n, stride = _resolve(w, n, stride)
-    return _strided_frame_bounds(w, n, stride)
-
-
-def strided_condition_number(w: jax.Array, n: int, stride: int) -> jax.Array:
-    r"""Condition number :math:`B/A` of the strided filterbank (``+inf`` when ``A = 0``).
-
-    See :func:`strided_frame_bounds`.
-
-    Args:
-        w: ``(..., J, T)`` real filterbank.
-        n: signal length ``N >= T``, static Python int.
-        stride: decimation factor ``d >= 1`` dividing ``n``, static Python int.
-
-    Returns:
-        ``(...)`` array of condition numbers ``>= 1`` (never NaN).
-
-    Examples:
-        >>> import jax.numpy as jnp, jaxfb
-        >>> float(jaxfb.strided_condition_number(jnp.ones((1, 4)), 8, 2))  # 1 filter, stride 2
-        inf
-    """
-    w, n, stride = _resolve(w, n, stride)
-    return _strided_condition_number(w, n, stride)
 
 
 class AliasingMoments(NamedTuple):
@@ -246,7 +174,7 @@ def aliasing_moments(
     J = v.static_int("num_filters", num_filters, minimum=1)
     T = v.static_int("length", length, minimum=1)
     n = v.signal_length("n", n, T)
-    d = check_stride(stride, n)
+    d = v.stride("stride", stride, n)
     if variance is None:
         variance = 1.0 / (J * T)
     s2 = float(variance)

@@ -115,3 +115,14 @@ def signal_length(name: str, n: Any, length: int, length_name: str = "filter len
     if n < length:
         raise ValueError(f"{name}={n} must be >= the {length_name}={length}")
     return n
+
+
+def stride(name: str, value: Any, n: int) -> int:
+    """Validate a decimation factor: a static int ``>= 1`` that divides the signal length ``n``."""
+    value = static_int(name, value, minimum=1)
+    if n % value:
+        raise ValueError(
+            f"{name}={value} must divide the signal length n={n}: pick a divisor of n, or pad "
+            "the signal to a multiple of the stride"
+        )
+    return value

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import jaxfb
-from jaxfb import _strided
+from jaxfb import _frames
 
 # --------------------------------------------------------------------------------------------
 # dense references (NumPy float64, straight from the definition)
@@ -54,13 +54,13 @@ def test_bounds_match_dense_frame_operator(x64, n, d, J, T):
     rng = np.random.default_rng(1000 * n + 10 * d + J)
     w = rng.standard_normal((J, T))
     lam = dense_frame_spectrum(w, n, d)
-    A, B = jaxfb.strided_frame_bounds(jnp.asarray(w), n, d)
+    A, B = jaxfb.frame_bounds(jnp.asarray(w), n, stride=d)
     assert A.dtype == jnp.float64
     np.testing.assert_allclose(float(B), lam[-1], rtol=1e-12)
     if min(J, T) < d:
         assert float(A) == 0.0  # no frame: structural zero, not a rounding residue
         assert abs(lam[0]) < 1e-12 * lam[-1]
-        assert float(jaxfb.strided_condition_number(jnp.asarray(w), n, d)) == np.inf
+        assert float(jaxfb.condition_number(jnp.asarray(w), n, stride=d)) == np.inf
     else:
         np.testing.assert_allclose(float(A), lam[0], rtol=1e-10, atol=1e-13 * lam[-1])
         kappa = jaxfb.condition_number(jnp.asarray(w), n, stride=d)
@@ -95,38 +95,30 @@ def test_mirror_symmetry_of_blocks(x64):
 
 
 @pytest.mark.parametrize("T", [pytest.param(1, marks=pytest.mark.slow), 32])
-def test_stride_one_is_littlewood_paley(x64, T):
+def test_stride_one_blocks_are_littlewood_paley(x64, T):
     w = jaxfb.random_filterbank(jax.random.key(T), 5, T, batch_shape=(3,))
-    A, B = jaxfb.strided_frame_bounds(w, 32, 1)
     lp = jaxfb.littlewood_paley(w, 32, method="fft")
-    np.testing.assert_allclose(A, lp.min(-1), rtol=1e-12)
-    np.testing.assert_allclose(B, lp.max(-1), rtol=1e-12)
-    # the generic block path (1 x 1 eigenproblems) agrees too
+    # the 1 x 1 blocks of stride 1 are LP(k) itself
     M = jaxfb.aliasing_matrices(w, 32, 1)
     np.testing.assert_allclose(M[..., 0, 0].real, lp, rtol=1e-12, atol=1e-14)
+    # and stride 1 is the unchanged Littlewood-Paley path of frame_bounds
+    np.testing.assert_array_equal(
+        jaxfb.frame_bounds(w, 32, stride=1).lower, jaxfb.frame_bounds(w, 32).lower
+    )
 
 
-def test_frame_bounds_stride_keyword(x64):
+def test_condition_number_is_ratio_of_strided_bounds(x64):
     w = jaxfb.random_filterbank(jax.random.key(1), 4, 7, batch_shape=(2,))
     for d in (1, 3):
-        got = jaxfb.frame_bounds(w, 12, stride=d)
-        ref = jaxfb.strided_frame_bounds(w, 12, d)
-        np.testing.assert_allclose(got.lower, ref.lower, rtol=1e-12)
-        np.testing.assert_allclose(got.upper, ref.upper, rtol=1e-12)
-        np.testing.assert_allclose(
-            jaxfb.condition_number(w, 12, stride=d), ref.upper / ref.lower, rtol=1e-12
-        )
-    # stride 1 is the unchanged Littlewood-Paley path
-    np.testing.assert_array_equal(
-        jaxfb.frame_bounds(w, 12, stride=1).lower, jaxfb.frame_bounds(w, 12).lower
-    )
+        A, B = jaxfb.frame_bounds(w, 12, stride=d)
+        np.testing.assert_allclose(jaxfb.condition_number(w, 12, stride=d), B / A, rtol=1e-12)
 
 
 def test_float32_accuracy():
     w64 = np.random.default_rng(5).standard_normal((2, 40, 64)) / np.sqrt(40 * 64)
     w32 = jnp.asarray(w64, jnp.float32)
     for d in (2, 8):
-        A, B = jaxfb.strided_frame_bounds(w32, 128, d)
+        A, B = jaxfb.frame_bounds(w32, 128, stride=d)
         assert A.dtype == jnp.float32
         for i in range(2):
             lam = dense_frame_spectrum(w64[i], 128, d)
@@ -136,30 +128,29 @@ def test_float32_accuracy():
 
 def test_batched_equals_stacked(x64):
     w = jaxfb.random_filterbank(jax.random.key(2), 4, 7, batch_shape=(2, 2))
-    A, B = jaxfb.strided_frame_bounds(w, 12, 3)
+    A, B = jaxfb.frame_bounds(w, 12, stride=3)
     assert A.shape == B.shape == (2, 2)
     for i in range(2):
         for j in range(2):
-            a, b = jaxfb.strided_frame_bounds(w[i, j], 12, 3)
+            a, b = jaxfb.frame_bounds(w[i, j], 12, stride=3)
             np.testing.assert_allclose(A[i, j], a, rtol=1e-13)
             np.testing.assert_allclose(B[i, j], b, rtol=1e-13)
     # vmap agrees with the batch dimension
-    Av, _ = jax.vmap(lambda x: jaxfb.strided_frame_bounds(x, 12, 3))(w.reshape(4, 4, 7))
+    Av, _ = jax.vmap(lambda x: jaxfb.frame_bounds(x, 12, stride=3))(w.reshape(4, 4, 7))
     np.testing.assert_allclose(Av, A.reshape(4), rtol=1e-13)
 
 
 def test_no_retrace():
-    kernel = _strided._strided_frame_bounds
+    kernel = _frames._strided_frame_bounds
     w1 = jaxfb.random_filterbank(jax.random.key(0), 5, 11, batch_shape=(3,))
     w2 = jaxfb.random_filterbank(jax.random.key(1), 5, 11, batch_shape=(3,))
-    jaxfb.strided_frame_bounds(w1, 44, 4)
-    size = kernel._cache_size()
-    jaxfb.strided_frame_bounds(w2, 44, 4)
     jaxfb.frame_bounds(w1, 44, stride=4)
+    size = kernel._cache_size()
+    jaxfb.frame_bounds(w2, 44, stride=4)
     assert kernel._cache_size() == size
     # and it composes with an outer jit (n, stride static)
-    f = jax.jit(lambda w: jaxfb.strided_frame_bounds(w, 44, 4).lower)
-    np.testing.assert_allclose(f(w2), jaxfb.strided_frame_bounds(w2, 44, 4).lower, rtol=1e-6)
+    f = jax.jit(lambda w: jaxfb.frame_bounds(w, 44, stride=4).lower)
+    np.testing.assert_allclose(f(w2), jaxfb.frame_bounds(w2, 44, stride=4).lower, rtol=1e-6)
 
 
 @pytest.mark.parametrize(
@@ -174,7 +165,6 @@ def test_no_retrace():
 def test_bad_stride(stride, err, match):
     w = jnp.ones((2, 3))
     for f in (
-        lambda: jaxfb.strided_frame_bounds(w, 12, stride),
         lambda: jaxfb.frame_bounds(w, 12, stride=stride),
         lambda: jaxfb.condition_number(w, 12, stride=stride),
         lambda: jaxfb.aliasing_matrices(w, 12, stride),
@@ -186,9 +176,9 @@ def test_bad_stride(stride, err, match):
 
 def test_bad_filterbank():
     with pytest.raises(ValueError, match="must be >= the filter length"):
-        jaxfb.strided_frame_bounds(jnp.ones((2, 16)), 8, 2)
+        jaxfb.frame_bounds(jnp.ones((2, 16)), 8, stride=2)
     with pytest.raises(ValueError, match="non-finite"):
-        jaxfb.strided_frame_bounds(jnp.full((2, 4), jnp.nan), 8, 2)
+        jaxfb.frame_bounds(jnp.full((2, 4), jnp.nan), 8, stride=2)
 
 
 # --------------------------------------------------------------------------------------------

@@ -38,8 +38,8 @@ def impulse(n: int, *, position: int = 0, normalize: bool = True, dtype: Any = N
     r"""Unit impulse :math:`x[k] = \delta[k - k_0]`.
 
     Its circular autocorrelation is :math:`R(\tau) = \delta[\tau]`, so the energy variance under
-    the paper's Gaussian init is :math:`2/(JT)` (SPEC section 2), the smallest of any unit-norm
-    signal. The position does not matter for any filterbank statistic (circular shift
+    the paper's Gaussian init is :math:`2/(JT)` (docs/theory.md, section 2), the smallest of any
+    unit-norm signal. The position does not matter for any filterbank statistic (circular shift
     invariance); the authors' notebook puts it at ``513``.
 
     Args:
@@ -69,9 +69,9 @@ def alternating(n: int, *, normalize: bool = True, dtype: Any = None) -> jax.Arr
 
     :math:`R(\tau) = (-1)^\tau` for even ``N``, so :math:`\sum_{|\tau|<T}(T-|\tau|)R(\tau)^2 =
     T^2` and the energy variance under the paper's Gaussian init is :math:`2/J` for every ``T``
-    (SPEC section 2): the largest of any unit-norm signal. (The constant signal has the same
-    ``|R|`` and hence the same energy distribution; the authors' notebook builds its "sine" as
-    ``-np.ones(N)**np.arange(N)``, which by operator precedence is that constant.)
+    (docs/theory.md, section 2): the largest of any unit-norm signal. (The constant signal has
+    the same ``|R|`` and hence the same energy distribution; the authors' notebook builds its
+    "sine" as ``-np.ones(N)**np.arange(N)``, which by operator precedence is that constant.)
 
     Args:
         n: signal length ``N >= 1``, static Python int.

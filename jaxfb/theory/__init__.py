@@ -34,3 +34,28 @@ from ._frame_bounds import paper_expected_frame_bounds as paper_expected_frame_b
 from ._moments import energy_mean as energy_mean
 from ._moments import energy_variance as energy_variance
 from ._moments import gram_eigenvalues as gram_eigenvalues
+
+__all__ = [
+    "EffectiveCounts",
+    "EnergyDistribution",
+    "ExpectedFrameBounds",
+    "FrameBoundDistribution",
+    "cantelli_deviation",
+    "chernoff_deviation",
+    "chi2_extreme_means",
+    "effective_counts",
+    "energy_distribution",
+    "energy_mean",
+    "energy_quantile",
+    "energy_sf",
+    "energy_variance",
+    "expected_condition_number",
+    "expected_frame_bounds",
+    "expected_log_condition_number",
+    "frame_bound_distribution",
+    "gram_eigenvalues",
+    "kappa_tilde",
+    "median_condition_number",
+    "paper_asymptotic_bounds",
+    "paper_expected_frame_bounds",
+]

@@ -62,7 +62,10 @@ _GL32 = np.polynomial.legendre.leggauss(32)
 
 
 def exact_extremes(num_filters: int, n: int) -> tuple[Extremes, float, float]:
-    """The exact ``T = N`` law: independent edges and interior frequencies (SPEC section 2)."""
+    """The exact ``T = N`` law: independent edges and interior frequencies.
+
+    See docs/theory.md, "The exact law when ``T = N``".
+    """
     J = num_filters
     if n == 1:
         groups = [Group(J / 2, 1, "both")]
