@@ -10,6 +10,8 @@ import argparse
 import importlib
 import sys
 
+__all__ = ["build_parser", "main"]
+
 # Order shown in ``jaxfb --help``.
 _COMMANDS = ("info", "frames", "bench", "sweep", "fit", "reproduce")
 
