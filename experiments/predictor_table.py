@@ -14,11 +14,13 @@ Writes ``docs/predictor_table.csv`` (one row per point), ``docs/predictor_table.
 full table), ``docs/predictor_table.json`` (sidecar: config, seed, versions, device, timings,
 summary) and ``docs/figures/frame_bounds_theory.png``.
 
-``--calibrate`` instead re-runs the calibration of the predictor's single model constant (the
-edge-neighbourhood width ``EDGE_WIDTH`` and its rate ``EDGE_WIDTH_RATE`` in
-``jaxfb/theory/_frame_model.py``): Monte Carlo on a separate grid with a separate seed, then a
-grid search minimising the summed squared z-scores of ``E[A]`` and ``E[B]``; it writes
-``docs/predictor_calibration.json``.
+``--calibrate`` instead re-runs the calibration of the predictor's model constant (the
+edge-neighbourhood width ``jaxfb.theory.EDGE_WIDTH`` and its rate ``EDGE_WIDTH_RATE``, the
+``edge_width`` / ``edge_width_rate`` of ``jaxfb.theory.frame_bound_distribution``): Monte Carlo on
+a separate grid with a separate seed, then a grid search minimising the summed squared z-scores
+of ``E[A]`` and ``E[B]``; it writes ``docs/predictor_calibration.json``.
+
+Every file is written through ``jaxfb.io`` (atomic; JSON with ``"nan"``/``"inf"`` strings).
 
 Usage::
 
@@ -37,9 +39,7 @@ Draws per point: ``10000`` for ``J <= 2``, ``20000`` for ``J in {3, 4}`` (heavy 
 from __future__ import annotations
 
 import argparse
-import csv
 import itertools
-import json
 import math
 import sys
 import time
@@ -50,8 +50,7 @@ import jax
 import numpy as np
 
 import jaxfb
-from jaxfb import theory
-from jaxfb.theory import _frame_model
+from jaxfb import io, theory
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -260,20 +259,16 @@ def summarise(rows: list[dict]) -> dict:
     return out
 
 
-def write_csv(rows, path: Path):
-    with path.open("w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+def write_rows(rows: list[dict], path: Path) -> None:
+    io.write_csv(path, {k: [r[k] for r in rows] for k in rows[0]})
 
 
-def read_csv(path: Path) -> list[dict]:
-    with path.open() as f:
-        rows = list(csv.DictReader(f))
-    for r in rows:
-        for k, v in r.items():
-            r[k] = int(v) if k in ("J", "T", "N", "draws", "exact") else float(v)
-    return rows
+def read_rows(path: Path) -> list[dict]:
+    table = io.read_csv(path)
+    return [
+        dict(zip(table, values, strict=True))
+        for values in zip(*(c.tolist() for c in table.values()), strict=True)
+    ]
 
 
 def write_markdown(rows, summary, meta, path: Path):
@@ -331,7 +326,7 @@ def write_markdown(rows, summary, meta, path: Path):
             f"{r['count_A']:.4g} | {r['count_B']:.4g} |"
         )
     L.append("\n`*`: exact law (`T = N`, or `T = 2` with even `N`).\n")
-    path.write_text("\n".join(L))
+    io.atomic_write_text(path, "\n".join(L))
 
 
 def plot(rows, path: Path):
@@ -423,8 +418,8 @@ def meta_for(cfg, timings, summary=None):
         "script": "experiments/predictor_table.py",
         "config": cfg,
         "model_constants": {
-            "EDGE_WIDTH": _frame_model.EDGE_WIDTH,
-            "EDGE_WIDTH_RATE": _frame_model.EDGE_WIDTH_RATE,
+            "EDGE_WIDTH": theory.EDGE_WIDTH,
+            "EDGE_WIDTH_RATE": theory.EDGE_WIDTH_RATE,
         },
         **jaxfb.environment(),
         "timings": timings,
@@ -452,25 +447,20 @@ def calibrate(out: Path) -> int:
         print(f"calib MC J={J} T={T} N={N} draws={draws}", flush=True)
     t_mc = time.perf_counter() - t0
     results = []
-    saved = (_frame_model.EDGE_WIDTH, _frame_model.EDGE_WIDTH_RATE)
-    try:
-        for c, beta in itertools.product(cfg["edge_width"], cfg["edge_width_rate"]):
-            _frame_model.EDGE_WIDTH, _frame_model.EDGE_WIDTH_RATE = c, beta
-            _frame_model.model_extremes.cache_clear()
-            chi2 = 0.0
-            worst = 0.0
-            for J, T, N, _, mA, sA, mB, sB in data:
-                X, _, _ = _frame_model.model_extremes(J, T, N)
-                eA, eB = X.expect_min(), X.expect_max()
-                chi2 += ((eA - mA) / sA) ** 2 + ((eB - mB) / sB) ** 2
-                worst = max(worst, abs(eA / mA - 1), abs(eB / mB - 1))
-            results.append(
-                {"edge_width": c, "edge_width_rate": beta, "chi2": chi2, "max_rel_err": worst}
+    for c, beta in itertools.product(cfg["edge_width"], cfg["edge_width_rate"]):
+        chi2 = 0.0
+        worst = 0.0
+        for J, T, N, _, mA, sA, mB, sB in data:
+            law = theory.frame_bound_distribution(
+                J, N, length=T, edge_width=c, edge_width_rate=beta
             )
-            print(f"c={c} beta={beta} chi2={chi2:.1f} max_rel_err={worst:.3f}", flush=True)
-    finally:
-        _frame_model.EDGE_WIDTH, _frame_model.EDGE_WIDTH_RATE = saved
-        _frame_model.model_extremes.cache_clear()
+            eA, eB = law.mean_lower(), law.mean_upper()
+            chi2 += ((eA - mA) / sA) ** 2 + ((eB - mB) / sB) ** 2
+            worst = max(worst, abs(eA / mA - 1), abs(eB / mB - 1))
+        results.append(
+            {"edge_width": c, "edge_width_rate": beta, "chi2": chi2, "max_rel_err": worst}
+        )
+        print(f"c={c} beta={beta} chi2={chi2:.1f} max_rel_err={worst:.3f}", flush=True)
     best = min(results, key=lambda r: r["chi2"])
     meta = meta_for(cfg, {"monte_carlo_s": t_mc, "total_s": time.perf_counter() - t0})
     meta.update(
@@ -485,7 +475,7 @@ def calibrate(out: Path) -> int:
             ],
         }
     )
-    (out / "predictor_calibration.json").write_text(json.dumps(meta, indent=1))
+    io.save_json(out / "predictor_calibration.json", meta)
     print("best", best)
     return 0
 
@@ -511,7 +501,7 @@ def main(argv=None) -> int:
         / ("frame_bounds_theory_quick.png" if args.quick else "frame_bounds_theory.png")
     )
     if args.plot_only:
-        plot(read_csv(out / f"{stem}.csv"), figure)
+        plot(read_rows(out / f"{stem}.csv"), figure)
         return 0
     cfg = QUICK if args.quick else CONFIG
     t_start = time.perf_counter()
@@ -535,11 +525,11 @@ def main(argv=None) -> int:
     }
     summary = summarise(rows)
     meta = meta_for(cfg, timings, summary)
-    write_csv(rows, out / f"{stem}.csv")
+    write_rows(rows, out / f"{stem}.csv")
     write_markdown(rows, summary, meta, out / f"{stem}.md")
-    (out / f"{stem}.json").write_text(json.dumps(meta, indent=1, default=float))
+    io.save_json(out / f"{stem}.json", meta)
     plot(rows, figure)
-    print(json.dumps(summary, indent=1, default=float))
+    print(io.to_json(summary))
     print(f"total {total:.0f} s")
     return 0
 

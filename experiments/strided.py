@@ -3,8 +3,8 @@
 For each filter length ``T`` the same random filterbanks (the paper's Gaussian init, ``J``
 filters) are decimated by every stride ``d`` (common random numbers), and the optimal frame
 bounds of the strided analysis operator ``x -> ((x (*) w_j)[m d])`` are computed exactly from the
-``d x d`` aliasing matrices (``jaxfb.strided_frame_bounds``). Reported per ``(T, d)``: mean and
-standard error of ``d A`` and ``d B`` (the bounds on the scale where
+``d x d`` aliasing matrices (``jaxfb.frame_bounds(w, n, stride=d)``). Reported per ``(T, d)``:
+mean and standard error of ``d A`` and ``d B`` (the bounds on the scale where
 ``E||Phi_d x||^2 = ||x||^2``), mean / median of ``kappa``, ``E[log kappa]``, and the fraction of
 non-frames (``A = 0``, exactly when ``min(J, T) < d``). The off-diagonal entries of the aliasing
 matrices are compared with their closed-form mean and variance (``jaxfb.aliasing_moments``).
@@ -24,7 +24,6 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse
-import json
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxfb
+from jaxfb import io
 
 
 @dataclass
@@ -272,7 +272,7 @@ def main(argv=None) -> dict:
         res = run(cfg)
     total = time.perf_counter() - t0
     plot(cfg, res["results"], out / "strided.png")
-    np.savez_compressed(out / "strided.npz", **res["raw"])
+    io.save_npz(out / "strided.npz", res["raw"])
     meta = {
         "experiment": "strided",
         "config": asdict(cfg),
@@ -281,7 +281,7 @@ def main(argv=None) -> dict:
         "results": res["results"],
         "files": ["strided.png", "strided.npz"],
     }
-    (out / "strided.json").write_text(json.dumps(meta, indent=2) + "\n")
+    io.save_json(out / "strided.json", meta)
     print(f"wrote {out / 'strided.png'}, strided.json, strided.npz in {total:.1f} s")
     return meta
 

@@ -26,7 +26,6 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
-import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,7 +36,7 @@ import matplotlib
 import numpy as np
 
 import jaxfb
-from jaxfb import theory
+from jaxfb import io, theory
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -288,7 +287,7 @@ def main(argv=None) -> dict:
         "results": {"variance": var, "sf": sf, "bounds": bnd},
         "files": ["theory_variance.png", "theory_sf.png", "theory_bounds.png"],
     }
-    (out / "theory_figures.json").write_text(json.dumps(meta, indent=2) + "\n")
+    io.save_json(out / "theory_figures.json", meta)
     print(
         f"wrote theory_variance.png, theory_sf.png, theory_bounds.png, theory_figures.json to "
         f"{out} in {meta['timings_s']['total']:.1f} s"

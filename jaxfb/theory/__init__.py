@@ -31,11 +31,15 @@ from ._frame_bounds import kappa_tilde as kappa_tilde
 from ._frame_bounds import median_condition_number as median_condition_number
 from ._frame_bounds import paper_asymptotic_bounds as paper_asymptotic_bounds
 from ._frame_bounds import paper_expected_frame_bounds as paper_expected_frame_bounds
+from ._frame_model import EDGE_WIDTH as EDGE_WIDTH
+from ._frame_model import EDGE_WIDTH_RATE as EDGE_WIDTH_RATE
 from ._moments import energy_mean as energy_mean
 from ._moments import energy_variance as energy_variance
 from ._moments import gram_eigenvalues as gram_eigenvalues
 
 __all__ = [
+    "EDGE_WIDTH",
+    "EDGE_WIDTH_RATE",
     "EffectiveCounts",
     "EnergyDistribution",
     "ExpectedFrameBounds",

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import optimize
 
 from ._extremes import Extremes, Group
-from ._frame_model import model_extremes
+from ._frame_model import EDGE_WIDTH, EDGE_WIDTH_RATE, model_extremes
 
 __all__ = [
     "EffectiveCounts",
@@ -269,9 +269,15 @@ class FrameBoundDistribution:
         counts: ``EffectiveCounts(m_A, m_B)``, the interior counts (``N/2 - 1`` each when exact).
     """
 
-    def __init__(self, num_filters: int, length: int, n: int):
+    def __init__(
+        self,
+        num_filters: int,
+        length: int,
+        n: int,
+        edge: tuple[float, float] = (EDGE_WIDTH, EDGE_WIDTH_RATE),
+    ):
         self.num_filters, self.length, self.n = num_filters, length, n
-        self._x, m_a, m_b = model_extremes(num_filters, length, n)
+        self._x, m_a, m_b = model_extremes(num_filters, length, n, edge)
         self.counts = EffectiveCounts(float(m_a), float(m_b))
         self.exact = length == n or length == 1 or (length == 2 and n % 2 == 0)
         self._cache: dict[str, float] = {}
@@ -387,11 +393,27 @@ class FrameBoundDistribution:
 
 
 @lru_cache(maxsize=4096)
-def _distribution(J: int, T: int, N: int) -> FrameBoundDistribution:
-    return FrameBoundDistribution(J, T, N)
+def _distribution(
+    J: int, T: int, N: int, edge: tuple[float, float] = (EDGE_WIDTH, EDGE_WIDTH_RATE)
+) -> FrameBoundDistribution:
+    return FrameBoundDistribution(J, T, N, edge)
 
 
-def frame_bound_distribution(num_filters: int, n: int, *, length: int | None = None):
+def _positive(name: str, value) -> float:
+    value = float(value)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    return value
+
+
+def frame_bound_distribution(
+    num_filters: int,
+    n: int,
+    *,
+    length: int | None = None,
+    edge_width: float = EDGE_WIDTH,
+    edge_width_rate: float = EDGE_WIDTH_RATE,
+):
     r"""Exact law of the frame bounds ``A``, ``B`` and of ``kappa`` when ``T = N``.
 
     When the filters are as long as the signal, their ``N``-point DFT coefficients are an
@@ -404,12 +426,18 @@ def frame_bound_distribution(num_filters: int, n: int, *, length: int | None = N
               P(B \le b) = F_e(b)^{n_e} F_i(b)^{n_i}.
 
     With ``length < n`` the returned object holds jaxfb's model for ``T < N`` instead
-    (``exact=False``; see :func:`expected_frame_bounds`).
+    (``exact=False``; see :func:`expected_frame_bounds`). Its one calibrated ingredient, the
+    half-width of an edge frequency's neighbourhood on fine grids, is
+    :math:`(\pi/T)\,[1 + (c - 1)(1 - (N/T)^{-\beta})]` with ``c = edge_width`` and
+    ``beta = edge_width_rate``; the defaults are the calibrated :data:`EDGE_WIDTH` and
+    :data:`EDGE_WIDTH_RATE` (``experiments/predictor_table.py --calibrate``, docs/theory.md).
 
     Args:
         num_filters: ``J >= 1``, a Python int.
         n: ``N >= 1``, a Python int.
         length: ``T`` with ``1 <= T <= N``; default ``N`` (the exact case).
+        edge_width: ``c > 0`` of the ``T < N`` model (default the calibrated value).
+        edge_width_rate: ``beta > 0`` of the ``T < N`` model (default the calibrated value).
 
     Returns:
         a :class:`FrameBoundDistribution` with ``lower_cdf/sf/pdf``, ``upper_cdf/sf/pdf``,
@@ -429,7 +457,8 @@ def frame_bound_distribution(num_filters: int, n: int, *, length: int | None = N
     J, T, N = _lengths(num_filters, length, n)
     if J.ndim or T.ndim or N.ndim:
         raise TypeError("frame_bound_distribution takes scalar ints (one law at a time)")
-    return _distribution(int(J), int(T), int(N))
+    edge = (_positive("edge_width", edge_width), _positive("edge_width_rate", edge_width_rate))
+    return _distribution(int(J), int(T), int(N), edge)
 
 
 # ---------------------------------------------------------------------------------------------

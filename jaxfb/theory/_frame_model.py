@@ -55,6 +55,7 @@ __all__ = ["EDGE_WIDTH", "EDGE_WIDTH_RATE", "exact_extremes", "model_extremes"]
 EDGE_WIDTH = 1.5
 #: How fast the edge neighbourhood widens with the oversampling ``N / T`` (calibrated).
 EDGE_WIDTH_RATE = 1.0
+EDGE = (EDGE_WIDTH, EDGE_WIDTH_RATE)
 
 _FIXED_POINT_ITERATIONS = 3
 _RICE_SWITCH = 1e-5  # use the continuum (Rice) limit once 1 - rho^2 is below this
@@ -84,15 +85,19 @@ def neighbour_correlation(length: int, n: int) -> float:
     return (math.sin(math.pi * length / n) / (length * math.sin(math.pi / n))) ** 2
 
 
-def edge_half_width(length: int, n: int) -> float:
-    """``ell``: the half-width, in radians, of the neighbourhood each edge variable accounts for."""
+def edge_half_width(length: int, n: int, edge: tuple[float, float] = EDGE) -> float:
+    """``ell``: the half-width, in radians, of the neighbourhood each edge variable accounts for.
+
+    ``edge = (c_inf, beta)``: the width on fine grids, in units of ``pi / T``, and its rate.
+    """
+    width, rate = edge
     r = n / length
-    return (math.pi / length) * (1.0 + (EDGE_WIDTH - 1.0) * (1.0 - r ** (-EDGE_WIDTH_RATE)))
+    return (math.pi / length) * (1.0 + (width - 1.0) * (1.0 - r ** (-rate)))
 
 
-def interior_points(length: int, n: int) -> float:
+def interior_points(length: int, n: int, edge: tuple[float, float] = EDGE) -> float:
     """``P = (pi - 2 ell) / Delta`` (``>= 0``): grid points in the interior region."""
-    return max(0.0, (math.pi - 2.0 * edge_half_width(length, n)) * n / (2.0 * math.pi))
+    return max(0.0, (math.pi - 2.0 * edge_half_width(length, n, edge)) * n / (2.0 * math.pi))
 
 
 def crossing_probability(x: float, num_filters: int, length: int, n: int) -> float:
@@ -120,9 +125,11 @@ def crossing_probability(x: float, num_filters: int, length: int, n: int) -> flo
     return total
 
 
-def effective_count(x: float, num_filters: int, length: int, n: int, *, side: str) -> float:
+def effective_count(
+    x: float, num_filters: int, length: int, n: int, *, side: str, edge: tuple[float, float] = EDGE
+) -> float:
     """``m(x)``: interior Gamma(J, 1/J) variables equivalent to the grid at level ``x``."""
-    P = interior_points(length, n)
+    P = interior_points(length, n, edge)
     if P <= 0.0:
         return 0.0
     if P <= 1.0:
@@ -143,21 +150,26 @@ def effective_count(x: float, num_filters: int, length: int, n: int, *, side: st
 
 
 @lru_cache(maxsize=4096)
-def model_extremes(num_filters: int, length: int, n: int) -> tuple[Extremes, float, float]:
-    """``(Extremes, m_A, m_B)`` of jaxfb's model (the exact law when ``length == n``)."""
+def model_extremes(
+    num_filters: int, length: int, n: int, edge: tuple[float, float] = EDGE
+) -> tuple[Extremes, float, float]:
+    """``(Extremes, m_A, m_B)`` of jaxfb's model (the exact law when ``length == n``).
+
+    ``edge = (EDGE_WIDTH, EDGE_WIDTH_RATE)`` by default: the calibrated constants.
+    """
     J, T = num_filters, length
     if T == 1:
         return Extremes([Group(J / 2, 1, "both")]), 0.0, 0.0
     if T == n:
         return exact_extremes(J, n)
     edges = Group(J / 2, 2, "both")
-    m_a = m_b = interior_points(T, n)
+    m_a = m_b = interior_points(T, n, edge)
     for _ in range(_FIXED_POINT_ITERATIONS):
         model = Extremes([edges, Group(J, m_a, "min"), Group(J, m_b, "max")])
         if m_a == 0.0 and m_b == 0.0:
             break
         x_a = float(model.quantiles_min(np.log(0.5)))
         x_b = float(model.quantiles_max(np.log(0.5)))
-        m_a = effective_count(x_a, J, T, n, side="min")
-        m_b = effective_count(x_b, J, T, n, side="max")
+        m_a = effective_count(x_a, J, T, n, side="min", edge=edge)
+        m_b = effective_count(x_b, J, T, n, side="max", edge=edge)
     return Extremes([edges, Group(J, m_a, "min"), Group(J, m_b, "max")]), m_a, m_b
