@@ -33,7 +33,7 @@ def test_energy_matches_circular_convolution(x64, J, T, N):
 
 @pytest.mark.parametrize("T,N", [(5, 16), (9, 16), (16, 16), (13, 15)])
 def test_energy_identity_with_littlewood_paley(x64, T, N):
-    """||Phi x||^2 = (1/N) sum_k LP(k) |x_hat(k)|^2 (SPEC section 1)."""
+    """||Phi x||^2 = (1/N) sum_k LP(k) |x_hat(k)|^2 (docs/theory.md, section 1)."""
     rng = np.random.default_rng(T + N)
     w = jnp.asarray(rng.standard_normal((3, 4, T)))
     x = jnp.asarray(rng.standard_normal((3, N)))

@@ -138,7 +138,9 @@ def test_paper_asymptotic_bounds_and_kappa_tilde_formula():
     defined = J > 4 * np.log(T)
     np.testing.assert_allclose(kt[defined], ((1 + eps) / (1 - eps))[defined], rtol=1e-14)
     assert np.all(np.isinf(kt[~defined])) and not np.any(np.isnan(kt))
-    assert float(theory.kappa_tilde(40, 1024)) == pytest.approx(10.944, abs=1e-3)  # SPEC's 10.9
+    assert float(theory.kappa_tilde(40, 1024)) == pytest.approx(
+        10.944, abs=1e-3
+    )  # the paper's 10.9
     assert float(theory.kappa_tilde(5, 1)) == 1.0
     assert math.isinf(theory.kappa_tilde(4, 3))  # 4 log 3 = 4.39 >= 4
 
@@ -320,11 +322,29 @@ def test_predictor_within_band_slow(J, T, N, seed):
         _within_band(B / A, theory.expected_condition_number(J, T, N), BAND_KAPPA)
 
 
-def test_predictor_improves_on_the_paper_at_the_spec_point():
-    # SPEC: J = 40, N = T = 1024: kappa_tilde ~ 10.9 against ~2.7 simulated
+def test_predictor_improves_on_the_paper_at_its_own_point():
+    # the paper's J = 40, N = T = 1024: kappa_tilde ~ 10.9 against ~2.7 simulated
     exact = float(theory.expected_condition_number(40, 1024, 1024))
     assert 2.6 < exact < 2.75
     assert theory.kappa_tilde(40, 1024) > 4 * exact
+
+
+def test_edge_constants_are_parameters_of_the_model():
+    default = theory.frame_bound_distribution(8, 256, length=16)
+    same = theory.frame_bound_distribution(
+        8, 256, length=16, edge_width=theory.EDGE_WIDTH, edge_width_rate=theory.EDGE_WIDTH_RATE
+    )
+    assert same.mean_lower() == default.mean_lower()
+    # a wider edge neighbourhood leaves fewer interior frequencies: a higher min, a lower max
+    wide = theory.frame_bound_distribution(8, 256, length=16, edge_width=2.0)
+    assert wide.counts.lower < default.counts.lower
+    assert wide.mean_lower() > default.mean_lower() and wide.mean_upper() < default.mean_upper()
+    # T = N is the exact law: the constants do not enter
+    exact = theory.frame_bound_distribution(8, 64, edge_width=2.0, edge_width_rate=0.5)
+    assert exact.mean_lower() == theory.frame_bound_distribution(8, 64).mean_lower()
+    for name in ("edge_width", "edge_width_rate"):
+        with pytest.raises(ValueError, match=f"{name} must be a finite number > 0, got 0.0"):
+            theory.frame_bound_distribution(8, 256, length=16, **{name: 0.0})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Tests of jaxfb.theory deviation bounds (Cantelli, Chernoff variants).
 
-Closed forms are checked against the SPEC formulas evaluated with NumPy eigenvalues of explicit
-circulant Gram matrices (float64); validity against exact tail probabilities (the exact inversion,
-itself checked against scipy's chi2 in test_theory_distribution.py, and scipy directly for the
-impulse).
+Closed forms are checked against the formulas of docs/theory.md evaluated with NumPy eigenvalues
+of explicit circulant Gram matrices (float64); validity against exact tail probabilities (the
+exact inversion, itself checked against scipy's chi2 in tests/theory/test_chisq_mixture.py, and
+scipy directly for the impulse).
 """
 
 import jax
@@ -12,9 +12,33 @@ import numpy as np
 import pytest
 import scipy.optimize
 import scipy.stats
-from test_theory_moments import circulant_gram, make_signals
 
 from jaxfb import theory
+
+# The test signals of tests/theory/test_moments.py (unit norm); pytest's importlib mode lets no
+# test module import another, so the few lines are repeated here.
+
+
+def make_signals(n: int) -> dict[str, np.ndarray]:
+    t = np.arange(n)
+    rng = np.random.default_rng(20240101)
+    sigs = {
+        "impulse": (t == 0).astype(float),
+        "white_noise": rng.standard_normal(n),
+        "alternating": (-1.0) ** t,
+        "pulse_train": (t % 8 == 0).astype(float),
+        "decaying_tone": np.exp(-t / (n / 8)) * np.cos(2 * np.pi * 0.11 * t),
+    }
+    return {k: v / np.linalg.norm(v) for k, v in sigs.items()}
+
+
+def circulant_gram(x: np.ndarray, T: int) -> np.ndarray:
+    """``Q_T = C_T^T C_T`` with ``C[n, k] = x[(n - k) mod N]`` (the definition, O(N^2))."""
+    N = x.size
+    C = np.array([[x[(n - k) % N] for k in range(N)] for n in range(N)])
+    CT = C[:, :T]
+    return CT.T @ CT
+
 
 LEVELS = np.array([0.05, 1e-2, 1e-3, 1e-4, 1e-6])
 
@@ -136,7 +160,7 @@ def test_valid_bounds_bound_the_exact_exceedance(x64, J, T, N):
 
 
 def test_paper_variant_is_not_a_bound_below_005(x64):
-    """SPEC: unit impulse, J = 10, T = 64, p = 0.01 gives alpha = 0.127, exceedance 0.0137."""
+    """Unit impulse, J = 10, T = 64, p = 0.01: alpha = 0.127, exceedance 0.0137 (docs/theory.md)."""
     J, T, p = 10, 64, 0.01
     x = make_signals(1024)["impulse"]
     alpha = float(theory.chernoff_deviation(x, J, T, p, variant="paper"))
