@@ -1,10 +1,10 @@
-"""``jaxfb frames``: a quick Monte Carlo table of frame bounds and condition numbers."""
+"""``jaxfb frames``: a quick Monte Carlo table of frame bounds and condition numbers.
+
+Each row is one run of the engine (:func:`jaxfb.montecarlo.monte_carlo`) at one filter length,
+next to the paper's :func:`jaxfb.theory.kappa_tilde`.
+"""
 
 from __future__ import annotations
-
-import math
-
-import numpy as np
 
 from ._args import int_list
 
@@ -28,37 +28,34 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def simulate(key, J: int, T: int, N: int, draws: int, init: str, chunk: int = 4096):
-    """Frame bounds of ``draws`` filterbanks, in chunks of at most ``chunk``: ``(A, B)`` arrays."""
-    import jax
+def _point(key, J: int, T: int, N: int, draws: int, init: str) -> dict:
+    """The engine's moments of ``A``, ``B``, ``kappa`` and the median of ``kappa`` at one ``T``."""
+    from .. import frame_bounds, random_filterbank
+    from ..montecarlo import Moments, Samples, monte_carlo
 
-    from .._frames import frame_bounds
-    from .._sampling import random_filterbank
+    def statistic(k):
+        A, B = frame_bounds(random_filterbank(k, J, T, init=init), N)
+        return {"A": A, "B": B, "kappa": B / A}
 
-    size = min(chunk, draws)
-
-    @jax.jit
-    def batch(k):
-        return frame_bounds(random_filterbank(k, J, T, batch_shape=(size,), init=init), N)
-
-    A, B = [], []
-    for i in range(math.ceil(draws / size)):
-        a, b = batch(jax.random.fold_in(key, i))
-        A.append(np.asarray(a, np.float64))
-        B.append(np.asarray(b, np.float64))
-    return np.concatenate(A)[:draws], np.concatenate(B)[:draws]
+    reducers = {
+        "A": Moments(),
+        "B": Moments(),
+        "kappa": [Moments(), Samples(quantiles=(0.5,), keep=False)],
+    }
+    return monte_carlo(statistic, key, draws, reducers=reducers).stats
 
 
 def run(args) -> int:
     import jax
 
-    from .._sampling import init_spec
+    from .. import INITS, theory
     from .._validation import static_int
 
     J = static_int("--J", args.J, minimum=1)
     N = static_int("--N", args.N, minimum=1)
     draws = static_int("--draws", args.draws, minimum=2)
-    init_spec(args.init)
+    if args.init not in INITS:
+        raise ValueError(f"--init {args.init!r} is not one of {sorted(INITS)}")
     for T in args.T:
         if not 1 <= T <= N:
             raise ValueError(f"--T contains {T}: filter lengths must satisfy 1 <= T <= N={N}")
@@ -69,16 +66,12 @@ def run(args) -> int:
         f"{'median k':>9} {'mean k':>9} {'+-se':>7} {'mean B/mean A':>13} {'paper k~':>9}"
     )
     for T in args.T:
-        A, B = simulate(jax.random.fold_in(key, T), J, T, N, draws, args.init)
-        with np.errstate(divide="ignore"):
-            kappa = np.where(A > 0, B / np.where(A > 0, A, 1), np.inf)
-        se = lambda a: a.std(ddof=1) / math.sqrt(len(a))  # noqa: E731
-        u = 2 * math.sqrt(math.log(T) / J)
-        tilde = (1 + u) / (1 - u) if u < 1 else math.inf
+        s = _point(jax.random.fold_in(key, T), J, T, N, draws, args.init)
+        A, B, k = s["A"], s["B"], s["kappa"]
         print(
-            f"{T:>5} {A.mean():>9.4f} {se(A):>7.4f} {B.mean():>9.4f} {se(B):>7.4f} "
-            f"{np.median(kappa):>9.3f} {kappa.mean():>9.3f} {se(kappa):>7.3f} "
-            f"{B.mean() / A.mean():>13.3f} {tilde:>9.3f}",
+            f"{T:>5} {A['mean']:>9.4f} {A['se']:>7.4f} {B['mean']:>9.4f} {B['se']:>7.4f} "
+            f"{float(k['quantiles'][0]):>9.3f} {k['mean']:>9.3f} {k['se']:>7.3f} "
+            f"{B['mean'] / A['mean']:>13.3f} {float(theory.kappa_tilde(J, T)):>9.3f}",
             flush=True,
         )
     return 0

@@ -12,3 +12,8 @@ def test_frames_table(capsys):
 def test_frames_rejects_t_larger_than_n(capsys):
     assert main(["frames", "--N", "64", "--T", "128", "--draws", "10"]) == 2
     assert "--T contains 128" in capsys.readouterr().err
+
+
+def test_frames_rejects_an_unknown_init(capsys):
+    assert main(["frames", "--N", "64", "--T", "8", "--draws", "10", "--init", "foo"]) == 2
+    assert "--init 'foo' is not one of" in capsys.readouterr().err
