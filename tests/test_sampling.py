@@ -73,7 +73,7 @@ def test_raw_framework_inits_have_their_documented_scales():
 
 @pytest.mark.parametrize("T", [1, 16, 256])
 def test_gaussian_energy_is_unbiased(T):
-    """E||Phi x||^2 = ||x||^2 (docs/theory.md, section 2), checked with the sample's own standard error."""
+    """E||Phi x||^2 = ||x||^2 (docs/theory.md, section 2), against the sample's own SE."""
     J, N, draws = 10, 512, 4000
     w = jaxfb.random_filterbank(jax.random.key(T), J, T, batch_shape=(draws, 1))
     rng = np.random.default_rng(0)
