@@ -89,7 +89,9 @@ def _points(table, target, n, source):
     missing = [c for c in ("J", "T", mean_col, se_col) if c not in table]
     if missing:
         raise ValueError(
-            f"{source}: missing column(s) {missing} for target={target!r}; found {list(table)}"
+            f"{source}: missing column(s) {missing} for target={target!r}; found {list(table)}. "
+            "Map a field to another column with columns={FIELD: COLUMN} (jaxfb fit: --column "
+            "FIELD=COLUMN)"
         )
     J, T = _numeric(table, "J", source), _numeric(table, "T", source)
     mean, s = _numeric(table, mean_col, source), _numeric(table, se_col, source)
@@ -140,19 +142,26 @@ def _points(table, target, n, source):
     return Points(J[idx], T[idx], N, y[idx], se[idx], idx), dropped
 
 
-def _model_names(models, points: Points) -> list[str]:
+def _check_models(models) -> list[str] | str:
+    """The law names asked for (``"all"`` kept as is), each checked against the registry."""
     if models is None:
         return [DEFAULT_MODEL]
     if isinstance(models, str) and models == "all":
-        # "orderstat_n" is "orderstat" where N = T: fitted only where it differs
-        differs = points.N is not None and bool(np.any(points.T < points.N))
-        return [m for m in LAWS if differs or m != "orderstat_n"]
+        return "all"
     names = [models] if isinstance(models, str) else list(models)
     if not names:
         raise ValueError("models must name at least one law (or be 'all', or None)")
     for name in names:
         get_model(name)  # a clear error for an unknown name
     return names
+
+
+def _model_names(models, points: Points) -> list[str]:
+    if models != "all":
+        return models
+    # "orderstat_n" is "orderstat" where N = T: fitted only where it differs
+    differs = points.N is not None and bool(np.any(points.T < points.N))
+    return [m for m in LAWS if differs or m != "orderstat_n"]
 
 
 def _fit_laws(points: Points, names, level, absolute_sigma):
@@ -324,6 +333,7 @@ def analyze(
     if samples is not None and not bootstrap:
         raise ValueError("samples= feeds the bootstrap: pass bootstrap=B > 0 as well")
     kappa0 = tuple(float(k) for k in np.atleast_1d(kappa0))
+    models = _check_models(models)
     table, source, folder = _read(summary, columns, where)
     label = source or "table"
     points, dropped = _points(table, target, n, label)
