@@ -109,7 +109,10 @@ def _points(table, target, n, source):
     elif isinstance(n, str) and n == "T":
         N = T.copy()
     else:
-        N = np.full(T.shape, float(n))
+        try:
+            N = np.full(T.shape, float(n))
+        except (TypeError, ValueError):
+            raise ValueError(f"n must be a signal length or 'T' (N = T), got {n!r}") from None
     rows = np.arange(J.size)
     keep = np.isfinite(y) & np.isfinite(se) & (se > 0) & np.isfinite(J) & np.isfinite(T)
     dropped = tuple(

@@ -170,5 +170,8 @@ def test_analyze_validates_its_arguments(data, known):
         scaling.analyze(table, where={"N": 4})
     with pytest.raises(ValueError, match=r"n='T': table has an N column already"):
         scaling.analyze(table, n="T")
+    table.pop("N")
+    with pytest.raises(ValueError, match=r"n must be a signal length or 'T' \(N = T\), got 'x'"):
+        scaling.analyze(table, n="x")
     with pytest.raises(TypeError, match=r"summary must be a path .* got int"):
         scaling.analyze(3)
