@@ -1,9 +1,9 @@
-"""A small real dataset for the scaling law of kappa (issue 5), and its fit.
+"""A small real dataset for the scaling law of kappa and its fit (docs/scaling.md: Quick dataset).
 
 Simulates the condition number of the paper's Gaussian filterbank with ``N = T`` on the grid
 ``J in {4, ..., 512}`` x ``T in {4, ..., 1024}`` (powers of two) with
-``jaxfb.random_filterbank`` and ``jaxfb.condition_number``, then fits the scaling-law models
-of :mod:`jaxfb.scaling` through the ``jaxfb fit`` command line.
+``jaxfb.random_filterbank`` and ``jaxfb.condition_number``, then fits every scaling law of
+:mod:`jaxfb.scaling` with :func:`jaxfb.scaling.analyze` (what ``jaxfb fit`` runs).
 
 Writes, under ``--out`` (default ``results/scaling_quick``):
 
@@ -11,9 +11,10 @@ Writes, under ``--out`` (default ``results/scaling_quick``):
   (``J,T,N,init,draws,kappa_mean,kappa_se,log_kappa_mean,log_kappa_se,kappa_median``);
 - ``samples.npz``: the per-draw ``log kappa`` of every point (for the nonparametric bootstrap);
 - ``summary.json``: the JSON sidecar (config with its seed, versions, device, timings);
-- ``fit/``: what ``jaxfb fit summary.csv --out fit --samples samples.npz --bootstrap 400
-  --seed 5 --theory`` writes (``fit.json`` and the PNG plots); ``fit_large_T/``: the J* rule
-  refitted on ``T >= 64`` (``--rule-min-length 64 --scale-errors``).
+- ``fit/``: every law with a nonparametric bootstrap over the draws (400 resamples, seed 5) and
+  the theory scored beside them (``fit.json`` and the PNG plots; the same as ``jaxfb fit
+  summary.csv --model all --out fit --samples samples.npz --bootstrap 400 --seed 5 --theory``);
+  ``fit_large_T/``: the J* rule refitted on ``T >= 64`` with scaled errors.
 
 Usage::
 
@@ -24,8 +25,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import math
 import sys
 import time
@@ -36,6 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import jaxfb
+from jaxfb import io, scaling
 
 CONFIG = {
     "seed": 5,
@@ -105,13 +105,9 @@ def simulate(cfg: dict, out: Path) -> None:
                 flush=True,
             )
     total = time.perf_counter() - t0
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "summary.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        for r in rows:
-            writer.writerow({k: (f"{v:.10g}" if isinstance(v, float) else v) for k, v in r.items()})
-    np.savez_compressed(out / "samples.npz", **samples)
+    io.check_writable(out, argument="--out")
+    io.write_csv(out / "summary.csv", {c: [r[c] for r in rows] for c in rows[0]})
+    io.save_npz(out / "samples.npz", samples)
     sidecar = {
         "script": "experiments/scaling_quick.py",
         "config": cfg,
@@ -119,48 +115,34 @@ def simulate(cfg: dict, out: Path) -> None:
         "dtype": str(jnp.zeros(()).dtype),
         "timings_s": {"total": total, "per_point": timings},
     }
-    (out / "summary.json").write_text(json.dumps(sidecar, indent=2) + "\n")
+    io.save_json(out / "summary.json", sidecar)
     print(f"simulated {len(rows)} points in {total:.1f} s -> {out}")
 
 
 def fit(cfg: dict, out: Path) -> int:
     """All laws with a nonparametric bootstrap over the draws, and the J* rule on all T; then the
     rule again on T >= ``rule_min_length`` only (``fit_large_T/``)."""
-    from jaxfb.cli import main
-
-    csv_path = str(out / "summary.csv")
-    rc = main(
-        [
-            "fit",
-            csv_path,
-            "--out",
-            str(out / "fit"),
-            "--samples",
-            str(out / "samples.npz"),
-            "--bootstrap",
-            str(cfg["bootstrap"]),
-            "--seed",
-            str(cfg["seed"]),
-            "--theory",
-        ]
+    summary = out / "summary.csv"
+    every = scaling.analyze(
+        summary,
+        models="all",
+        bootstrap=cfg["bootstrap"],
+        samples=out / "samples.npz",
+        key=jax.random.key(cfg["seed"]),
+        theory=True,
     )
-    if rc:
-        return rc
+    print(every.summary())
+    every.save(out / "fit", extra={"script": "experiments/scaling_quick.py", "seed": cfg["seed"]})
     print()
-    return main(
-        [
-            "fit",
-            csv_path,
-            "--model",
-            "orderstat",
-            "--rule-min-length",
-            str(cfg["rule_min_length"]),
-            "--scale-errors",
-            "--out",
-            str(out / "fit_large_T"),
-            "--no-plots",
-        ]
+    large = scaling.analyze(
+        summary,
+        models=["orderstat"],
+        rule_min_length=cfg["rule_min_length"],
+        absolute_sigma=False,
     )
+    print(large.summary())
+    large.save(out / "fit_large_T", figures=False, extra={"script": "experiments/scaling_quick.py"})
+    return 0
 
 
 def main(argv=None) -> int:

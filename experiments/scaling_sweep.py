@@ -1,21 +1,23 @@
-"""The scaling-law sweeps of issue 5: condition numbers over (J, T) at N = T, N = 1024, N = 4096.
+"""The scaling-law sweeps of docs/scaling.md: condition numbers over (J, T) at N = T, 1024, 4096.
 
 Runs :func:`jaxfb.montecarlo.sweep` (the engine: resumable, one ``.npz`` + ``.json`` per point)
 with a precision target: each point draws ``min_draws, 2 min_draws, ...`` filterbanks until the
 standard error of mean log kappa, and of mean kappa where ``Var[kappa]`` is finite (``J > 4``), is
 under ``target_rse`` (1 %) of the mean. Then fits the scaling laws of :mod:`jaxfb.scaling` to each
-setting with ``jaxfb fit`` (nonparametric bootstrap over the kept draws).
+setting with :func:`jaxfb.scaling.analyze` (nonparametric bootstrap over the kept draws).
 
 Writes, under ``--out`` (default ``results/scaling`` or ``results/scaling_quick_grid``):
 
 - ``N_T/``, ``N1024/``, ``N4096/``: the sweeps (``summary.csv`` + point files);
 - ``runs.json``: the configuration, the seed, versions, device and wall time of each setting;
-- ``fit_N_T/``, ``fit_N1024/``, ``fit_N4096/``: what ``jaxfb fit`` writes (``fit.json`` and plots).
+- ``fit_N_T/``, ``fit_N1024/``, ``fit_N4096/``: ``fit.json`` and plots of every law;
+  ``fit_large_T_*/``: the J* rule on ``T >= rule_min_length`` (scaled errors);
+- ``tables.md``: the tables of docs/scaling.md, from the ``fit.json`` files.
 
 Usage::
 
     python experiments/scaling_sweep.py --quick          # scaled-down grid, a few CPU minutes
-    python experiments/scaling_sweep.py                  # the issue's grid (see docs/scaling.md)
+    python experiments/scaling_sweep.py                  # the full grid (see docs/scaling.md)
     python experiments/scaling_sweep.py --fit-only       # refit finished sweeps
 
 Interrupted runs resume where they stopped (rerun the same command).
@@ -24,15 +26,15 @@ Interrupted runs resume where they stopped (rerun the same command).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import jax
 
+import jaxfb
+from jaxfb import io, scaling
 from jaxfb import montecarlo as mc
-from jaxfb.montecarlo import _io
 
 FULL = {
     "seed": 2025,
@@ -63,7 +65,7 @@ def simulate(cfg: dict, out: Path, progress: bool | None) -> dict:
     runs = {}
     path = out / "runs.json"
     if path.exists():
-        runs = json.loads(path.read_text()).get("runs", {})
+        runs = io.load_json(path).get("runs", {})
     for name, n in cfg["settings"].items():
         lengths = [T for T in cfg["lengths"] if n == "T" or T <= n]
         print(f"--- {name}: J = {cfg['num_filters']}, T = {lengths}, N = {n}", flush=True)
@@ -89,34 +91,47 @@ def simulate(cfg: dict, out: Path, progress: bool | None) -> dict:
             "wall_time_s_sum_of_points": float(table["wall_time_s"].sum()),
         }
         print(f"{name}: {runs[name]}", flush=True)
-        _io.save_json(
-            path,
-            {"script": "experiments/scaling_sweep.py", "config": cfg, "runs": runs,
-             **_io.environment()},
-        )  # fmt: skip
+        record = {"script": "experiments/scaling_sweep.py", "config": cfg, "runs": runs}
+        io.save_json(path, {**record, **jaxfb.environment()})
     return runs
 
 
 def fit(cfg: dict, out: Path, settings) -> int:
     """Every law (bootstrap over the kept draws, jaxfb.theory's prediction scored beside them),
-    then the J* rule again on ``T >= rule_min_length`` with scaled errors (``fit_large_T_*``)."""
-    from jaxfb.cli import main
-
+    then the J* rule again on ``T >= rule_min_length`` with scaled errors (``fit_large_T_*``).
+    A setting whose fit fails is reported and the others still run; the return code is 1 then."""
     rc = 0
+    extra = {"script": "experiments/scaling_sweep.py", "seed": cfg["seed"]}
     for name in settings:
         summary = out / name / "summary.csv"
         if not summary.exists():
             print(f"no sweep in {summary.parent}; run without --fit-only first", file=sys.stderr)
             return 2
         print(f"\n=== fit {name}", flush=True)
-        args = ["fit", str(summary), "--out", str(out / f"fit_{name}"), "--samples", "files"]
-        args += ["--bootstrap", str(cfg["bootstrap"]), "--seed", str(cfg["seed"]), "--theory"]
-        rc = main(args) or rc  # every fit runs, whatever failed before
-        print(f"\n=== J* rule on T >= {cfg['rule_min_length']}, {name}", flush=True)
         law = "orderstat" if name == "N_T" else "orderstat_n"
-        args = ["fit", str(summary), "--out", str(out / f"fit_large_T_{name}"), "--no-plots"]
-        args += ["--model", law, "--rule-min-length", str(cfg["rule_min_length"])]
-        rc = main([*args, "--scale-errors"]) or rc
+        try:
+            every = scaling.analyze(
+                summary,
+                models="all",
+                bootstrap=cfg["bootstrap"],
+                samples="files" if cfg["bootstrap"] else None,
+                key=jax.random.key(cfg["seed"]),
+                theory=True,
+            )
+            print(every.summary())
+            every.save(out / f"fit_{name}", extra=extra)
+            print(f"\n=== J* rule on T >= {cfg['rule_min_length']}, {name}", flush=True)
+            large = scaling.analyze(
+                summary,
+                models=[law],
+                rule_min_length=cfg["rule_min_length"],
+                absolute_sigma=False,
+            )
+            print(large.summary())
+            large.save(out / f"fit_large_T_{name}", figures=False, extra=extra)
+        except ValueError as err:  # reported; the other settings still run
+            print(f"fit of {name} failed: {err}", file=sys.stderr)
+            rc = 1
     return rc
 
 
@@ -126,11 +141,11 @@ def _pm(x, se, digits=3):
 
 def tables(cfg: dict, out: Path, settings) -> str:
     """Markdown tables (laws, J* rule) from the ``fit.json`` files, for docs/scaling.md."""
-    runs = json.loads((out / "runs.json").read_text())["runs"]
+    runs = io.load_json(out / "runs.json")["runs"]
     lines = []
     for name in settings:
-        fit = json.loads((out / f"fit_{name}" / "fit.json").read_text())
-        large = json.loads((out / f"fit_large_T_{name}" / "fit.json").read_text())
+        fit = io.load_json(out / f"fit_{name}" / "fit.json")
+        large = io.load_json(out / f"fit_large_T_{name}" / "fit.json")
         run = runs.get(name, {})
         lines += [f"#### {name}: N = {cfg['settings'][name]}", ""]
         lines += [
@@ -188,7 +203,7 @@ def tables(cfg: dict, out: Path, settings) -> str:
             lines.append(f"| {k0} | " + " | ".join(cells) + " |")
         lines.append("")
     text = "\n".join(lines)
-    (out / "tables.md").write_text(text)
+    io.atomic_write_text(out / "tables.md", text)
     return text
 
 

@@ -117,7 +117,8 @@ def bootstrap(
         max_iter: L-BFGS iteration cap per refit.
 
     Returns:
-        :class:`Bootstrap` with ``params (B, k)``, ``stderr``, ``cov``, ``ci (k, 2)``.
+        :class:`Bootstrap` with ``params (B, k)``, ``stderr``, ``cov``, ``ci (k, 2)`` (float64,
+        whatever the ``jax_enable_x64`` flag).
 
     Examples:
         >>> import jax, numpy as np
@@ -125,7 +126,7 @@ def bootstrap(
         >>> J, T = np.meshgrid([8.0, 16, 32, 64], [16.0, 64, 256, 1024])
         >>> J, T = J.ravel(), T.ravel()
         >>> y = np.log((1 + np.sqrt(np.log(T) / J)) / (1 - np.sqrt(np.log(T) / J)))
-        >>> res = scaling.fit(J, T, y, np.full_like(y, 0.01))
+        >>> res = scaling.fit(J, T, y, np.full_like(y, 0.01), model="paper")
         >>> boot = scaling.bootstrap(jax.random.key(0), res, num_resamples=200)
         >>> boot.params.shape
         (200, 1)
@@ -136,11 +137,16 @@ def bootstrap(
     level = result.level if level is None else float(level)
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
+    if result.model.num_params == 0:
+        raise ValueError(f"model {result.model.name!r} has no parameters to bootstrap")
+    with jax.enable_x64(True):
+        return _bootstrap_float64(key, result, B, samples, level, max_iter)
+
+
+def _bootstrap_float64(key, result, B, samples, level, max_iter) -> Bootstrap:
+    """The body of :func:`bootstrap`, run with float64 enabled."""
     model = result.model
-    k = model.num_params
-    if k == 0:
-        raise ValueError(f"model {model.name!r} has no parameters to bootstrap")
-    dtype = jax.dtypes.canonicalize_dtype(jnp.float64)
+    dtype = jnp.float64
     xs = tuple(jnp.asarray(x, dtype) for x in result.covariates)
     y = jnp.asarray(result.y, dtype)
     se = jnp.asarray(result.se, dtype)
@@ -169,7 +175,9 @@ def bootstrap(
     ok &= np.asarray(iters) < max_iter
     params = theta[ok]
     if params.shape[0] < 2:
-        raise ValueError(f"only {params.shape[0]} of {B} bootstrap refits succeeded")
+        raise ValueError(
+            f"only {params.shape[0]} of {B} bootstrap refits converged inside the domain"
+        )
     alpha = 0.5 * (1 - level)
     ci = np.stack(
         [np.quantile(params, alpha, axis=0), np.quantile(params, 1 - alpha, axis=0)], axis=-1

@@ -10,6 +10,9 @@ with full-batch L-BFGS (:func:`optax.lbfgs` and its zoom line search) inside one
 optimiser sees unit curvature in every direction. The covariance is the inverse of the Gauss-Newton
 matrix :math:`J^\top W J` (``W = diag(1/s^2)``, ``J = df/dtheta``) or of the Hessian of
 :math:`\chi^2/2`; multiplied by :math:`\chi^2/\nu` when the errors are not absolute.
+
+Fits and predictions run in float64 whatever the global ``jax_enable_x64`` flag: the work is done
+inside the scoped ``jax.enable_x64(True)`` context, which restores the flag on exit.
 """
 
 from __future__ import annotations
@@ -28,9 +31,23 @@ from scipy import stats
 from .. import _validation as v
 from ._models import Model, get_model
 
-__all__ = ["Comparison", "FitResult", "compare", "fit", "fit_model"]
+__all__ = ["DEFAULT_MODEL", "Comparison", "Estimate", "FitResult", "compare", "fit", "fit_model"]
 
 _COVARIANCES = ("gauss_newton", "hessian")
+
+DEFAULT_MODEL = "orderstat_n"
+"""The law :func:`fit` and ``jaxfb fit`` use by default: exact order statistics of the
+Littlewood-Paley sum with the theory's effective counts, the one law that fits every sweep of
+docs/scaling.md to the Monte Carlo precision (it is ``"orderstat"`` where ``N = T``)."""
+
+
+class Estimate(NamedTuple):
+    """One fitted parameter: its value, standard error and ``level`` interval."""
+
+    value: float
+    stderr: float
+    lower: float
+    upper: float
 
 
 def _floor(dtype) -> float:
@@ -224,60 +241,92 @@ class FitResult:
 
     @property
     def param_dict(self) -> dict[str, float]:
+        """``{name: value}`` of the parameters, in ``model.param_names`` order."""
         return {n: float(p) for n, p in zip(self.model.param_names, self.params, strict=True)}
 
-    def predict(self, *covariates) -> jax.Array:
+    @property
+    def estimates(self) -> dict[str, Estimate]:
+        """``{name: Estimate(value, stderr, lower, upper)}``, in ``model.param_names`` order.
+
+        Examples:
+            >>> import numpy as np
+            >>> from jaxfb import scaling
+            >>> T = np.array([8.0, 16, 32, 64])
+            >>> rule = scaling.fit_critical_rule(T, 3 + 5 * np.log(T), np.full(4, 0.1))
+            >>> round(rule.estimates["b"].value, 6)
+            5.0
+        """
+        rows = zip(self.model.param_names, self.params, self.stderr, self.ci, strict=True)
+        return {n: Estimate(float(p), float(s), float(lo), float(hi)) for n, p, s, (lo, hi) in rows}
+
+    def predict(self, *covariates, params=None) -> np.ndarray:
         """Model prediction (``+inf`` beyond a pole) at covariates that broadcast together.
 
         For the scaling laws ``predict(J, T)`` (``predict(J, T, N)`` for laws that take the
         signal length, ``"orderstat_n"``) returns :math:`\\mathbb E[\\log\\kappa]`;
-        ``jnp.exp`` of it is the (geometric-mean) condition number.
+        ``np.exp`` of it is the (geometric-mean) condition number. Evaluated in float64.
+
+        Args:
+            *covariates: one array per ``model.covariates``.
+            params: ``(k,)`` parameters in ``model.param_names`` order at which to evaluate the
+                law (default: the estimates ``self.params``), e.g. for numerical derivatives.
+
+        Returns:
+            NumPy float64 array of the broadcast shape of the covariates.
         """
         if len(covariates) != len(self.model.covariates):
             raise TypeError(
                 f"predict takes the covariates {self.model.covariates}, "
                 f"got {len(covariates)} arrays"
             )
-        xs = jnp.broadcast_arrays(
-            *(v.float_array(n, x) for n, x in zip(self.model.covariates, covariates, strict=True))
-        )
-        shape = xs[0].shape
-        self.model.validate(*xs)
-        dtype = jnp.result_type(*xs)
-        xs = tuple(x.astype(dtype).reshape(-1) for x in xs)
-        theta = jnp.asarray(self.params, dtype)
-        return _predict(self.model, theta, _features(self.model, xs)).reshape(shape)
+        k = self.model.num_params
+        theta = self.params if params is None else np.asarray(params, np.float64).reshape(-1)
+        if theta.shape != (k,):
+            raise ValueError(
+                f"params must have shape ({k},) (one value per {self.model.param_names}), "
+                f"got shape {np.shape(params)}"
+            )
+        with jax.enable_x64(True):
+            xs = np.broadcast_arrays(
+                *(
+                    np.asarray(v.float_array(n, x), np.float64)
+                    for n, x in zip(self.model.covariates, covariates, strict=True)
+                )
+            )
+            shape = xs[0].shape
+            self.model.validate(*xs)
+            xs = tuple(jnp.asarray(x.reshape(-1)) for x in xs)
+            pred = _predict(self.model, jnp.asarray(theta), _features(self.model, xs))
+            return np.asarray(pred, np.float64).reshape(shape)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable summary (no data arrays except the residuals)."""
+        """A summary for :func:`jaxfb.io.to_json` (no data arrays except the residuals).
 
-        def f(x):
-            return None if not np.isfinite(x) else float(x)
-
+        Parameters, standard errors and intervals are keyed by name; non-finite numbers stay
+        floats (``jaxfb.io`` writes them as ``"nan"``, ``"inf"``).
+        """
+        names = self.model.param_names
         return {
             "model": self.model.name,
             "formula": self.model.formula,
-            "params": {n: f(p) for n, p in zip(self.model.param_names, self.params, strict=True)},
-            "stderr": {n: f(s) for n, s in zip(self.model.param_names, self.stderr, strict=True)},
-            "ci": {
-                n: [f(lo), f(hi)]
-                for n, (lo, hi) in zip(self.model.param_names, self.ci, strict=True)
-            },
+            "params": dict(zip(names, self.params.tolist(), strict=True)),
+            "stderr": dict(zip(names, self.stderr.tolist(), strict=True)),
+            "ci": dict(zip(names, self.ci.tolist(), strict=True)),
             "level": self.level,
-            "cov": [[f(c) for c in row] for row in self.cov],
-            "chi2": f(self.chi2),
+            "cov": self.cov.tolist(),
+            "chi2": float(self.chi2),
             "dof": self.dof,
-            "reduced_chi2": f(self.reduced_chi2),
-            "p_value": f(self.p_value),
-            "aic": f(self.aic),
-            "bic": f(self.bic),
+            "reduced_chi2": float(self.reduced_chi2),
+            "p_value": float(self.p_value),
+            "aic": float(self.aic),
+            "bic": float(self.bic),
             "num_points": self.num_points,
             "converged": self.converged,
             "iterations": self.iterations,
             "feasible": self.feasible,
             "absolute_sigma": self.absolute_sigma,
             "covariance_method": self.covariance_method,
-            "residuals": [f(r) for r in self.residuals],
+            "residuals": self.residuals.tolist(),
         }
 
 
@@ -315,8 +364,7 @@ def _check_data(model: Model, covariates, y, se):
             f"need at least {max(model.num_params, 1)} points with a finite se for model "
             f"{model.name!r}, got {used}"
         )
-    dtype = jnp.result_type(y, se, *xs)
-    return tuple(x.astype(dtype) for x in xs), y.astype(dtype), se.astype(dtype)
+    return tuple(x.astype(jnp.float64) for x in xs), y.astype(jnp.float64), se.astype(jnp.float64)
 
 
 def fit_model(
@@ -350,7 +398,7 @@ def fit_model(
         max_iter: L-BFGS iteration cap.
 
     Returns:
-        :class:`FitResult`.
+        :class:`FitResult` (float64, whatever the ``jax_enable_x64`` flag).
     """
     model = get_model(model)
     if covariance not in _COVARIANCES:
@@ -358,7 +406,15 @@ def fit_model(
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
     max_iter = v.static_int("max_iter", max_iter, minimum=1)
-    xs, y, se = _check_data(model, tuple(covariates), y, se)
+    with jax.enable_x64(True):
+        return _fit_float64(
+            model, tuple(covariates), y, se, init, level, absolute_sigma, covariance, max_iter
+        )
+
+
+def _fit_float64(model, covariates, y, se, init, level, absolute_sigma, covariance, max_iter):
+    """The body of :func:`fit_model`, run with float64 enabled."""
+    xs, y, se = _check_data(model, covariates, y, se)
     dtype = y.dtype
     k = model.num_params
     np_xs = tuple(np.asarray(x, np.float64) for x in xs)
@@ -433,7 +489,7 @@ def fit(
     y,
     se,
     *,
-    model: str | Model = "paper",
+    model: str | Model = DEFAULT_MODEL,
     n=None,
     init=None,
     level: float = 0.95,
@@ -449,8 +505,9 @@ def fit(
     .. math:: \hat\theta = \arg\min_\theta \sum_i \Big(\frac{f(\theta; J_i, T_i) - y_i}{s_i}\Big)^2
 
     Intervals are from the delta method (``covariance=``); see :func:`bootstrap` for resampling
-    intervals and :func:`compare` for AIC/BIC model comparison. The dtype follows the inputs (and
-    the ``jax_enable_x64`` flag); float64 is recommended for fitting.
+    intervals and :func:`compare` for AIC/BIC model comparison. The fit runs in float64 whatever
+    the ``jax_enable_x64`` flag (in the scoped ``jax.enable_x64(True)`` context; the global flag
+    is unchanged afterwards).
 
     Args:
         num_filters: ``(n,)`` numbers of filters ``J``.
@@ -458,11 +515,14 @@ def fit(
         y: ``(n,)`` targets, usually the Monte Carlo mean of ``log kappa`` per point (any target
             the model predicts, e.g. ``log`` of the mean of ``kappa``).
         se: ``(n,)`` their standard errors, ``> 0``.
-        model: a registered name (:data:`MODELS`: ``"paper"``, ``"extreme"``, ``"poly"``,
-            ``"collapse"``, ``"orderstat"``, ``"orderstat_n"``) or a :class:`Model`.
+        model: a registered name (:data:`MODELS`: ``"orderstat_n"``, ``"orderstat"``,
+            ``"paper"``, ``"extreme"``, ``"poly"``, ``"collapse"``) or a :class:`Model`. Default
+            ``"orderstat_n"``, the law docs/scaling.md recommends (the only one that fits every
+            measured sweep; the paper's form is rejected there); it needs ``n``.
         n: ``(n,)`` signal lengths ``N >= T``: required by laws whose covariates include ``N``
-            (``"orderstat_n"``; a scalar broadcasts), ignored by laws of ``(J, T)`` alone, so
-            one call pattern serves every law in :data:`LAWS`.
+            (``"orderstat_n"``; a scalar broadcasts; ``n=length`` for sweeps with ``N = T``),
+            ignored by laws of ``(J, T)`` alone, so one call pattern serves every law in
+            :data:`LAWS`.
         init, level, absolute_sigma, covariance, max_iter: see :func:`fit_model`.
 
     Returns:
@@ -497,7 +557,7 @@ def fit(
         if n is None:
             raise ValueError(
                 f"model {model.name!r} depends on the signal length: pass n= (the N of each "
-                "point, or one N for all)"
+                "point, one N for all, or n=length when N = T), or choose another model="
             )
         if model.covariates != ("J", "T", "N"):
             raise ValueError(

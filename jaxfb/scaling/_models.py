@@ -39,6 +39,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import theory
+
 __all__ = [
     "LAWS",
     "MODELS",
@@ -143,7 +145,7 @@ def neg_log1m(q: jax.Array, floor: float = 0.0) -> jax.Array:
 
     Examples:
         >>> import jax.numpy as jnp
-        >>> from jaxfb.scaling import neg_log1m
+        >>> from jaxfb.scaling._models import neg_log1m
         >>> neg_log1m(jnp.array([0.0, 1.0, 2.0])).tolist()
         [-0.0, inf, inf]
     """
@@ -169,7 +171,7 @@ def log_ratio(p: jax.Array, q: jax.Array, floor: float = 0.0) -> jax.Array:
 
     Examples:
         >>> import jax.numpy as jnp
-        >>> from jaxfb.scaling import log_ratio
+        >>> from jaxfb.scaling._models import log_ratio
         >>> round(float(log_ratio(jnp.array(0.5), jnp.array(0.5))), 6)  # log 3
         1.098612
     """
@@ -332,7 +334,7 @@ def effective_lengths(num_filters, length, n) -> np.ndarray:
         ``(n, 2)`` float64 array of ``[L_B, L_A]``.
 
     Examples:
-        >>> from jaxfb.scaling import effective_lengths
+        >>> from jaxfb.scaling._models import effective_lengths
         >>> effective_lengths([8, 8], [64, 64], [64, 1024]).round(1).tolist()
         [[64.0, 64.0], [157.4, 225.1]]
     """
@@ -344,8 +346,6 @@ def effective_lengths(num_filters, length, n) -> np.ndarray:
     out = np.stack([T, T], axis=-1).astype(np.float64)
     sel = T < N
     if sel.any():
-        from .. import theory
-
         ji, ti, ni = (x[sel].astype(np.int64) for x in (J, T, N))
         counts = theory.effective_counts(ji, ti, ni)
         out[sel, 0] = 2 * (np.asarray(counts.upper) + 1)
@@ -422,8 +422,8 @@ def get_model(model: str | Model) -> Model:
     """Return ``model`` itself, or the registered model of that name (clear error otherwise).
 
     Examples:
-        >>> from jaxfb import scaling
-        >>> scaling.get_model("paper").param_names
+        >>> from jaxfb.scaling._models import get_model
+        >>> get_model("paper").param_names
         ('c',)
     """
     if isinstance(model, Model):
@@ -494,4 +494,4 @@ for _m in (
     register_model(_m)
 
 LAWS: tuple[str, ...] = tuple(MODELS)
-"""Names of the built-in scaling laws (the default set fitted by ``jaxfb fit``)."""
+"""Names of the built-in scaling laws (``analyze(models="all")``, ``jaxfb fit --model all``)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import theory
 from ._fit import FitResult, fit_model
 from ._models import Model
 
@@ -32,8 +33,8 @@ def score_predictions(prediction, y, se, *, name: str = "reference") -> FitResul
 
     Examples:
         >>> import numpy as np
-        >>> from jaxfb import scaling
-        >>> res = scaling.score_predictions(np.zeros(3), np.array([1.0, -1.0, 0.0]), np.ones(3))
+        >>> from jaxfb.scaling._reference import score_predictions
+        >>> res = score_predictions(np.zeros(3), np.array([1.0, -1.0, 0.0]), np.ones(3))
         >>> res.chi2, res.model.num_params
         (2.0, 0)
     """
@@ -65,8 +66,6 @@ def theory_reference(num_filters, length, n, y, se, *, target: str = "log_kappa"
     Returns:
         :class:`FitResult` named ``"theory"`` with ``k = 0`` (see :func:`score_predictions`).
     """
-    from .. import theory
-
     J = np.asarray(num_filters).astype(int)
     T = np.asarray(length).astype(int)
     N = np.asarray(n).astype(int)

@@ -88,7 +88,7 @@ def plot_collapse(fits: Mapping[str, FitResult], *, best: str | None = None) -> 
     ref = fits[best]
     J, T = ref.covariates[:2]
     u = np.log(T) / J
-    fig = Figure(figsize=(7.0, 4.8), layout="constrained")
+    fig = Figure(figsize=(8.5, 4.8), layout="constrained")
     ax = fig.add_subplot()
     Js = np.unique(J)
     curves = {j: _curves(ref, J == j) for j in Js}
@@ -113,32 +113,22 @@ def plot_collapse(fits: Mapping[str, FitResult], *, best: str | None = None) -> 
         for label in labels:
             ax.plot([], [], styles[label], color="0.3", lw=1, label=f"law, {label}")
     ug = np.linspace(0, u.max(), 200)
+    top = 1.15 * np.max(ref.y + 2 * ref.se)
+    forms = [(2.0, ":", "0.5", r"paper $\log\tilde\kappa$ (c = 2)")]
     if "paper" in fits:
-        p = fits["paper"]
-        c = p.params[0]
+        c = float(fits["paper"].params[0])
+        forms.insert(0, (c, "--", "k", f"paper form, c = {c:.3f}"))
+    for c, style, color, label in forms:
         z = c * np.sqrt(ug)
         with np.errstate(divide="ignore", invalid="ignore"):
-            ax.plot(
-                ug,
-                np.where(z < 1, np.log((1 + z) / (1 - z)), np.nan),
-                "k--",
-                lw=1,
-                label=f"paper form, c = {c:.3f}",
-            )
-    z2 = 2 * np.sqrt(ug)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ax.plot(
-            ug,
-            np.where(z2 < 1, np.log((1 + z2) / (1 - z2)), np.nan),
-            ":",
-            color="0.5",
-            label=r"paper $\log\tilde\kappa$ (c = 2)",
-        )
+            curve = np.where(z < 1, np.log((1 + z) / (1 - z)), np.nan)
+        if np.any(curve <= top):  # a legend entry only for a curve inside the plot
+            ax.plot(ug, curve, style, color=color, lw=1, label=label)
     ax.set_xlabel(r"$u = \log T / J$")
     ax.set_ylabel(r"$\mathbb{E}[\log\kappa]$")
-    ax.set_ylim(0, 1.15 * np.max(ref.y + 2 * ref.se))
+    ax.set_ylim(0, top)
     ax.set_title(f"data collapse; lines: {best} law per J")
-    ax.legend(fontsize=7, ncol=2)
+    fig.legend(fontsize=7, loc="outside right upper")
     ax.grid(alpha=0.3)
     return fig
 
@@ -192,7 +182,7 @@ def plot_contours(
         if not (math.isfinite(n) and n >= 2):
             raise ValueError(f"n must be a finite signal length >= 2, got {n!r}")
     fixed_n = N is not None and n != "T"
-    fig = Figure(figsize=(7.0, 4.8), layout="constrained")
+    fig = Figure(figsize=(8.5, 4.8), layout="constrained")
     ax = fig.add_subplot()
     # a modest grid: laws with a prepare step (orderstat) cost a quadrature per grid point
     t_hi = T.max() if not fixed_n else min(T.max(), float(n))
@@ -208,12 +198,17 @@ def plot_contours(
         K = np.ma.masked_invalid(np.exp(np.asarray(fit.predict(*xs), np.float64)))
     levels = sorted(float(k) for k in kappa0)
     colors = _colors(len(levels))
-    ax.contour(TT, JJ, K, levels=levels, colors=colors, linewidths=1.2)
+    cs = ax.contour(TT, JJ, K, levels=levels, colors=colors, linewidths=1.2)
+    drawn = {
+        float(lv): len(p.vertices) > 0 for lv, p in zip(cs.levels, cs.get_paths(), strict=True)
+    }
     for color, k0 in zip(colors, levels, strict=True):
-        ax.plot([], [], "-", color=color, label=f"exp E[log kappa] = {k0:g} (law)")
-        if critical and k0 in critical:
-            c = critical[k0]
-            ok = np.isfinite(c.num_filters)
+        # legend entries only for what is drawn: a contour inside the plane, finite J*
+        if drawn.get(k0, False):
+            ax.plot([], [], "-", color=color, label=f"exp E[log kappa] = {k0:g} (law)")
+        c = (critical or {}).get(k0)
+        ok = np.isfinite(c.num_filters) if c is not None else np.zeros(0, bool)
+        if ok.any():
             ax.errorbar(
                 c.length[ok],
                 c.num_filters[ok],
@@ -247,7 +242,7 @@ def plot_contours(
     ax.set_ylabel("number of filters J")
     at = "" if N is None else (", N = T" if n == "T" else f", N = {float(n):g}")
     ax.set_title(f"iso-kappa: exp E[log kappa] = kappa0 ({fit.model.name} law{at})")
-    ax.legend(fontsize=7)
+    fig.legend(fontsize=7, loc="outside right upper")  # beside the plane, off the contours
     ax.grid(alpha=0.3, which="both")
     return fig
 
@@ -259,14 +254,16 @@ def plot_residuals(fits: Mapping[str, FitResult]) -> Figure:
         fits: model name -> :class:`FitResult` (covariates ``J``, ``T`` and maybe ``N``).
 
     Returns:
-        a Figure with one panel per model (``+-2`` band shaded).
+        a Figure with one panel per model (``+-2`` band shaded) and a legend of the colours
+        (one per ``J``).
     """
     names = list(fits)
     if not names:
         raise ValueError("fits must not be empty")
     ncol = min(3, len(names))
     nrow = -(-len(names) // ncol)
-    fig = Figure(figsize=(4.0 * ncol, 3.0 * nrow), layout="constrained")
+    fig = Figure(figsize=(4.0 * ncol + 1.0, 3.0 * nrow), layout="constrained")
+    handles = {}
     for i, name in enumerate(names):
         f = fits[name]
         J, T = f.covariates[:2]
@@ -275,10 +272,15 @@ def plot_residuals(fits: Mapping[str, FitResult]) -> Figure:
         Js = np.unique(J)
         for color, j in zip(_colors(len(Js)), Js, strict=True):
             sel = J == j
-            ax.plot(u[sel], f.residuals[sel], "o-", ms=3, lw=0.6, color=color)
+            (line,) = ax.plot(u[sel], f.residuals[sel], "o-", ms=3, lw=0.6, color=color)
+            handles.setdefault(f"{j:g}", line)
         ax.axhspan(-2, 2, color="0.9", zorder=0)
         ax.axhline(0, color="k", lw=0.6)
         ax.set_title(f"{name}: chi2/dof = {f.reduced_chi2:.3g}", fontsize=9)
         ax.set_xlabel("log T / J", fontsize=8)
         ax.set_ylabel("standardised residual", fontsize=8)
+    # one key for the colours of every panel (the fits share their points)
+    fig.legend(
+        list(handles.values()), list(handles), title="J", fontsize=7, loc="outside right upper"
+    )
     return fig

@@ -2,16 +2,15 @@
 fits of every law (orderstat_n where T < N) and the J* rule."""
 
 import importlib.util
-import json
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from jaxfb import montecarlo as mc
+from jaxfb import io
 
-SCRIPT = Path(__file__).resolve().parents[1] / "experiments" / "scaling_sweep.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "scaling_sweep.py"
 
 
 def _load():
@@ -33,23 +32,26 @@ def test_tiny_grid_end_to_end(tmp_path, monkeypatch, capsys):
         "target_rse": 0.05,
         "min_draws": 100,
         "max_draws": 1600,
-        "bootstrap": 0,  # bootstraps are tested in test_scaling.py; this checks the plumbing
+        "bootstrap": 0,  # bootstraps are tested in tests/scaling; this checks the plumbing
         "rule_min_length": 4,
     }
     monkeypatch.setattr(script, "QUICK", tiny)
     out = tmp_path / "s"
     assert script.main(["--quick", "--out", str(out), "--no-progress"]) == 0
-    runs = json.loads((out / "runs.json").read_text())
+    runs = io.load_json(out / "runs.json")
     assert set(runs["runs"]) == {"N_T", "N16"} and runs["versions"]["jaxfb"]
     for name in ("N_T", "N16"):
-        t = mc.read_summary(out / name / "summary.csv")
+        t = io.read_summary(out / name / "summary.csv")
         assert len(t["J"]) == 6 and (t["draws"] <= 1600).all()
         met = t["log_kappa_se"] <= 0.05 * np.abs(t["log_kappa_mean"])
         assert met[t["draws"] < 1600].all()
-        fit = json.loads((out / f"fit_{name}" / "fit.json").read_text())
+        fit = io.load_json(out / f"fit_{name}" / "fit.json")
         assert ("orderstat_n" in fit["models"]) == (name == "N16")
-        assert (out / f"fit_large_T_{name}" / "fit.json").exists()
+        assert fit["script"] == "experiments/scaling_sweep.py"
+        large = io.load_json(out / f"fit_large_T_{name}" / "fit.json")
+        assert list(large["models"]) == ["orderstat" if name == "N_T" else "orderstat_n"]
     assert (t["N"] == 16).all()
+    assert "| `kappa0` |" in (out / "tables.md").read_text()
     # a rerun resumes: nothing is simulated again
     before = {p.name: p.stat().st_mtime_ns for p in (out / "N16").glob("J*.json")}
     assert script.main(["--quick", "--out", str(out), "--no-fit", "--settings", "N16"]) == 0
