@@ -31,8 +31,9 @@ from pathlib import Path
 
 import jax
 
+import jaxfb
+from jaxfb import io as jio
 from jaxfb import montecarlo as mc
-from jaxfb.montecarlo import _io
 
 FULL = {
     "seed": 2025,
@@ -89,10 +90,10 @@ def simulate(cfg: dict, out: Path, progress: bool | None) -> dict:
             "wall_time_s_sum_of_points": float(table["wall_time_s"].sum()),
         }
         print(f"{name}: {runs[name]}", flush=True)
-        _io.save_json(
+        jio.save_json(
             path,
             {"script": "experiments/scaling_sweep.py", "config": cfg, "runs": runs,
-             **_io.environment()},
+             **jaxfb.environment()},
         )  # fmt: skip
     return runs
 
