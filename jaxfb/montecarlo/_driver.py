@@ -127,8 +127,8 @@ class TargetSE(NamedTuple):
     SE never meets a target.
 
     Args:
-        leaf: the statistic leaf's name (e.g. ``"log_kappa"``; nested leaves as
-            :func:`~jaxfb.montecarlo.resolve_reducers` names them).
+        leaf: the statistic leaf's name (e.g. ``"log_kappa"``; a nested leaf's path joined by
+            ``/``, as for ``reducers`` in :func:`monte_carlo`).
         rel: relative target for ``se / |mean|``, e.g. ``0.01``.
         abs: absolute target for ``se``.
         min_draws: the first count at which the targets are looked at; later checks at

@@ -33,6 +33,7 @@ import math
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -383,14 +384,24 @@ class _Reporter:
         self.total, self.done = total, done
         self.lines = writer and progress is None and not tty
         self.bar = None
+        self.point_draws, self._shown = 0, 0.0
         if writer and (progress or (progress is None and tty)) and done < total:
             from tqdm.auto import tqdm
 
             self.bar = tqdm(total=total, initial=done, unit="point", desc="sweep")
 
     def start(self, point: _Point) -> None:
+        self.point_draws, self._shown = 0, time.monotonic()
         if self.bar is not None:
+            self.bar.set_postfix_str("", refresh=False)
             self.bar.set_description(point.label())
+
+    def draws(self, n: int) -> None:
+        """The engine's callback: the current point's draws, in the bar (twice a second)."""
+        self.point_draws += n
+        if self.bar is not None and time.monotonic() - self._shown >= 0.5:
+            self.bar.set_postfix_str(f"{_count(self.point_draws)} draws")
+            self._shown = time.monotonic()
 
     def finished(self, point: _Point, meta: dict) -> None:
         self.done += 1
@@ -408,6 +419,7 @@ class _Reporter:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
 
 
 @contextlib.contextmanager
@@ -444,7 +456,13 @@ def _run_points(folder: Path, points, done: dict, writer: bool, progress, engine
                     current = p
                     report.start(p)
                     meta = run_point(
-                        folder, p.stem, p.config, env, writer=writer, callback=None, **engine
+                        folder,
+                        p.stem,
+                        p.config,
+                        env,
+                        writer=writer,
+                        callback=report.draws,
+                        **engine,
                     )
                     report.finished(p, meta)
                     current = None
@@ -454,7 +472,8 @@ def _run_points(folder: Path, points, done: dict, writer: bool, progress, engine
         if writer:
             _interrupted(folder, points, len(metas), current)
         raise
-    report.close()
+    finally:
+        report.close()
     return metas
 
 

@@ -18,7 +18,7 @@ import pytest
 
 import jaxfb
 from jaxfb import montecarlo as mc
-from jaxfb.montecarlo import _batch, _driver, _layout
+from jaxfb.montecarlo import _batch, _driver
 
 # T = 12 <= 32 takes the Littlewood-Paley path with a vmapped matrix product (lags ->
 # frequencies), whose rounding changes with the batch width: the microbatch is what keeps every
@@ -168,19 +168,6 @@ def test_bad_arguments_fail_before_compiling():
         mc.monte_carlo(statistic, key, 10, memory_budget="lots")
     with pytest.raises(ValueError, match="microbatch must be >= 1"):
         mc.monte_carlo(statistic, key, 10, microbatch=0)
-
-
-def test_batch_size_from_memory_budget():
-    key = jax.random.key(0)
-    per_draw = _layout.statistic_bytes(statistic, key)
-    assert per_draw > 5 * 12 * 4  # at least the filterbank itself
-    assert _layout.choose_microbatch(per_draw, 10**12, "cpu") == 128  # capped on CPU
-    assert _layout.choose_microbatch(per_draw, 10**12, "gpu") == 16384
-    assert _layout.choose_microbatch(per_draw, 5 * per_draw, "gpu") == 4  # power of two that fits
-    assert _layout.choose_microbatch(per_draw, 1, "cpu") == 1
-    assert (
-        _layout.parse_bytes("1.5GiB") == 3 * 2**29 and _layout.parse_bytes("512MB") == 512 * 10**6
-    )
 
 
 DEVICE_SCRIPT = """
