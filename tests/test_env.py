@@ -21,9 +21,9 @@ def test_environment_is_json_and_true():
 
 
 def test_sidecars_and_info_share_it(capsys):
-    from jaxfb.montecarlo import _io
+    from jaxfb.montecarlo import _sweep  # the sweep's point sidecars
 
-    assert _io.environment() == jaxfb.environment()
+    assert _sweep.environment() == jaxfb.environment()
     assert main(["info"]) == 0
     out = capsys.readouterr().out
     for key in ("jaxfb", "jax", "backend", "kind", "os"):

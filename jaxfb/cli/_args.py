@@ -63,8 +63,8 @@ def int_list(text: str) -> list[int]:
 
 
 def byte_size(text: str) -> int:
-    """argparse ``type=`` wrapper of :func:`jaxfb.montecarlo.parse_bytes`."""
-    from ..montecarlo import parse_bytes
+    """argparse ``type=`` wrapper of the engine's memory-size parser."""
+    from ..montecarlo._layout import parse_bytes
 
     try:
         return parse_bytes(text)

@@ -7,7 +7,8 @@ Example::
 writes one ``.npz`` + ``.json`` per point and ``summary.csv`` (means, standard errors and
 quantiles of A, B, kappa, log kappa; energies per signal) in ``--out``. Rerunning the same command
 skips finished points; an interrupted run resumes to identical results (the point in progress
-is checkpointed every ``--checkpoint-every`` seconds). With ``--target-rse 0.01`` each point draws
+is checkpointed every ``--checkpoint-every`` seconds, and at once on Ctrl-C or SIGTERM; the exit
+code is then 130 or 143). With ``--target-rse 0.01`` each point draws
 until the standard errors of mean log kappa and mean kappa are under 1% (``--draws`` the ceiling)::
 
     jaxfb sweep --out results/s --J 2:256:x2 --T 2:4096:x2 --N 4096 --draws 1e6 --target-rse 0.01
@@ -172,7 +173,7 @@ def run(args) -> int:
 
     import jax
 
-    from ..montecarlo import DEFAULT_QUANTILES, sweep
+    from ..montecarlo import sweep
 
     manual = (args.coordinator, args.num_processes, args.process_id)
     if any(x is not None for x in manual) and not args.distributed:
@@ -183,8 +184,8 @@ def run(args) -> int:
             num_processes=args.num_processes,
             process_id=args.process_id,
         )
-    ctx = jax.enable_x64(True) if args.x64 else contextlib.nullcontext()
-    with ctx:
+    optional = {"quantiles": args.quantiles} if args.quantiles is not None else {}
+    with jax.enable_x64(True) if args.x64 else contextlib.nullcontext():
         table = sweep(
             args.out,
             num_filters=args.J,
@@ -195,7 +196,6 @@ def run(args) -> int:
             num_draws=args.draws,
             seed=args.seed,
             keep_samples=args.keep_samples,
-            quantiles=DEFAULT_QUANTILES if args.quantiles is None else args.quantiles,
             batch_size=args.batch_size,
             microbatch=args.microbatch,
             memory_budget=args.memory_budget,
@@ -204,6 +204,7 @@ def run(args) -> int:
             target_stats=args.target_stats,
             min_draws=args.min_draws,
             checkpoint_every=args.checkpoint_every,
+            **optional,
         )
     if jax.process_index() == 0:
         points = len(set(table["file"].tolist()))

@@ -22,10 +22,11 @@ Precision targets and checkpoints:
   first of these counts where every target is met. The counts are fixed in advance, so the
   draws that are made do not depend on the batch size or the devices either;
 - with ``checkpoint=path``, the reducers' states and the number of draws reduced are written
-  atomically to ``path`` at most every ``checkpoint_every`` seconds (and at the end); a later
-  call with the same statistic, key, sizes and reducers resumes from there, so an interrupted run
-  (Ctrl-C, ``kill -9``) loses at most ``checkpoint_every`` seconds and resumes to the same
-  numbers. The file is a pickle: load only checkpoints you wrote.
+  atomically to ``path`` at most every ``checkpoint_every`` seconds, at the end, and at once
+  when the run is interrupted by an exception (``KeyboardInterrupt`` from Ctrl-C included); a
+  later call with the same statistic, key, sizes and reducers resumes from there, so an
+  interrupted run resumes to the same numbers and ``kill -9`` loses at most
+  ``checkpoint_every`` seconds. The file is a pickle: load only checkpoints you wrote.
 
 Multi-host: call :func:`jax.distributed.initialize` first; the mesh then spans every process's
 devices (``jax.devices()``), each process runs the same loop, and every process ends with the
@@ -34,53 +35,35 @@ same (replicated) result. See ``docs/performance.md``.
 
 from __future__ import annotations
 
-import functools
-import hashlib
 import math
 import os
-import pickle
-import re
 import sys
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding
-from jax.sharding import PartitionSpec as P
 
 from .. import _identity as _id
 from .. import _validation as v
-from .._sampling import _check_key
-from ._reducers import Moments, resolve_reducers
+from ._batch import compiled_batch, fetch, key_parts, no_args
+from ._checkpoint import Checkpoint, CheckpointMismatch, Snapshot, check_processes_agree
+from ._layout import MAX_DRAWS, Layout, plan_layout
+from ._reducers import LeafPlan, Moments, resolve_reducers
 
-__all__ = [
-    "MonteCarloResult",
-    "TargetSE",
-    "choose_microbatch",
-    "default_memory_budget",
-    "monte_carlo",
-    "parse_bytes",
-    "statistic_bytes",
-]
-
-AXIS = "draws"
-_MAX_DRAWS = 2**32  # draw indices are folded into the key as uint32
-# Largest microbatch per platform: CPUs gain nothing from very wide vmaps, accelerators do.
-_MAX_MICROBATCH = {"cpu": 128}
-_MAX_MICROBATCH_ACCEL = 16384
-# Draws per device per call (amortises the host round trip of the reducer partials).
-_TARGET_DRAWS_PER_DEVICE = 4096
+__all__ = ["MonteCarloResult", "TargetSE", "monte_carlo"]
 
 
 class MonteCarloResult(NamedTuple):
-    """What :func:`monte_carlo` returns.
+    """What :func:`monte_carlo` returns; ``print(result)`` shows :meth:`summary`.
 
     Attributes:
-        stats: ``{leaf name: {output name: ndarray}}``, e.g. ``stats["kappa"]["mean"]``.
+        stats: ``{leaf name: {output name: numpy.ndarray}}``, e.g. ``stats["kappa"]["mean"]``.
+            Every value is a NumPy array, a 0-d array for a scalar (``float(x)`` or ``x.item()``
+            gives the number); a leaf of shape ``s`` has ``mean`` of shape ``s``. The count of
+            draws is ``count`` (from :class:`~jaxfb.montecarlo.Count`) and ``num_draws``.
         num_draws: draws reduced.
         batch_size: draws per call of the compiled function (all devices together).
         microbatch: draws vectorised at once on one device (fixes the rounding of every draw).
@@ -107,6 +90,33 @@ class MonteCarloResult(NamedTuple):
     targets_met: bool | None = None
     resumed_draws: int = 0
 
+    def summary(self) -> str:
+        """A header line (draws, devices, time) and one line per leaf: ``mean +- se``."""
+        head = (
+            f"MonteCarloResult: {self.num_draws} draws on {self.num_devices} device(s) in "
+            f"{self.wall_time:.3g} s (compile {self.compile_time:.3g} s)"
+        )
+        if self.resumed_draws:
+            head += f", {self.resumed_draws} resumed from a checkpoint"
+        if self.targets_met is not None:
+            head += f", targets {'met' if self.targets_met else 'not met'}"
+        return "\n".join([head, *(_leaf_line(k, st) for k, st in self.stats.items())])
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
+def _leaf_line(name: str, st: dict[str, np.ndarray]) -> str:
+    if "mean" in st:
+        mean, se = np.asarray(st["mean"]), np.asarray(st["se"])
+        if mean.ndim == 0:
+            return f"  {name}: {float(mean):.6g} +- {float(se):.2g}"
+        return (
+            f"  {name} {mean.shape}: mean in [{np.min(mean):.6g}, {np.max(mean):.6g}], "
+            f"se <= {np.max(se):.2g}"
+        )
+    return f"  {name}: {', '.join(sorted(st))}"
+
 
 class TargetSE(NamedTuple):
     r"""A precision target: stop once the standard error of the mean of one leaf is small.
@@ -117,8 +127,8 @@ class TargetSE(NamedTuple):
     SE never meets a target.
 
     Args:
-        leaf: the statistic leaf's name (e.g. ``"log_kappa"``; nested leaves as
-            :func:`~jaxfb.montecarlo.resolve_reducers` names them).
+        leaf: the statistic leaf's name (e.g. ``"log_kappa"``; a nested leaf's path joined by
+            ``/``, as for ``reducers`` in :func:`monte_carlo`).
         rel: relative target for ``se / |mean|``, e.g. ``0.01``.
         abs: absolute target for ``se``.
         min_draws: the first count at which the targets are looked at; later checks at
@@ -177,193 +187,6 @@ def _schedule(targets: tuple[TargetSE, ...], num_draws: int) -> list[int]:
     return [*out, num_draws]
 
 
-# ---------------------------------------------------------------------------------------------
-# memory
-
-
-_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:e[0-9]+)?)\s*([kmgt]?)(i?)b?\s*$", re.IGNORECASE)
-
-
-def parse_bytes(size: int | float | str) -> int:
-    """``"512MB"``, ``"2GB"``, ``"1.5GiB"``, ``"1e9"`` or a number of bytes -> int (``> 0``).
-
-    ``k, M, G, T`` are powers of 1000, ``Ki, Mi, Gi, Ti`` powers of 1024.
-    """
-    if isinstance(size, bool):
-        raise TypeError(f"memory_budget must be a size, got {size!r}")
-    if isinstance(size, (int, float, np.integer, np.floating)):
-        out = int(size)
-    else:
-        m = _SIZE.match(str(size))
-        if m is None:
-            raise ValueError(f"memory_budget: cannot parse {size!r} (use e.g. 512MB, 2GB, 1GiB)")
-        base = 1024 if m.group(3) else 1000
-        out = int(float(m.group(1)) * base ** " kmgt".index(m.group(2).lower() or " "))
-    if out <= 0:
-        raise ValueError(f"memory_budget must be positive, got {size!r}")
-    return out
-
-
-def default_memory_budget(device: jax.Device) -> int:
-    """Bytes one device may spend on a batch: a quarter of an accelerator's memory, 1 GiB on CPU."""
-    if device.platform != "cpu":
-        try:
-            limit = (device.memory_stats() or {}).get("bytes_limit")
-        except Exception:  # backends without memory_stats
-            limit = None
-        if limit:
-            return int(limit) // 4
-    return 1 << 30
-
-
-def _aval_bytes(aval) -> int:
-    shape = getattr(aval, "shape", None)
-    if shape is None:
-        return 0
-    try:
-        itemsize = np.dtype(aval.dtype).itemsize
-    except TypeError:  # PRNG key dtypes
-        itemsize = 8
-    return math.prod(shape) * itemsize
-
-
-def _jaxpr_bytes(jaxpr) -> int:
-    from jax.extend.core import jaxprs_in_params
-
-    total = 0
-    for eqn in jaxpr.eqns:
-        total += sum(_aval_bytes(o.aval) for o in eqn.outvars)
-        for sub in jaxprs_in_params(eqn.params):
-            total += _jaxpr_bytes(sub)
-    return total
-
-
-def statistic_bytes(statistic: Callable, key: jax.Array) -> int:
-    """Upper estimate of one draw's device memory: every intermediate of the jaxpr, none reused.
-
-    XLA reuses buffers and fuses, so its real working set is smaller (3 to 5 times for the frame
-    bound kernel); the estimate needs no compilation and does not depend on compiler choices.
-    """
-    closed = jax.make_jaxpr(statistic)(key)
-    out = sum(_aval_bytes(a) for a in closed.out_avals)
-    return max(1, _jaxpr_bytes(closed.jaxpr) + out)
-
-
-def _floor_pow2(x: float) -> int:
-    return 1 << max(0, math.floor(math.log2(max(x, 1.0))))
-
-
-def choose_microbatch(bytes_per_draw: int, budget: int, platform: str) -> int:
-    """Largest power of two ``m`` with ``m * bytes_per_draw <= budget``, capped per platform."""
-    cap = _MAX_MICROBATCH.get(platform, _MAX_MICROBATCH_ACCEL)
-    return max(1, min(cap, _floor_pow2(budget / max(bytes_per_draw, 1))))
-
-
-# ---------------------------------------------------------------------------------------------
-# the compiled batch function
-
-
-def _key_parts(key) -> tuple[np.ndarray, Any]:
-    """``(key data as uint32 NumPy, impl or None for a raw uint32 key)``."""
-    _check_key(key)
-    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
-        return np.asarray(jax.random.key_data(key)), jax.random.key_impl(key)
-    return np.asarray(key), None
-
-
-def _make_batch_fn(statistic, plans, treedef, impl, mesh, microbatch: int, steps: int):
-    """The jitted batch function ``(kdata, start, num_draws, args) -> reducer partials``."""
-    n_dev = mesh.devices.size
-    batch = n_dev * microbatch * steps
-
-    def wrap(kdata):
-        return kdata if impl is None else jax.random.wrap_key_data(kdata, impl=impl)
-
-    def per_device(kdata, idx, args):  # idx: this device's (microbatch * steps,) draw indices
-        key = wrap(kdata)
-
-        def draw(i):
-            return statistic(jax.random.fold_in(key, i), args)
-
-        out = jax.lax.map(jax.vmap(draw), idx.reshape(steps, microbatch))
-        return jax.tree.map(lambda x: x.reshape(steps * microbatch, *x.shape[2:]), out)
-
-    sharded = jax.shard_map(per_device, mesh=mesh, in_specs=(P(), P(AXIS), P()), out_specs=P(AXIS))
-
-    def batch_fn(kdata, start, num_draws, args):
-        idx = start + jnp.arange(batch, dtype=jnp.uint32)
-        mask = idx < num_draws
-        leaves = jax.tree.leaves(sharded(kdata, idx, args))
-        if len(leaves) != len(plans):
-            raise ValueError("the statistic's output structure changed between traces")
-        return [
-            tuple(r.summarize(x, mask) for r in plan.reducers)
-            for plan, x in zip(plans, leaves, strict=True)
-        ]
-
-    replicated = NamedSharding(mesh, P())
-    return jax.jit(batch_fn, in_shardings=replicated, out_shardings=replicated), batch
-
-
-@functools.lru_cache(maxsize=64)
-def _no_args(statistic):
-    """``statistic(key)`` as ``f(key, args)`` (one wrapper per statistic: compile caches hit)."""
-
-    def with_args(key, args):
-        del args
-        return statistic(key)
-
-    return with_args
-
-
-_COMPILED: OrderedDict = OrderedDict()
-_COMPILED_MAX = 16
-
-
-def _args_signature(args) -> tuple:
-    """What a compiled batch function depends on in ``args``: structure, shapes, dtypes."""
-    leaves, treedef = jax.tree.flatten(args)
-    return (str(treedef), tuple((np.shape(x), str(jnp.result_type(x))) for x in leaves))
-
-
-def _compiled(statistic, plans, treedef, kdata, impl, devices, microbatch, steps, args):
-    x64 = bool(jax.dtypes.canonicalize_dtype(jnp.float64) == jnp.float64)
-    cache_key = (
-        statistic, plans, treedef, str(impl), devices, microbatch, steps, x64,
-        _args_signature(args),
-    )  # fmt: skip
-    hit = _COMPILED.get(cache_key)
-    if hit is not None:
-        _COMPILED.move_to_end(cache_key)
-        return hit, 0.0
-    t0 = time.perf_counter()
-    mesh = Mesh(np.asarray(devices, dtype=object), (AXIS,))
-    fn, batch = _make_batch_fn(statistic, plans, treedef, impl, mesh, microbatch, steps)
-    compiled = fn.lower(kdata, np.uint32(0), np.uint32(0), args).compile()
-    try:
-        ma = compiled.memory_analysis()
-        device_bytes = int(
-            ma.temp_size_in_bytes + ma.argument_size_in_bytes + ma.output_size_in_bytes
-        )
-    except Exception:  # not every backend reports it
-        device_bytes = None
-    entry = (compiled, batch, device_bytes)
-    _COMPILED[cache_key] = entry
-    while len(_COMPILED) > _COMPILED_MAX:
-        _COMPILED.popitem(last=False)
-    return entry, time.perf_counter() - t0
-
-
-def _fetch(tree):
-    if jax.process_count() == 1:
-        return jax.device_get(tree)
-    # replicated outputs: every process reads its own copy
-    return jax.tree.map(lambda x: np.asarray(x.addressable_data(0)), tree)
-
-
-# ---------------------------------------------------------------------------------------------
-
-
 def monte_carlo(
     statistic: Callable[..., Any],
     key: jax.Array,
@@ -403,14 +226,16 @@ def monte_carlo(
             are part of a checkpoint's identity.
         reducers: which reducers each statistic leaf gets: ``None`` (count, moments, min,
             max for every leaf), a reducer or a sequence of them (for every leaf), or a mapping
-            from leaf names (``fnmatch`` patterns allowed) to either; see
-            :func:`~jaxfb.montecarlo.resolve_reducers`.
+            from leaf names to either. A leaf's name is its pytree path joined by ``/``
+            (``"A"``, ``"fb/lower"``, ``"0"``; ``"value"`` for a bare array); keys may be
+            ``fnmatch`` patterns (``"*"``), the first match wins, and a leaf no key matches
+            is an error.
         batch_size: draws per call, all devices together; rounded up to a multiple of
             ``microbatch * num_devices`` and capped at what ``num_draws`` needs. Default:
             about 4096 draws per device, within the memory budget.
         microbatch: draws vectorised at once on a device. Default: the largest power of two
-            whose estimated working set (:func:`statistic_bytes`) fits ``memory_budget``,
-            capped at 128 on CPU and 16384 on accelerators.
+            whose estimated working set (every intermediate of one draw's jaxpr) fits
+            ``memory_budget``, capped at 128 on CPU and 16384 on accelerators.
         memory_budget: bytes one device may use for a batch (int or ``"512MB"``, ``"2GB"``);
             default a quarter of an accelerator's memory, 1 GiB on CPU.
         devices: devices to shard over (default ``jax.devices()``: every device of every
@@ -429,7 +254,7 @@ def monte_carlo(
 
     Returns:
         :class:`MonteCarloResult`; ``result.stats[leaf][output]``, e.g.
-        ``result.stats["kappa"]["mean"]``.
+        ``result.stats["kappa"]["mean"]`` (NumPy arrays, 0-d for scalars).
 
     Examples:
         >>> import jax, jaxfb
@@ -439,193 +264,86 @@ def monte_carlo(
         ...     return {"A": A, "B": B}
         >>> r = mc.monte_carlo(stat, jax.random.key(0), 1000, reducers=[mc.Moments(), mc.Min()])
         >>> sorted(r.stats["A"])
-        ['mean', 'min', 'n', 'se', 'std', 'var']
+        ['mean', 'min', 'se', 'std', 'var']
     """
     t_start = time.perf_counter()
-    kdata, impl = _key_parts(key)
+    kdata, impl = key_parts(key)
     num_draws = v.static_int("num_draws", num_draws, minimum=1)
-    if num_draws >= _MAX_DRAWS:
+    if num_draws >= MAX_DRAWS:
         raise ValueError(f"num_draws must be < 2**32, got {num_draws}")
     targets = _check_targets(targets)
+    checkpoint_every = _check_checkpoint(checkpoint, checkpoint_every, checkpoint_mismatch)
+    if args is None:
+        statistic = no_args(statistic)
+    else:
+        args = jax.tree.map(jnp.asarray, args)
+    plans, treedef = resolve_reducers(jax.eval_shape(statistic, key, args), reducers)
+    _check_target_leaves(targets, plans)
+    layout = plan_layout(
+        lambda k: statistic(k, args),
+        key,
+        num_draws,
+        out_bytes=sum(math.prod(p.shape) * p.dtype.itemsize for p in plans),
+        devices=devices,
+        microbatch=microbatch,
+        batch_size=batch_size,
+        memory_budget=memory_budget,
+        first_check=min(t.min_draws for t in targets) if targets else None,
+    )
+    (compiled, device_bytes), compile_time = compiled_batch(
+        statistic, plans, treedef, kdata, impl, layout, args
+    )
+    start = Snapshot(
+        tuple(tuple(r.init(p.shape, p.dtype) for r in p.reducers) for p in plans), 0, None
+    )
+    ckpt = None
+    if checkpoint is not None:
+        record = _run_record(statistic, key, args, num_draws, layout, plans, targets)
+        ckpt = Checkpoint(checkpoint, record, checkpoint_every)
+        start = _resume(ckpt, start, checkpoint_mismatch)
+    run = _Run(compiled, kdata, args, plans, layout, ckpt, start)
+    run.loop(targets, num_draws, progress=progress, callback=callback)
+    return MonteCarloResult(
+        stats=run.stats(),
+        num_draws=run.snap.draws,
+        batch_size=layout.batch,
+        microbatch=layout.microbatch,
+        num_batches=run.batches,
+        num_devices=len(layout.devices),
+        wall_time=time.perf_counter() - t_start,
+        compile_time=compile_time,
+        device_bytes=device_bytes,
+        targets_met=run.snap.targets_met if targets else None,
+        resumed_draws=start.draws,
+    )
+
+
+def _check_checkpoint(checkpoint, checkpoint_every, checkpoint_mismatch) -> float:
     if checkpoint_mismatch not in ("raise", "restart"):
         raise ValueError(
             f"checkpoint_mismatch must be 'raise' or 'restart', got {checkpoint_mismatch!r}"
         )
-    checkpoint_every = float(checkpoint_every)
-    if not checkpoint_every >= 0:
-        raise ValueError(f"checkpoint_every must be >= 0 seconds, got {checkpoint_every}")
-    devices = tuple(jax.devices() if devices is None else devices)
-    if not devices:
-        raise ValueError("devices is empty")
-    n_dev = len(devices)
-    budget = (
-        default_memory_budget(devices[0]) if memory_budget is None else parse_bytes(memory_budget)
-    )
-
-    user_statistic = statistic
-    if args is None:
-        statistic = _no_args(user_statistic)
-    else:
-        args = jax.tree.map(jnp.asarray, args)
-    out_shapes = jax.eval_shape(statistic, key, args)
-    plans, treedef = resolve_reducers(out_shapes, reducers)
-    names = {p.name for p in plans}
-    for t in targets:
-        if t.leaf not in names:
-            raise ValueError(
-                f"targets: {t.leaf!r} is not a leaf of the statistic (leaves: {sorted(names)})"
-            )
-        plan = next(p for p in plans if p.name == t.leaf)
-        if not any(isinstance(r, Moments) for r in plan.reducers):
-            raise ValueError(f"targets: leaf {t.leaf!r} needs a Moments reducer")
+    every = float(checkpoint_every)
+    if not every >= 0:
+        raise ValueError(f"checkpoint_every must be >= 0 seconds, got {every}")
     if checkpoint is not None and jax.process_index() == 0:  # the process that writes it
         folder = os.path.dirname(os.path.abspath(os.fspath(checkpoint)))
         if not os.path.isdir(folder):
             raise ValueError(f"checkpoint: folder {folder!r} does not exist")
         if not os.access(folder, os.W_OK):
             raise ValueError(f"checkpoint: folder {folder!r} is not writable")
-    out_bytes = sum(math.prod(p.shape) * p.dtype.itemsize for p in plans)
+    return every
 
-    if microbatch is None:
-        microbatch = choose_microbatch(
-            statistic_bytes(lambda k: statistic(k, args), key), budget, devices[0].platform
-        )
-    microbatch = v.static_int("microbatch", microbatch, minimum=1)
-    per_device_needed = -(-num_draws // n_dev)
-    max_steps = -(-per_device_needed // microbatch)
-    if batch_size is None:
-        # the batch's per-draw outputs are held a few times over (sharded, gathered, fetched)
-        by_memory = max(1, budget // (8 * max(out_bytes, 1) * n_dev))
-        target = max(2 * microbatch, min(_TARGET_DRAWS_PER_DEVICE, by_memory))
-        steps = max(1, min(max_steps, target // microbatch))
-        if targets:  # no bigger than the first checked count: little padding is computed
-            first = -(-min(t.min_draws for t in targets) // n_dev)
-            steps = max(1, min(steps, -(-first // microbatch)))
-    else:
-        batch_size = v.static_int("batch_size", batch_size, minimum=1)
-        steps = max(1, min(max_steps, -(-batch_size // (n_dev * microbatch))))
-    if (n_dev * microbatch * steps) + num_draws > _MAX_DRAWS:
-        raise ValueError("num_draws plus the padding of the last batch must stay below 2**32")
 
-    (compiled, batch, device_bytes), compile_time = _compiled(
-        statistic, plans, treedef, kdata, impl, devices, microbatch, steps, args
-    )
-    states = [tuple(r.init(p.shape, p.dtype) for r in p.reducers) for p in plans]
-    done, num_batches, resumed, met = 0, 0, 0, None
-    fingerprint = None
-    if checkpoint is not None:
-        fingerprint = _fingerprint(
-            kdata,
-            impl,
-            num_draws,
-            batch,
-            microbatch,
-            plans,
-            targets,
-            _identity(statistic, key, args),
-        )
-        try:
-            saved = _load_checkpoint(checkpoint, fingerprint)
-        except _CheckpointMismatch:
-            if checkpoint_mismatch == "raise":
-                raise
-            saved = None
-        if saved is not None:
-            states, done, met = saved["states"], saved["draws"], saved["targets_met"]
-            resumed = done
-        if jax.process_count() > 1:
-            _check_processes_agree(checkpoint, done, met)
-
-    def absorb(partials):
-        host = _fetch(partials)
-        for i, plan in enumerate(plans):
-            states[i] = tuple(
-                r.update(s, part)
-                for r, s, part in zip(plan.reducers, states[i], host[i], strict=True)
+def _check_target_leaves(targets: tuple[TargetSE, ...], plans: tuple[LeafPlan, ...]) -> None:
+    by_name = {p.name: p for p in plans}
+    for t in targets:
+        if t.leaf not in by_name:
+            raise ValueError(
+                f"targets: {t.leaf!r} is not a leaf of the statistic (leaves: {sorted(by_name)})"
             )
-
-    def finalize():
-        out: dict[str, dict[str, np.ndarray]] = {}
-        for plan, st in zip(plans, states, strict=True):
-            merged: dict[str, np.ndarray] = {}
-            for r, s in zip(plan.reducers, st, strict=True):
-                merged.update(r.finalize(s))
-            out[plan.name] = merged
-        return out
-
-    stop = bool(targets) and met is True
-    bar = None
-    if not stop and (progress or (progress is None and sys.stderr.isatty())):
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=num_draws, initial=done, unit="draw", unit_scale=True, leave=False)
-    last_save = time.monotonic()
-
-    def step(n):
-        nonlocal done, last_save
-        done += n
-        if bar is not None:
-            bar.update(n)
-        if callback is not None:
-            callback(n)
-
-    try:
-        for seg_end in _schedule(targets, num_draws):
-            if stop:
-                break
-            if seg_end < done or (seg_end == done and met is not None):
-                continue  # a checkpoint already passed (and looked at) this count
-            pending, pending_n = None, 0
-            n_end = np.uint32(seg_end)
-            for b0 in range(done, seg_end, batch):
-                out = compiled(kdata, np.uint32(b0), n_end, args)  # asynchronous
-                num_batches += 1
-                if pending is not None:
-                    absorb(pending)
-                    step(pending_n)
-                    if checkpoint is not None and time.monotonic() - last_save >= checkpoint_every:
-                        _save_checkpoint(checkpoint, fingerprint, states, done, met)
-                        last_save = time.monotonic()
-                pending, pending_n = out, min(batch, seg_end - b0)
-            if pending is not None:
-                absorb(pending)
-                step(pending_n)
-            if targets:
-                met = all(_met(t, finalize()[t.leaf], done) for t in targets)
-                stop = met
-        if checkpoint is not None:
-            _save_checkpoint(checkpoint, fingerprint, states, done, met)
-            if jax.process_count() > 1:  # no process reads it again before it is written
-                from jax.experimental import multihost_utils
-
-                multihost_utils.sync_global_devices("jaxfb.montecarlo checkpoint written")
-    finally:
-        if bar is not None:
-            bar.close()
-
-    return MonteCarloResult(
-        stats=finalize(),
-        num_draws=done,
-        batch_size=batch,
-        microbatch=microbatch,
-        num_batches=num_batches,
-        num_devices=n_dev,
-        wall_time=time.perf_counter() - t_start,
-        compile_time=compile_time,
-        device_bytes=device_bytes,
-        targets_met=met if targets else None,
-        resumed_draws=resumed,
-    )
-
-
-# ---------------------------------------------------------------------------------------------
-# checkpoints
-
-_CKPT_FORMAT = "jaxfb.montecarlo.checkpoint/1"
-
-
-class _CheckpointMismatch(ValueError):
-    """A checkpoint file that another run wrote (or that cannot be read)."""
+        if not any(isinstance(r, Moments) for r in by_name[t.leaf].reducers):
+            raise ValueError(f"targets: leaf {t.leaf!r} needs a Moments reducer")
 
 
 def _identity(statistic, key, args) -> str:
@@ -637,78 +355,122 @@ def _identity(statistic, key, args) -> str:
     return _id.digest([_id.function_digest(statistic, key, args), _id.values_digest(args)])
 
 
-def _check_processes_agree(checkpoint, done: int, met) -> None:
-    """Multi-host: every process must resume from the same checkpoint state."""
-    from jax.experimental import multihost_utils
-
-    code = {None: 0, False: 1, True: 2}[met]
-    here = np.asarray([done >> 20, done & 0xFFFFF, code], np.int32)
-    every = np.asarray(multihost_utils.process_allgather(here))
-    if not np.all(every == every[0]):
-        raise ValueError(
-            f"checkpoint {os.fspath(checkpoint)!r}: the processes see different saved states "
-            f"(draws {[(int(a) << 20) + int(b) for a, b, _ in every]}); put the checkpoint on a "
-            "filesystem that every process shares"
-        )
-
-
-def _fingerprint(kdata, impl, num_draws, batch, microbatch, plans, targets, identity) -> str:
-    """What a checkpoint must match to be resumed (the run's identity and its batch grid)."""
-    text = repr(
-        (
-            identity,
-            np.asarray(kdata).tolist(),
-            str(impl),
-            num_draws,
-            batch,
-            microbatch,
-            [(p.name, p.shape, str(p.dtype), repr(p.reducers)) for p in plans],
-            repr(targets),
-            bool(jax.dtypes.canonicalize_dtype(jnp.float64) == jnp.float64),
-        )
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _compact(state):
-    """A reducer state with :class:`Samples`' chunks joined (smaller, faster pickles)."""
-    if isinstance(state, dict) and isinstance(state.get("chunks"), list) and state["chunks"]:
-        return {**state, "chunks": [np.concatenate(state["chunks"], axis=0)]}
-    return state
-
-
-def _save_checkpoint(path, fingerprint, states, draws, targets_met) -> None:
-    if jax.process_index() != 0:
-        return
-    from ._io import atomic_write_bytes
-
-    payload = {
-        "format": _CKPT_FORMAT,
-        "fingerprint": fingerprint,
-        "draws": int(draws),
-        "targets_met": targets_met,
-        "states": [tuple(_compact(s) for s in st) for st in states],
+def _run_record(statistic, key, args, num_draws, layout: Layout, plans, targets) -> dict:
+    """What a checkpoint must match to be resumed: the run's identity and its batch grid."""
+    return {
+        "statistic": _identity(statistic, key, args),
+        "key": _id.values_digest(key),
+        "num_draws": num_draws,
+        "batch": layout.batch,
+        "microbatch": layout.microbatch,
+        "leaves": [[p.name, list(p.shape), str(p.dtype), repr(p.reducers)] for p in plans],
+        "targets": [t._asdict() for t in targets],
+        "x64": bool(jax.dtypes.canonicalize_dtype(jnp.float64) == jnp.float64),
     }
-    atomic_write_bytes(path, pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _load_checkpoint(path, fingerprint) -> dict | None:
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        return None
+def _resume(ckpt: Checkpoint, start: Snapshot, mismatch: str) -> Snapshot:
+    """The checkpoint's snapshot (or ``start`` without one, or after a restarted mismatch)."""
     try:
-        with open(path, "rb") as f:
-            payload = pickle.load(f)
-    except Exception as e:
-        raise _CheckpointMismatch(
-            f"checkpoint {path!r} cannot be read ({e}); delete it to start over"
-        ) from None
-    if not isinstance(payload, dict) or payload.get("format") != _CKPT_FORMAT:
-        raise _CheckpointMismatch(f"checkpoint {path!r} is not a jaxfb Monte Carlo checkpoint")
-    if payload["fingerprint"] != fingerprint:
-        raise _CheckpointMismatch(
-            f"checkpoint {path!r} was written by a different run (key, num_draws, batch size, "
-            "microbatch, reducers or targets differ); delete it or pass another path"
+        saved = ckpt.load()
+    except CheckpointMismatch:
+        if mismatch == "raise":
+            raise
+        saved = None
+    snap = start if saved is None else saved
+    if jax.process_count() > 1:
+        check_processes_agree(ckpt.path, snap)
+    return snap
+
+
+class _Run:
+    """The host side of a run: calls the compiled batch function, folds the partials into one
+    consistent :class:`Snapshot` (replaced whole, so an interruption never sees half a batch),
+    checks the targets on their schedule and checkpoints."""
+
+    def __init__(self, compiled, kdata, args, plans, layout: Layout, ckpt, start: Snapshot):
+        self.compiled, self.kdata, self.args = compiled, kdata, args
+        self.plans, self.batch, self.ckpt = plans, layout.batch, ckpt
+        self.snap = start
+        self.batches = 0
+        self._on_draws: Callable[[int], None] = lambda n: None
+
+    def stats(self) -> dict[str, dict[str, np.ndarray]]:
+        out = {}
+        for plan, st in zip(self.plans, self.snap.states, strict=True):
+            merged: dict[str, np.ndarray] = {}
+            for r, s in zip(plan.reducers, st, strict=True):
+                merged.update(r.finalize(s))
+            out[plan.name] = {k: np.asarray(x) for k, x in merged.items()}
+        return out
+
+    def _absorb(self, partials, n: int) -> None:
+        host = fetch(partials)
+        states = tuple(
+            tuple(r.update(s, part) for r, s, part in zip(plan.reducers, st, hp, strict=True))
+            for plan, st, hp in zip(self.plans, self.snap.states, host, strict=True)
         )
-    payload["states"] = [tuple(st) for st in payload["states"]]
-    return payload
+        self.snap = self.snap._replace(states=states, draws=self.snap.draws + n)
+        self._on_draws(n)
+        if self.ckpt is not None and self.ckpt.due():
+            self.ckpt.save(self.snap)
+
+    def _segment(self, end: int) -> None:
+        """Reduce the draws ``snap.draws .. end - 1``, one batch in flight ahead of the host."""
+        pending = None
+        for b0 in range(self.snap.draws, end, self.batch):
+            out = self.compiled(self.kdata, np.uint32(b0), np.uint32(end), self.args)  # async
+            self.batches += 1
+            if pending is not None:
+                self._absorb(*pending)
+            pending = (out, min(self.batch, end - b0))
+        if pending is not None:
+            self._absorb(*pending)
+
+    def _steps(self, targets, num_draws: int) -> None:
+        for end in _schedule(targets, num_draws):
+            if targets and self.snap.targets_met is True:
+                return
+            if end < self.snap.draws or (
+                end == self.snap.draws and self.snap.targets_met is not None
+            ):
+                continue  # a checkpoint already passed (and looked at) this count
+            self._segment(end)
+            if targets:
+                st = self.stats()
+                met = all(_met(t, st[t.leaf], self.snap.draws) for t in targets)
+                self.snap = self.snap._replace(targets_met=met)
+
+    def loop(self, targets, num_draws: int, *, progress, callback) -> None:
+        """Run to the end (or the targets); checkpoint at the end and on any interruption."""
+        start, bar = self.snap, None
+        finished = bool(targets) and start.targets_met is True
+        if not finished and (progress or (progress is None and sys.stderr.isatty())):
+            from tqdm.auto import tqdm
+
+            bar = tqdm(
+                total=num_draws, initial=start.draws, unit="draw", unit_scale=True, leave=False
+            )
+
+        def on_draws(n: int) -> None:
+            if bar is not None:
+                bar.update(n)
+            if callback is not None:
+                callback(n)
+
+        self._on_draws = on_draws
+        try:
+            self._steps(targets, num_draws)
+        except BaseException:  # Ctrl-C, a signal, a failing callback: keep what was done
+            if self.ckpt is not None and self.snap is not start:
+                self.ckpt.save(self.snap)
+            raise
+        finally:
+            if bar is not None:
+                bar.close()
+        if self.ckpt is not None:
+            self.ckpt.save(self.snap)
+            if jax.process_count() > 1:  # no process reads it again before it is written
+                from jax.experimental import multihost_utils
+
+                multihost_utils.sync_global_devices("jaxfb.montecarlo checkpoint written")

@@ -190,10 +190,11 @@ class Moments(Reducer):
     device in float64; otherwise the batch's values go to the host and are reduced there in
     float64 (``B`` numbers per element per batch). Non-finite values propagate (``inf``/``NaN``).
 
-    Outputs: ``mean``, ``var``, ``std``, ``se`` (``std / sqrt(n)``), ``n``.
+    Outputs: ``mean``, ``var``, ``std``, ``se`` (``std / sqrt(count)``); the number of draws is
+    :class:`Count`'s ``count`` (and the run's ``num_draws``).
     """
 
-    outputs = ("mean", "var", "std", "se", "n")
+    outputs = ("mean", "var", "std", "se")
 
     def init(self, shape, dtype):
         return {"n": np.float64(0), "mean": np.zeros(shape), "m2": np.zeros(shape)}
@@ -227,7 +228,7 @@ class Moments(Reducer):
             )
             std = np.sqrt(var)
             se = std / math.sqrt(n) if n > 0 else np.full_like(mean, np.nan)
-        return {"mean": mean, "var": var, "std": std, "se": se, "n": np.asarray(n)}
+        return {"mean": mean, "var": var, "std": std, "se": se}
 
 
 @dataclass(frozen=True)

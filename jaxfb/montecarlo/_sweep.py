@@ -1,268 +1,80 @@
 r"""Sweeps: Monte Carlo over a grid of ``(J, T, N, init)`` points (and signals), resumable.
 
-A *point* is one ``(J, T, N, init)``: its draws give the frame bounds ``A``, ``B``, ``kappa = B/A``
-and ``log kappa``, and, when the sweep has signals, the energy ``||Phi x||^2`` of every signal
-from the same draws (one draw of ``w`` serves every signal, SPEC section 1; the energies come from
-the Littlewood-Paley sum already computed for the frame bounds). The summary table has one row
-per ``(point, signal)``.
+A sweep is a grid of points (see :mod:`jaxfb.montecarlo._points` for one point's key, statistic
+and files) run one after the other on the engine, each sharded over every device, and a summary
+table with one row per ``(point, signal)``.
 
-Reproducibility and resumption:
+Resumption:
 
-- a point's key is ``fold_in(fold_in(key(seed), h0), h1)`` with ``(h0, h1)`` from a SHA-256 of
-  ``{"J", "T", "N", "init"}``: it depends on the seed and the point, not on its place in the grid,
-  the other points, the number of draws (the first ``n`` draws of a longer run are the ``n``
-  draws of a shorter one) or the signals;
-- each finished point is written atomically (``.npz`` arrays, then its ``.json`` sidecar, each by
-  temp file + ``os.replace``); the ``.json`` marks the point done;
-- a rerun skips every point whose ``.json`` holds the same configuration, so an interrupted run
-  (Ctrl-C, ``kill -9``) loses at most the point in progress and resumes to identical results;
-- the point in progress is itself checkpointed (``<name>.ckpt``, every ``checkpoint_every``
-  seconds, see :func:`~jaxfb.montecarlo.monte_carlo`), so a long point loses at most that much
-  work; the checkpoint is removed once the point's files are written.
+- a point is done when the folder holds a ``.json`` of the same configuration (found by its
+  content, whatever the file's name) and its ``.npz``; a rerun skips it, so an interrupted run
+  (Ctrl-C, ``kill -9``) resumes to identical results;
+- the point in progress is checkpointed (``<name>.ckpt``, every ``checkpoint_every`` seconds,
+  see :func:`~jaxfb.montecarlo.monte_carlo`), and at once on ``SIGINT`` or ``SIGTERM``: the
+  sweep then says that the same call resumes and re-raises (``KeyboardInterrupt`` for SIGINT,
+  ``SystemExit(128 + signal)`` otherwise), so a long point loses nothing to Ctrl-C and at most
+  ``checkpoint_every`` seconds to ``kill -9``;
+- at the start the sweep says (on stderr) how many points are done, which point resumes from a
+  checkpoint at how many draws, and how many points of another configuration (other draws,
+  seed, signals, ...) the folder holds; those are left as they are and are not in the table.
 
 Precision targets: with ``target_rse``, ``num_draws`` is a ceiling and each point draws
 ``min_draws, 2 min_draws, 4 min_draws, ...`` filterbanks until the standard error of the mean of
 every statistic in ``target_stats`` is at most ``target_rse`` times the mean's magnitude. A target
-on ``kappa`` is not applied where ``J <= 4``: ``Var[kappa]`` is infinite there (SPEC section 2),
-so its standard error means nothing; ``log kappa`` carries the target there.
+on ``kappa`` is not applied where ``J <= 4``: ``Var[kappa]`` is infinite there (docs/theory.md
+section 2), so its standard error means nothing; ``log kappa`` carries the target there.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
-import functools
-import hashlib
+import contextlib
 import itertools
 import math
-import struct
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .. import _identity as _id
 from .. import _validation as v
-from .._frames import littlewood_paley
-from .._sampling import init_spec, random_filterbank
-from . import _io
-from ._driver import _MAX_DRAWS, TargetSE, monte_carlo, parse_bytes
-from ._reducers import Count, Histogram, Max, Min, Moments, Samples, histogram_quantile
-from ._signals import SIGNAL_NAMES, energy_from_lp, make_sweep_signal, spectral_weights
+from .. import io
+from .._env import environment
+from .._sampling import init_spec
+from ._checkpoint import saved_draws
+from ._layout import MAX_DRAWS, parse_bytes
+from ._points import (
+    DEFAULT_QUANTILES,
+    FORMAT,
+    LOG_EDGES,
+    POSITIVE_EDGES,
+    run_point,
+    summary_columns,
+    summary_table,
+)
+from ._signals import SIGNAL_NAMES
 
-__all__ = [
-    "DEFAULT_QUANTILES",
-    "KEEP_SAMPLES_MAX_DRAWS",
-    "STATISTICS",
-    "point_key",
-    "point_statistic",
-    "summary_columns",
-    "sweep",
-]
+__all__ = ["KEEP_SAMPLES_MAX_DRAWS", "sweep"]
 
-FORMAT = "jaxfb.sweep.point/1"
-STATISTICS = ("A", "B", "kappa", "log_kappa", "energy")
-"""Per-draw statistics of a sweep point (``energy`` only when the sweep has signals)."""
-DEFAULT_QUANTILES = (0.05, 0.25, 0.75, 0.95)
-"""Quantiles in the summary table besides the median."""
 KEEP_SAMPLES_MAX_DRAWS = 10**6
 """``keep_samples=None`` keeps samples (exact quantiles) up to this many draws per point."""
-
-# Fixed histogram edges used when samples are not kept: geometric for positive statistics (bins
-# 0.23 % wide over 1e-8 .. 1e8), linear for log kappa (0.0025 wide over 0 .. 20).
-_POSITIVE_EDGES = ("geomspace", 1e-8, 1e8, 16001)
-_LOG_EDGES = ("linspace", 0.0, 20.0, 8001)
-_ELSEWHERE: dict = {}  # a point process 0 found finished and this process cannot read
-_STRING_COLUMNS = ("init", "signal", "dtype", "quantile_method", "file")
+_SETTINGS = ("draws", "seed", "signals", "dtype", "keep_samples", "quantiles", "target")
+_ELSEWHERE = {"rows": []}  # a point process 0 found finished and this process cannot read
 
 
-def _edges(spec) -> np.ndarray:
-    kind, lo, hi, num = spec
-    return getattr(np, kind)(lo, hi, num)
+class _Point(NamedTuple):
+    config: dict[str, Any]
+    stem: str
 
-
-def _qname(p: float) -> str:
-    pct = 100.0 * p
-    if abs(pct - round(pct)) < 1e-9:
-        return f"q{round(pct):02d}"
-    return "q" + f"{pct:g}".replace(".", "p")
-
-
-def summary_columns(quantiles: Sequence[float] = DEFAULT_QUANTILES) -> list[str]:
-    """Column names of the summary table, in order."""
-    cols = ["J", "T", "N", "init", "signal", "draws", "seed", "dtype", "quantile_method"]
-    per = [
-        "mean",
-        "se",
-        "std",
-        "min",
-        "max",
-        "median",
-        *(_qname(p) for p in quantiles),
-        "nonfinite",
-    ]
-    for s in STATISTICS:
-        cols += [f"{s}_{x}" for x in per]
-    return [*cols, "kappa_ratio_of_means", "wall_time_s", "file"]
-
-
-def _tag_words(tag: dict) -> tuple[int, int]:
-    digest = hashlib.sha256(_io.dumps(tag).encode()).digest()
-    return struct.unpack("<II", digest[:8])
-
-
-def point_key(seed: int, num_filters: int, length: int, n: int, init: str) -> jax.Array:
-    """The PRNG key of a sweep point: from the seed and the point's configuration alone."""
-    w0, w1 = _tag_words({"J": num_filters, "T": length, "N": n, "init": init})
-    key = jax.random.key(seed)
-    return jax.random.fold_in(jax.random.fold_in(key, np.uint32(w0)), np.uint32(w1))
-
-
-def _signal_key(seed: int, name: str, n: int) -> jax.Array:
-    w0, w1 = _tag_words({"signal": name, "N": n})
-    key = jax.random.key(seed)
-    return jax.random.fold_in(jax.random.fold_in(key, np.uint32(w0)), np.uint32(w1))
-
-
-def point_statistic(num_filters: int, length: int, n: int, init: str, weights=None, dtype=None):
-    r"""The per-draw statistic of a sweep point, ``key -> dict`` of ``A, B, kappa, log_kappa``
-    (and ``energy``, shape ``(S,)``, when ``weights`` of shape ``(n//2 + 1, S)`` is given, see
-    :func:`~jaxfb.montecarlo._signals.spectral_weights`). ``kappa = inf`` when ``A = 0``.
-
-    The same arguments return the same function object, so the engine's compiled batch function
-    is reused when a point is run again in the same process.
-    """
-    if dtype is None:
-        dtype = jax.dtypes.canonicalize_dtype(jnp.float64)
-    dtype = np.dtype(dtype)
-    if weights is None:
-        return _point_statistic(num_filters, length, n, init, None, None, dtype.name)
-    w = np.ascontiguousarray(weights, np.float64)
-    return _point_statistic(num_filters, length, n, init, w.tobytes(), w.shape, dtype.name)
-
-
-@functools.lru_cache(maxsize=64)
-def _point_statistic(num_filters, length, n, init, weight_bytes, weight_shape, dtype_name):
-    dtype = np.dtype(dtype_name)
-    wts = None
-    if weight_bytes is not None:
-        wts = np.frombuffer(weight_bytes, np.float64).reshape(weight_shape).astype(dtype)
-
-    def statistic(key):
-        w = random_filterbank(key, num_filters, length, init=init, dtype=dtype)
-        lp = littlewood_paley(w, n)
-        A, B = jnp.min(lp, axis=-1), jnp.max(lp, axis=-1)
-        positive = A > 0
-        kappa = jnp.where(positive, B / jnp.where(positive, A, 1), jnp.inf)
-        out = {"A": A, "B": B, "kappa": kappa, "log_kappa": jnp.log(kappa)}
-        if wts is not None:
-            out["energy"] = energy_from_lp(lp, jnp.asarray(wts))
-        return out
-
-    return statistic
-
-
-def _as_list(name: str, value, kind) -> list:
-    if value is None:
-        return []
-    if isinstance(value, (str, int, np.integer)) and not isinstance(value, bool):
-        value = [value]
-    try:
-        items = list(value)
-    except TypeError:
-        raise TypeError(f"{name} must be a value or a sequence of values, got {value!r}") from None
-    out = []
-    for i, x in enumerate(items):
-        x = v.static_int(f"{name}[{i}]", x, minimum=1) if kind is int else x
-        if kind is str and not isinstance(x, str):
-            raise TypeError(f"{name}[{i}] must be a string, got {x!r}")
-        if x not in out:
-            out.append(x)
-    return out
-
-
-def _reducers(keep_samples: bool, probs: tuple[float, ...]):
-    base = (Count(), Moments(), Min(), Max())
-    if keep_samples:
-        return {"*": (*base, Samples(quantiles=probs))}
-    pos = Histogram(tuple(_edges(_POSITIVE_EDGES)))
-    return {"log_kappa": (*base, Histogram(tuple(_edges(_LOG_EDGES)))), "*": (*base, pos)}
-
-
-def _leaf_columns(name: str, st: dict, index, probs, quantiles) -> dict[str, Any]:
-    def pick(a):
-        a = np.asarray(a)
-        return a if index is None else a[..., index]
-
-    if "quantiles" in st:
-        qv = pick(st["quantiles"])
-    else:
-        counts = st["hist_counts"] if index is None else st["hist_counts"][index]
-        qv = histogram_quantile(
-            counts,
-            st["hist_edges"],
-            probs,
-            underflow=pick(st["hist_underflow"]),
-            overflow=pick(st["hist_overflow"]),
-        )
-    qd = {p: float(q) for p, q in zip(probs, np.asarray(qv).reshape(len(probs)), strict=True)}
-    row = {f"{name}_{x}": float(pick(st[x])) for x in ("mean", "se", "std", "min", "max")}
-    row[f"{name}_median"] = qd[0.5]
-    row.update({f"{name}_{_qname(p)}": qd[p] for p in quantiles})
-    row[f"{name}_nonfinite"] = int(pick(st["nonfinite"]))
-    return row
-
-
-def _rows(config: dict, stats: dict, wall: float, file: str, draws: int) -> list[dict]:
-    quantiles = tuple(config["quantiles"])
-    probs = tuple(sorted({*quantiles, 0.5}))
-    base = {k: config[k] for k in ("J", "T", "N", "init", "seed", "dtype")}
-    base["draws"] = draws  # the draws made (num_draws, or fewer when a target was met)
-    base["quantile_method"] = "exact" if config["keep_samples"] else "histogram"
-    for s in ("A", "B", "kappa", "log_kappa"):
-        base.update(_leaf_columns(s, stats[s], None, probs, quantiles))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        base["kappa_ratio_of_means"] = float(
-            np.float64(base["B_mean"]) / np.float64(base["A_mean"])
-        )
-    base["wall_time_s"] = wall
-    base["file"] = file
-    if not config["signals"]:
-        return [{**base, "signal": ""}]
-    return [
-        {**base, "signal": name, **_leaf_columns("energy", stats["energy"], i, probs, quantiles)}
-        for i, name in enumerate(config["signals"])
-    ]
-
-
-def _arrays(stats: dict, signals: np.ndarray | None, names: Sequence[str]) -> dict[str, np.ndarray]:
-    out = {}
-    for leaf, st in stats.items():
-        for k, a in st.items():
-            a = np.asarray(a)
-            if k == "samples":
-                a = a.astype(np.float32)
-            out[f"{leaf}.{k}"] = a
-    if signals is not None:
-        out["signals"] = signals
-        out["signal_names"] = np.asarray(list(names))
-    return out
-
-
-def _table(rows: list[dict], columns: list[str]) -> dict[str, np.ndarray]:
-    table = {}
-    for c in columns:
-        vals = [r.get(c) for r in rows]
-        if c in _STRING_COLUMNS:
-            table[c] = np.asarray(["" if x is None else str(x) for x in vals])
-        elif c in ("J", "T", "N", "draws", "seed") or c.endswith("_nonfinite"):
-            table[c] = np.asarray([-1 if x is None else int(x) for x in vals])
-        else:
-            table[c] = np.asarray([math.nan if x is None else float(x) for x in vals], np.float64)
-    return table
+    def label(self) -> str:
+        c = self.config
+        return f"J={c['J']} T={c['T']} N={c['N']} {c['init']}"
 
 
 def sweep(
@@ -291,10 +103,12 @@ def sweep(
 
     Every point draws ``num_draws`` filterbanks and reduces ``A``, ``B``, ``kappa``,
     ``log kappa`` (and the energy of each signal) with streaming statistics; see the module
-    docstring for keys, files and resumption. ``out`` receives, per point, ``<name>.npz`` (arrays:
-    ``"<stat>.<output>"``, e.g. ``"kappa.mean"``, ``"kappa.samples"`` (float32) or
+    docstring for resumption and interruptions. ``out`` receives, per point, ``<name>.npz``
+    (arrays ``"<stat>.<output>"``, e.g. ``"kappa.mean"``, ``"kappa.samples"`` (float32) or
     ``"kappa.hist_counts"``; plus ``"signals"``) and ``<name>.json`` (configuration, seed, key
-    words, versions, device, wall time, summary rows), and ``summary.csv`` for the whole grid.
+    words, versions, device, wall time, summary rows; read both with
+    :func:`~jaxfb.montecarlo.load_point`), and ``summary.csv`` for the whole grid
+    (:func:`~jaxfb.montecarlo.read_summary`).
 
     Args:
         out: results folder (created; must be writable).
@@ -311,10 +125,11 @@ def sweep(
             ``num_draws <= 10**6``; otherwise fixed-edge histograms give the quantiles (to a
             bin, 0.23 % relative) and memory does not grow with ``num_draws``.
         quantiles: probabilities tabulated besides the median.
-        batch_size, microbatch, memory_budget, devices: passed to :func:`monte_carlo`
-            (execution only: they are not part of a point's identity, and a finished point is
-            reused whatever they were).
-        progress: tqdm bar (points, draws/s, ETA); ``None``: only on a terminal.
+        batch_size, microbatch, memory_budget, devices: passed to
+            :func:`~jaxfb.montecarlo.monte_carlo` (execution only: they are not part of a
+            point's identity, and a finished point is reused whatever they were).
+        progress: a tqdm bar over the grid's points (``True``); one line per finished point on
+            stderr (``None`` without a terminal; with one, the bar); neither (``False``).
         target_rse: relative standard error to reach, e.g. ``0.01``; ``num_draws`` is then the
             ceiling, and the ``draws`` column holds the draws made (see the module docstring).
         target_stats: statistics the target applies to, from ``A, B, kappa, log_kappa``
@@ -324,17 +139,19 @@ def sweep(
 
     Returns:
         The summary table as ``{column: 1-D array}`` (one entry per ``(point, signal)`` row;
-        columns in :func:`summary_columns` order), the same as ``summary.csv``.
+        columns ``J, T, N, init, [signal,] draws, seed, ...``, then ``<stat>_<value>`` for
+        ``A, B, kappa, log_kappa`` (and ``energy`` with signals)), the same as ``summary.csv``.
 
     Multi-host (after :func:`jax.distributed.initialize`): every process calls ``sweep`` with the
-    same arguments; each point is sharded over all devices; process 0 alone writes, and the
-    processes follow process 0's view of which points are finished. The table is complete on
-    process 0 (elsewhere it lacks the points this process cannot read from ``out``).
+    same arguments; each point is sharded over all devices; process 0 alone writes (and
+    speaks), and the processes follow process 0's view of which points are finished. The table
+    is complete on process 0 (elsewhere it lacks the points this process cannot read).
 
     Raises:
         ValueError: an empty grid, ``T > N``, an unknown init or signal, bad counts; raised before
             anything is written.
         OSError: ``out`` cannot be created or written.
+        KeyboardInterrupt, SystemExit: on SIGINT, SIGTERM, after checkpointing the point.
 
     Examples:
         >>> import tempfile
@@ -344,211 +161,328 @@ def sweep(
         >>> t["signal"].tolist(), bool((t["kappa_median"] > 1).all())
         (['impulse', 'alternating'], True)
     """
-    # ---- validate everything before touching the disk
+    settings = _settings(
+        num_draws=num_draws, seed=seed, signals=signals, keep_samples=keep_samples,
+        quantiles=quantiles, target_rse=target_rse, target_stats=target_stats,
+        min_draws=min_draws,
+    )  # fmt: skip
+    points = _expand(num_filters, length, n, init, settings)
+    engine = _engine_options(batch_size, microbatch, memory_budget, devices, checkpoint_every)
+    writer = jax.process_index() == 0
+    folder = io.check_writable(out) if writer else Path(out)
+    if writer:
+        io.remove_stale_temporaries(folder)
+    done, foreign = _scan(folder, points)
+    if writer:
+        _announce(folder, points, done, foreign)
+    metas = _run_points(folder, points, done, writer, progress, engine)
+    columns = summary_columns(settings["quantiles"], signals=bool(settings["signals"]))
+    table = summary_table([row for m in metas for row in m.get("rows", [])], columns)
+    if writer:
+        io.write_csv(folder / "summary.csv", table)
+    return table
+
+
+# ---------------------------------------------------------------------------------------------
+# the grid
+
+
+def _as_list(name: str, value, kind) -> list:
+    if value is None:
+        return []
+    if isinstance(value, (str, int, np.integer)) and not isinstance(value, bool):
+        value = [value]
+    try:
+        items = list(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a value or a sequence of values, got {value!r}") from None
+    out = []
+    for i, x in enumerate(items):
+        x = v.static_int(f"{name}[{i}]", x, minimum=1) if kind is int else x
+        if kind is str and not isinstance(x, str):
+            raise TypeError(f"{name}[{i}] must be a string, got {x!r}")
+        if x not in out:
+            out.append(x)
+    return out
+
+
+def _target(target_rse, target_stats, min_draws, num_draws) -> dict | None:
+    if target_rse is None:
+        return None
+    if isinstance(target_rse, bool) or not (
+        isinstance(target_rse, (int, float)) and 0 < target_rse < math.inf
+    ):
+        raise ValueError(f"target_rse must be a positive number, got {target_rse!r}")
+    tstats = _as_list("target_stats", target_stats, str)
+    for name in tstats:
+        if name not in ("A", "B", "kappa", "log_kappa"):
+            raise ValueError(
+                f"target_stats: unknown statistic {name!r}; choose from A, B, kappa, log_kappa"
+            )
+    if not tstats:
+        raise ValueError("target_stats is empty")
+    min_draws = v.static_int("min_draws", min_draws, minimum=2)
+    if min_draws > num_draws:
+        raise ValueError(f"min_draws ({min_draws}) must be <= num_draws ({num_draws})")
+    return {"rse": float(target_rse), "stats": tstats, "min_draws": min_draws}
+
+
+def _settings(
+    *, num_draws, seed, signals, keep_samples, quantiles, target_rse, target_stats, min_draws
+) -> dict[str, Any]:
+    """The part of every point's configuration that the grid's axes do not set (validated)."""
+    sigs = _as_list("signals", signals, str)
+    for name in sigs:
+        if name not in SIGNAL_NAMES:
+            raise ValueError(f"unknown signal {name!r}; choose from {', '.join(SIGNAL_NAMES)}")
+    num_draws = v.static_int("num_draws", num_draws, minimum=1)
+    if num_draws >= MAX_DRAWS:
+        raise ValueError(f"num_draws must be < 2**32, got {num_draws}")
+    quantiles = [float(q) for q in quantiles]
+    if any(not (0.0 < q < 1.0) for q in quantiles):
+        raise ValueError(f"quantiles must lie strictly between 0 and 1, got {quantiles}")
+    keep = bool(num_draws <= KEEP_SAMPLES_MAX_DRAWS if keep_samples is None else keep_samples)
+    out = {
+        "signals": sigs, "draws": num_draws, "seed": v.static_int("seed", seed),
+        "dtype": str(np.dtype(jax.dtypes.canonicalize_dtype(jnp.float64))),
+        "keep_samples": keep, "quantiles": quantiles, "format": FORMAT,
+        "histogram": None if keep else {
+            "positive": list(POSITIVE_EDGES), "log_kappa": list(LOG_EDGES)},
+    }  # fmt: skip
+    target = _target(target_rse, target_stats, min_draws, num_draws)
+    if target is not None:  # absent otherwise: older configurations keep their names
+        out["target"] = target
+    return out
+
+
+def _expand(num_filters, length, n, init, settings: dict) -> list[_Point]:
+    """Every point of the grid ``J x T x N x init``, in that order (validated)."""
     Js = _as_list("num_filters", num_filters, int)
     Ts = _as_list("length", length, int)
-    same_n = isinstance(n, str) and n == "T"
-    Ns = ["T"] if same_n else _as_list("n", n, int)
+    Ns = ["T"] if isinstance(n, str) and n == "T" else _as_list("n", n, int)
     inits = _as_list("init", init, str)
-    sigs = _as_list("signals", signals, str)
     for axis, vals in (("num_filters", Js), ("length", Ts), ("n", Ns), ("init", inits)):
         if not vals:
             raise ValueError(f"empty grid: {axis} has no values")
     for name in inits:
         init_spec(name)
-    for name in sigs:
-        if name not in SIGNAL_NAMES:
-            raise ValueError(f"unknown signal {name!r}; choose from {', '.join(SIGNAL_NAMES)}")
     bad = [(T, N) for T in Ts for N in Ns if N != "T" and T > N]
     if bad:
         raise ValueError(
             f"filter length T must be <= signal length N; the grid has T > N at (T, N) = {bad}"
         )
-    num_draws = v.static_int("num_draws", num_draws, minimum=1)
-    if num_draws >= _MAX_DRAWS:
-        raise ValueError(f"num_draws must be < 2**32, got {num_draws}")
-    seed = v.static_int("seed", seed)
-    target = None
-    if target_rse is not None:
-        if isinstance(target_rse, bool) or not (
-            isinstance(target_rse, (int, float)) and 0 < target_rse < math.inf
-        ):
-            raise ValueError(f"target_rse must be a positive number, got {target_rse!r}")
-        tstats = _as_list("target_stats", target_stats, str)
-        for name in tstats:
-            if name not in ("A", "B", "kappa", "log_kappa"):
-                raise ValueError(
-                    f"target_stats: unknown statistic {name!r}; choose from A, B, kappa, log_kappa"
-                )
-        if not tstats:
-            raise ValueError("target_stats is empty")
-        min_draws = v.static_int("min_draws", min_draws, minimum=2)
-        if min_draws > num_draws:
-            raise ValueError(f"min_draws ({min_draws}) must be <= num_draws ({num_draws})")
-        target = {"rse": float(target_rse), "stats": tstats, "min_draws": min_draws}
-    checkpoint_every = float(checkpoint_every)
-    if not checkpoint_every >= 0:
-        raise ValueError(f"checkpoint_every must be >= 0 seconds, got {checkpoint_every}")
-    quantiles = tuple(float(q) for q in quantiles)
-    if any(not (0.0 < q < 1.0) for q in quantiles):
-        raise ValueError(f"quantiles must lie strictly between 0 and 1, got {quantiles}")
-    if keep_samples is None:
-        keep_samples = num_draws <= KEEP_SAMPLES_MAX_DRAWS
-    keep_samples = bool(keep_samples)
-    if memory_budget is not None:
-        memory_budget = parse_bytes(memory_budget)
+    points = []
+    for J, T, N, ini in itertools.product(Js, Ts, Ns, inits):
+        N = T if N == "T" else N
+        config = {"J": J, "T": T, "N": N, "init": ini, **settings}
+        points.append(_Point(config, f"J{J}_T{T}_N{N}_{ini}_{_id.digest(config)[:10]}"))
+    return points
+
+
+def _engine_options(batch_size, microbatch, memory_budget, devices, checkpoint_every) -> dict:
+    every = float(checkpoint_every)
+    if not every >= 0:
+        raise ValueError(f"checkpoint_every must be >= 0 seconds, got {every}")
     if batch_size is not None:
         v.static_int("batch_size", batch_size, minimum=1)
     if microbatch is not None:
         v.static_int("microbatch", microbatch, minimum=1)
-    dtype = jax.dtypes.canonicalize_dtype(jnp.float64)
+    return {
+        "batch_size": batch_size,
+        "microbatch": microbatch,
+        "memory_budget": None if memory_budget is None else parse_bytes(memory_budget),
+        "devices": devices,
+        "checkpoint_every": every,
+    }
 
-    writer = jax.process_index() == 0
-    folder = _io.check_writable(out) if writer else Path(out)
-    if writer:
-        _io.remove_stale_temporaries(folder)
 
-    # ---- plan: which points are done
-    hist = (
-        None if keep_samples else {"positive": list(_POSITIVE_EDGES), "log_kappa": list(_LOG_EDGES)}
-    )
-    points = []
-    for J, T, N, ini in itertools.product(Js, Ts, Ns, inits):
-        N = T if N == "T" else N
-        config = {
-            "J": J, "T": T, "N": N, "init": ini, "signals": sigs, "draws": num_draws,
-            "seed": seed, "dtype": str(np.dtype(dtype)), "keep_samples": keep_samples,
-            "quantiles": list(quantiles), "histogram": hist, "format": FORMAT,
-        }  # fmt: skip
-        if target is not None:  # absent otherwise: older configurations keep their names
-            config["target"] = target
-        digest = hashlib.sha256(_io.dumps(config).encode()).hexdigest()[:10]
-        stem = f"J{J}_T{T}_N{N}_{ini}_{digest}"
-        meta = _finished(folder / f"{stem}.json", config)
-        points.append((config, stem, meta))
+# ---------------------------------------------------------------------------------------------
+# what the folder holds
+
+
+def _scan(folder: Path, points: list[_Point]) -> tuple[dict[str, dict], list[dict]]:
+    """``(metadata of the finished points by stem, configurations of other sweeps' points)``.
+
+    A point is finished when a ``.json`` of the folder holds its configuration and its ``.npz``
+    exists. Multi-host: every process follows process 0's view.
+    """
+    wanted = {_id.digest(p.config): p.stem for p in points}
+    done: dict[str, dict] = {}
+    foreign = []
+    for f in sorted(folder.glob("J*.json")):
+        try:
+            meta = io.load_json(f)
+        except ValueError as err:  # written atomically: not a torn point, someone else's file
+            raise ValueError(
+                f"out: {f} is not readable JSON ({err}); move it out of the sweep's folder"
+            ) from None
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            continue
+        stem = wanted.get(_id.digest(meta.get("config")))
+        if stem is None:
+            foreign.append(meta.get("config") or {})
+        elif f.with_suffix(".npz").exists():
+            done[stem] = meta
     if jax.process_count() > 1:
-        # every process follows process 0's plan (read before anyone writes): the processes must
-        # run the same points together, even where their view of the folder differs
         from jax.experimental import multihost_utils
 
-        finished = np.asarray([meta is not None for _, _, meta in points], np.int32)
-        finished = np.asarray(multihost_utils.broadcast_one_to_all(finished))
-        points = [
-            (config, stem, (meta or _ELSEWHERE) if f else None)
-            for (config, stem, meta), f in zip(points, finished, strict=True)
-        ]
+        flags = np.asarray([p.stem in done for p in points], np.int32)
+        flags = np.asarray(multihost_utils.broadcast_one_to_all(flags))
+        done = {
+            p.stem: done.get(p.stem, _ELSEWHERE) for p, f in zip(points, flags, strict=True) if f
+        }
+    return done, foreign
 
-    todo = [p for p in points if p[2] is None]
-    bar = None
-    if todo and (progress or (progress is None and sys.stderr.isatty())):
-        from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(todo) * num_draws, unit="draw", unit_scale=True, desc="sweep")
-    env = _io.environment()
-    rows: list[dict] = []
-    done = 0
+def _count(n: int) -> str:
+    return f"{n:,}".replace(",", " ")
+
+
+def _say(text: str) -> None:
+    print(f"sweep: {text}", file=sys.stderr, flush=True)
+
+
+def _differences(configs: list[dict], settings: dict) -> str:
+    """``"draws=1000 where this sweep has 2000"``: the settings where other points differ."""
+    parts = []
+    for k in _SETTINGS:
+        theirs = sorted({io.to_json(c.get(k), indent=None) for c in configs})
+        ours = io.to_json(settings.get(k), indent=None)
+        if theirs != [ours]:
+            parts.append(f"{k}={' or '.join(theirs)} where this sweep has {ours}")
+    return "; ".join(parts)
+
+
+def _announce(folder: Path, points: list[_Point], done: dict, foreign: list[dict]) -> None:
+    """Say what is done, what resumes from a checkpoint, and what belongs to other sweeps."""
+    resumed = []
+    for p in points:
+        draws = None if p.stem in done else saved_draws(folder / f"{p.stem}.ckpt")
+        if draws:
+            resumed.append(f"{p.label()} from {_count(draws)} draws")
+    if done or resumed:
+        text = f"resuming: {len(done)} of {len(points)} points done"
+        _say("; ".join([text, *resumed]))
+    if foreign:
+        diff = _differences(foreign, points[0].config)
+        what = f"of another configuration ({diff})" if diff else "outside this grid"
+        _say(
+            f"{folder} also holds {len(foreign)} point(s) {what}; they are kept, and left out "
+            "of summary.csv"
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# running the points
+
+
+class _Reporter:
+    """Progress over the grid: a tqdm bar of points, or one stderr line per finished point."""
+
+    def __init__(self, total: int, done: int, progress: bool | None, writer: bool):
+        tty = sys.stderr.isatty()
+        self.total, self.done = total, done
+        self.lines = writer and progress is None and not tty
+        self.bar = None
+        self.point_draws, self._shown = 0, 0.0
+        if writer and (progress or (progress is None and tty)) and done < total:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, initial=done, unit="point", desc="sweep")
+
+    def start(self, point: _Point) -> None:
+        self.point_draws, self._shown = 0, time.monotonic()
+        if self.bar is not None:
+            self.bar.set_postfix_str("", refresh=False)
+            self.bar.set_description(point.label())
+
+    def draws(self, n: int) -> None:
+        """The engine's callback: the current point's draws, in the bar (twice a second)."""
+        self.point_draws += n
+        if self.bar is not None and time.monotonic() - self._shown >= 0.5:
+            self.bar.set_postfix_str(f"{_count(self.point_draws)} draws")
+            self._shown = time.monotonic()
+
+    def finished(self, point: _Point, meta: dict) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(1)
+        if self.lines:
+            row = meta["rows"][0]
+            _say(
+                f"point {self.done}/{self.total} {point.label()}: {_count(meta['draws'])} draws "
+                f"in {meta['wall_time_s']:.3g} s; kappa {row['kappa_mean']:.4g} "
+                f"+- {row['kappa_se']:.2g}, log kappa {row['log_kappa_mean']:.4g} "
+                f"+- {row['log_kappa_se']:.2g}"
+            )
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+@contextlib.contextmanager
+def _interruptible():
+    """Turn SIGINT and SIGTERM into exceptions (a checkpoint is written on the way out) for the
+    duration of the block; the previous handlers are restored after it."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise SystemExit(128 + signum)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        for config, stem, meta in points:
-            if meta is None:
-                done += 1
-                if bar is not None:
-                    bar.set_description(
-                        f"point {done}/{len(todo)} J={config['J']} T={config['T']} N={config['N']}"
-                    )
-                meta = _run_point(
-                    folder, stem, config, env, writer, checkpoint_every=checkpoint_every,
-                    batch_size=batch_size, microbatch=microbatch, memory_budget=memory_budget,
-                    devices=devices, callback=None if bar is None else bar.update,
-                )  # fmt: skip
-                if bar is not None:  # stopped at its target, or resumed a checkpoint
-                    bar.total -= num_draws - meta["draws"] + meta.get("resumed_draws", 0)
-                    bar.refresh()
-            rows.extend(meta.get("rows", []))
+        yield
     finally:
-        if bar is not None:
-            bar.close()
-    columns = summary_columns(quantiles)
-    if writer:
-        _io.write_csv(folder / "summary.csv", columns, rows)
-    return _table(rows, columns)
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
-def _finished(path: Path, config: dict) -> dict | None:
-    """The metadata of a finished point with this exact configuration, else ``None``."""
-    import json
-
-    if not path.exists() or not path.with_suffix(".npz").exists():
-        return None
+def _run_points(folder: Path, points, done: dict, writer: bool, progress, engine) -> list[dict]:
+    """Run every unfinished point in order; the metadata of every point, in grid order."""
+    env = environment()
+    report = _Reporter(len(points), len(done), progress, writer)
+    metas, current = [], None
     try:
-        meta = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if meta.get("format") != FORMAT or _io.dumps(meta.get("config")) != _io.dumps(config):
-        return None
-    return meta
+        with _interruptible():
+            for p in points:
+                meta = done.get(p.stem)
+                if meta is None:
+                    current = p
+                    report.start(p)
+                    meta = run_point(
+                        folder,
+                        p.stem,
+                        p.config,
+                        env,
+                        writer=writer,
+                        callback=report.draws,
+                        **engine,
+                    )
+                    report.finished(p, meta)
+                    current = None
+                metas.append(meta)
+    except (KeyboardInterrupt, SystemExit):
+        report.close()
+        if writer:
+            _interrupted(folder, points, len(metas), current)
+        raise
+    finally:
+        report.close()
+    return metas
 
 
-def _point_targets(config: dict) -> tuple[TargetSE, ...]:
-    """The precision targets a sweep point runs under (none without ``target``)."""
-    target = config.get("target")
-    if not target:
-        return ()
-    return tuple(
-        TargetSE(name, rel=target["rse"], min_draws=target["min_draws"])
-        for name in target["stats"]
-        if not (name == "kappa" and config["J"] <= 4)
+def _interrupted(folder: Path, points: list[_Point], finished: int, current) -> None:
+    where = ""
+    if current is not None:
+        draws = saved_draws(folder / f"{current.stem}.ckpt")
+        where = f"; {current.label()} checkpointed at {_count(draws or 0)} draws"
+    _say(
+        f"interrupted: {finished} of {len(points)} points done{where}. "
+        "Run the same command again to resume."
     )
-
-
-def _run_point(folder, stem, config, env, writer, *, callback, checkpoint_every, **engine) -> dict:
-    J, T, N, ini, seed = (config[k] for k in ("J", "T", "N", "init", "seed"))
-    sigs = config["signals"]
-    signals = weights = None
-    if sigs:
-        signals = np.stack([make_sweep_signal(s, N, _signal_key(seed, s, N)) for s in sigs])
-        weights = spectral_weights(signals)
-    statistic = point_statistic(J, T, N, ini, weights, jnp.dtype(config["dtype"]))
-    probs = tuple(sorted({*config["quantiles"], 0.5}))
-    key = point_key(seed, J, T, N, ini)
-    targets = _point_targets(config)
-    ckpt = folder / f"{stem}.ckpt"
-    t0 = time.perf_counter()
-    res = monte_carlo(
-        statistic,
-        key,
-        config["draws"],
-        reducers=_reducers(config["keep_samples"], probs),
-        progress=False,
-        callback=callback,
-        targets=targets or None,
-        checkpoint=ckpt,  # read by every process, written by process 0
-        checkpoint_every=checkpoint_every,
-        checkpoint_mismatch="restart",  # e.g. another batch size: the point starts over
-        **engine,
-    )
-    wall = time.perf_counter() - t0
-    w0, w1 = _tag_words({"J": J, "T": T, "N": N, "init": ini})
-    meta = {
-        "format": FORMAT,
-        "config": config,
-        "point_key": {"seed": seed, "fold_in": [w0, w1]},
-        **env,
-        "wall_time_s": wall,
-        "draws": res.num_draws,
-        "targets": [t._asdict() for t in targets],
-        "targets_met": res.targets_met,
-        "resumed_draws": res.resumed_draws,
-        "compile_time_s": res.compile_time,
-        "batch_size": res.batch_size,
-        "microbatch": res.microbatch,
-        "num_batches": res.num_batches,
-        "device_bytes": res.device_bytes,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "arrays": f"{stem}.npz",
-        "rows": _rows(config, res.stats, wall, f"{stem}.npz", res.num_draws),
-    }
-    if writer:
-        _io.save_npz(folder / f"{stem}.npz", _arrays(res.stats, signals, sigs))
-        _io.save_json(folder / f"{stem}.json", meta)  # last: marks the point finished
-        ckpt.unlink(missing_ok=True)
-    return meta

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from .._env import environment
-from ..montecarlo._io import atomic_write_bytes
+from ..io import atomic_write_bytes
 from ._config import EXPERIMENTS, ReproduceConfig
 from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber
 

@@ -17,7 +17,7 @@ import jax
 import numpy as np
 
 from .._env import environment
-from ..montecarlo._io import atomic_write_bytes
+from ..io import atomic_write_bytes
 from ._checkpoint import (
     CHECKPOINTS,
     Checkpoint,

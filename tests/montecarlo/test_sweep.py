@@ -1,10 +1,14 @@
 """Sweeps: files and table, energies against closed forms, skip and resume, bad configs, CLI."""
 
+import json
 import os
+import pickle
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import jax
@@ -15,7 +19,7 @@ import pytest
 import jaxfb
 from jaxfb import montecarlo as mc
 from jaxfb.cli import main as cli_main
-from jaxfb.montecarlo import _sweep
+from jaxfb.montecarlo import _points
 
 J, TS, N, DRAWS, SEED = 4, [4, 8], 16, 300, 11
 SIGNALS = ["impulse", "alternating", "white_noise"]
@@ -37,7 +41,7 @@ def swept(tmp_path_factory):
     return out, mc.sweep(out, **GRID)
 
 
-def _points(folder):
+def _point_files(folder):
     return sorted(p.stem for p in Path(folder).glob("J*.json"))
 
 
@@ -54,12 +58,12 @@ def _same_table(a, b, skip=()):
 
 def test_table_files_and_metadata(swept):
     out, table = swept
-    assert list(table) == mc.summary_columns()
+    assert list(table) == _points.summary_columns()
     assert table["T"].tolist() == [4, 4, 4, 8, 8, 8]
     assert table["signal"].tolist() == SIGNALS * 2
     assert set(table["quantile_method"]) == {"exact"}
     _same_table(table, mc.read_summary(out))  # the CSV holds the same table
-    names = _points(out)
+    names = _point_files(out)
     assert len(names) == 2 and not list(out.glob(".jaxfb-tmp-*"))
     meta, arrays = mc.load_point(out / names[0])
     assert meta["config"]["seed"] == SEED and meta["config"]["signals"] == SIGNALS
@@ -88,7 +92,7 @@ def test_table_files_and_metadata(swept):
 def test_energies_match_closed_forms(swept):
     # SPEC section 2: E = 1; Var = 2/(J T) for the impulse and 2/J for the alternating sign
     out, _ = swept
-    for name in _points(out):
+    for name in _point_files(out):
         meta, arrays = mc.load_point(out / name)
         T = meta["config"]["T"]
         e = arrays["energy.samples"].astype(np.float64)
@@ -103,9 +107,9 @@ def test_energies_match_closed_forms(swept):
 
 def test_draws_use_the_point_key_and_the_exact_energy(swept):
     out, _ = swept
-    name = next(n for n in _points(out) if n.startswith(f"J{J}_T8_"))
+    name = next(n for n in _point_files(out) if n.startswith(f"J{J}_T8_"))
     _, arrays = mc.load_point(out / name)
-    key = mc.point_key(SEED, J, 8, N, "gaussian")
+    key = _points.point_key(SEED, J, 8, N, "gaussian")
     idx = jnp.array([0, 7, DRAWS - 1])
     w = jax.vmap(lambda i: jaxfb.random_filterbank(jax.random.fold_in(key, i), J, 8))(idx)
     x = jnp.asarray(arrays["signals"], jnp.float32)
@@ -116,10 +120,10 @@ def test_draws_use_the_point_key_and_the_exact_energy(swept):
     np.testing.assert_allclose(arrays["B.samples"][np.asarray(idx)], B, rtol=2e-6)
     # the key depends on the point's configuration only
     assert np.array_equal(
-        jax.random.key_data(key), jax.random.key_data(mc.point_key(SEED, J, 8, N, "gaussian"))
+        jax.random.key_data(key), jax.random.key_data(_points.point_key(SEED, J, 8, N, "gaussian"))
     )
     assert not np.array_equal(
-        jax.random.key_data(key), jax.random.key_data(mc.point_key(SEED, J, 4, N, "gaussian"))
+        jax.random.key_data(key), jax.random.key_data(_points.point_key(SEED, J, 4, N, "gaussian"))
     )
 
 
@@ -130,7 +134,7 @@ def test_rerun_skips_finished_points(swept, monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("a finished point was recomputed")
 
-    monkeypatch.setattr(_sweep, "monte_carlo", forbidden)
+    monkeypatch.setattr(_points, "monte_carlo", forbidden)
     again = mc.sweep(out, **GRID)
     _same_table(table, again)  # wall times too: they come from the finished points' JSON
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("J*")} == before
@@ -140,19 +144,19 @@ def test_resume_recomputes_only_the_missing_point_identically(swept, tmp_path, m
     src, table = swept
     out = tmp_path / "resume"
     shutil.copytree(src, out)
-    lost, _ = _points(out)
+    lost, _ = _point_files(out)
     # a run killed after writing the arrays but before the JSON, leaving a temporary behind
     (out / f"{lost}.json").unlink()
     stale = out / f".jaxfb-tmp-{socket.gethostname()}-999999999-{lost}.npz-x"
     stale.write_bytes(b"torn")
     calls = []
-    real = _sweep.monte_carlo
+    real = _points.monte_carlo
 
     def counting(*args, **kwargs):
         calls.append(1)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(_sweep, "monte_carlo", counting)
+    monkeypatch.setattr(_points, "monte_carlo", counting)
     again = mc.sweep(out, **GRID)
     assert len(calls) == 1 and not stale.exists()
     _same_table(table, again, skip=("wall_time_s",))
@@ -238,8 +242,8 @@ def test_kill_9_and_resume_gives_identical_results(tmp_path, kill_9_sweep):
     assert np.all(np.isfinite(resumed["kappa_median"]))
     for name, data in done_before.items():  # finished points were kept, not redone
         assert (out / name).read_bytes() == data
-    assert _points(out) == _points(tmp_path / "reference")
-    for name in _points(out):
+    assert _point_files(out) == _point_files(tmp_path / "reference")
+    for name in _point_files(out):
         _, a = mc.load_point(out / name)
         _, b = mc.load_point(tmp_path / "reference" / name)
         for k in a:
@@ -299,14 +303,245 @@ def test_peak_memory_flat_in_the_number_of_draws():
     # in a run with pytest -n 2. tracemalloc's control above shows the measurement can fail.)
 
 
-def test_atomic_writes_get_the_usual_permissions(tmp_path):
-    from jaxfb.montecarlo import _io
+# ---- precision targets and checkpoints of sweeps
 
-    umask = os.umask(0o022)
+SWEEP = dict(
+    num_filters=[3, 8], length=[4, 16], n=16, num_draws=20000, seed=2, microbatch=8,
+    progress=False, target_rse=0.02, min_draws=100,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def target_sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("target_sweep")
+    return out, mc.sweep(out, **SWEEP)
+
+
+def test_sweep_meets_its_targets_with_kappa_exempt_where_its_variance_is_infinite(target_sweep):
+    out, t = target_sweep
+    assert (t["draws"] < SWEEP["num_draws"]).all()
+    assert (t["log_kappa_se"] <= 0.02 * np.abs(t["log_kappa_mean"])).all()
+    big = t["J"] > 4
+    assert (t["kappa_se"][big] <= 0.02 * t["kappa_mean"][big]).all()
+    for f in out.glob("J*.json"):
+        meta = json.loads(f.read_text())
+        leaves = [x["leaf"] for x in meta["targets"]]
+        assert leaves == (["log_kappa"] if meta["config"]["J"] <= 4 else ["log_kappa", "kappa"])
+        assert meta["targets_met"] is True and meta["draws"] == meta["rows"][0]["draws"]
+    assert not list(out.glob("*.ckpt"))  # removed once the point was written
+    # the draws are the first draws of the point's key: a fixed-count point agrees
+    row = 0
+    fixed = mc.sweep(
+        out / "fixed", num_filters=int(t["J"][row]), length=int(t["T"][row]), n=16,
+        num_draws=int(t["draws"][row]), seed=2, microbatch=8, progress=False,
+    )  # fmt: skip
+    for c in ("kappa_min", "kappa_max", "log_kappa_median"):
+        assert fixed[c][0] == t[c][row], c
+
+
+def test_sweep_target_bad_arguments(tmp_path):
+    for change, match in [
+        (dict(target_rse=0), "target_rse must be a positive number"),
+        (dict(target_stats=["energy"]), "target_stats: unknown statistic 'energy'"),
+        (dict(min_draws=10**6), r"min_draws \(1000000\) must be <= num_draws"),
+        (dict(checkpoint_every=-5), "checkpoint_every must be >= 0"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            mc.sweep(tmp_path / "never", **{**SWEEP, **change})
+    assert not (tmp_path / "never").exists()
+
+
+def test_cli_sweep_with_target(target_sweep, tmp_path, capsys):
+    _, t = target_sweep
+    out = tmp_path / "cli"
+    args = ["sweep", "--out", str(out), "--J", "3,8", "--T", "4,16", "--N", "16", "--seed", "2"]
+    args += ["--draws", "2e4", "--microbatch", "8", "--no-progress", "--target-rse", "0.02"]
+    args += ["--min-draws", "100"]
+    assert cli_main(args) == 0
+    table = mc.read_summary(out)
+    np.testing.assert_array_equal(table["draws"], t["draws"])
+    np.testing.assert_array_equal(table["kappa_max"], t["kappa_max"])
+
+
+LONG_POINT = dict(
+    num_filters=4, length=16, n=16, num_draws=60000, seed=9, keep_samples=False,
+    microbatch=8, batch_size=64, progress=False, checkpoint_every=0.0,
+)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_kill_9_mid_point_resumes_from_the_checkpoint(tmp_path, kill_9_sweep):
+    out = tmp_path / "killed"
+
+    def checkpointed():
+        ckpts = list(out.glob("*.ckpt"))
+        return bool(ckpts) and pickle.loads(ckpts[0].read_bytes())["draws"] >= 5000
+
+    kill_9_sweep(out, LONG_POINT, checkpointed, what="no checkpoint was written")
+    ckpts = list(out.glob("*.ckpt"))
+    assert not list(out.glob("J*.json")), "the kill landed after the point finished"
+    saved = pickle.loads(ckpts[0].read_bytes())["draws"]
+    resumed = mc.sweep(out, **LONG_POINT)
+    meta = json.loads(next(out.glob("J*.json")).read_text())
+    assert meta["resumed_draws"] >= saved >= 5000
+    ref = mc.sweep(tmp_path / "reference", **LONG_POINT)
+    for c in ref:
+        if c not in ("wall_time_s",):
+            np.testing.assert_array_equal(ref[c], resumed[c], err_msg=c)
+    assert not list(out.glob("*.ckpt"))
+
+
+def test_sweep_with_n_equal_to_t(tmp_path, capsys):
+    kw = dict(num_filters=4, num_draws=64, seed=1, microbatch=8, progress=False)
+    t = mc.sweep(tmp_path / "a", length=[4, 8], n="T", **kw)
+    assert t["N"].tolist() == t["T"].tolist() == [4, 8]
+    # no signals: no signal or energy columns, in the table or the CSV
+    assert list(t) == _points.summary_columns(signals=False)
+    assert "signal" not in t and not [c for c in t if c.startswith("energy")]
+    _same_table(t, mc.read_summary(tmp_path / "a"))
+    one = mc.sweep(tmp_path / "b", length=8, n=8, **kw)  # the same point, the same key
+    assert one["kappa_max"][0] == t["kappa_max"][1]
+    args = ["sweep", "--out", str(tmp_path / "c"), "--J", "4", "--T", "4,8", "--N", "T"]
+    assert cli_main([*args, "--draws", "64", "--seed", "1", "--microbatch", "8"]) == 0
+    np.testing.assert_array_equal(mc.read_summary(tmp_path / "c")["kappa_max"], t["kappa_max"])
+
+
+def test_sweep_says_what_it_resumes_and_what_else_the_folder_holds(swept, tmp_path, capsys):
+    src, _ = swept
+    out = tmp_path / "mixed"
+    shutil.copytree(src, out)
+    other = {**GRID, "length": [4], "seed": SEED + 1, "progress": None}  # not a terminal: lines
+    capsys.readouterr()
+    t = mc.sweep(out, **other)
+    err = capsys.readouterr().err
+    assert (
+        f"also holds 2 point(s) of another configuration (seed={SEED} where this sweep has "
+        f"{SEED + 1})" in err
+    )
+    assert "point 1/1 J=4 T=4 N=16 gaussian: 300 draws in" in err and "resuming" not in err
+    assert len(set(t["file"])) == 1 and len(_point_files(out)) == 3
+    mc.sweep(out, **other)
+    err = capsys.readouterr().err
+    assert "resuming: 1 of 1 points done" in err and "point 1/1" not in err
+
+
+def test_mc_read_summary_is_the_io_one():
+    assert mc.read_summary is jaxfb.io.read_summary
+    assert len(mc.__all__) <= 15 and all(not n.startswith("_") for n in mc.__all__)
+    assert sorted(n for n in vars(mc) if not n.startswith("_") and n[0].isupper()) == sorted(
+        n for n in mc.__all__ if n[0].isupper()
+    )
+
+
+SIGNAL_GRID = dict(
+    num_filters=4, length=[4, 16], n=16, num_draws=3000, seed=7, microbatch=8, batch_size=64,
+    progress=False, checkpoint_every=3600.0,
+)  # fmt: skip
+SIGNAL_CLI = ["sweep", "--J", "4", "--T", "4,16", "--N", "16", "--draws", "3000", "--seed", "7"]
+SIGNAL_CLI += ["--microbatch", "8", "--batch-size", "64", "--no-progress"]
+SIGNAL_CLI += ["--checkpoint-every", "3600"]
+MARK = 1000
+# The second point's callback touches a marker after MARK draws and then slows each batch down, so
+# the signal lands mid-point (the numbers do not depend on when it lands).
+SIGNAL_SCRIPT = """
+import sys, time
+from pathlib import Path
+from jaxfb import montecarlo as mc
+from jaxfb.montecarlo import _points
+
+marker, out = Path(sys.argv[1]), sys.argv[2]
+real, calls = _points.monte_carlo, []
+
+def slowed(*args, callback=None, **kw):
+    calls.append(1)
+    seen = [0]
+
+    def cb(n):
+        seen[0] += n
+        if len(calls) == 2 and seen[0] >= {mark}:
+            marker.touch()
+            time.sleep(0.05)
+
+    return real(*args, callback=cb, **kw)
+
+_points.monte_carlo = slowed
+if sys.argv[3] == "cli":
+    from jaxfb.cli import main
+    sys.exit(main([*{cli}, "--out", out]))
+mc.sweep(out, **{grid})
+"""
+
+
+@pytest.fixture(scope="module")
+def signal_reference(tmp_path_factory):
+    out = tmp_path_factory.mktemp("signal_reference")
+    return out, mc.sweep(out, **SIGNAL_GRID)
+
+
+def _interrupt(tmp_path, how: str, signum: int):
+    out, marker = tmp_path / "interrupted", tmp_path / "marker"
+    script = SIGNAL_SCRIPT.format(mark=MARK, cli=SIGNAL_CLI, grid=SIGNAL_GRID)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(marker), str(out), how],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "JAX_PLATFORMS": "cpu"},
+    )
     try:
-        _io.atomic_write_bytes(tmp_path / "f.json", b"{}")
+        deadline = time.monotonic() + 300
+        while not marker.exists():
+            assert proc.poll() is None, proc.stderr.read()[-3000:]
+            assert time.monotonic() < deadline, "the second point never reached the mark"
+            time.sleep(0.05)
+        proc.send_signal(signum)
+        _, err = proc.communicate(timeout=120)
     finally:
-        os.umask(umask)
-    assert (tmp_path / "f.json").stat().st_mode & 0o777 == 0o644  # not mkstemp's 0o600
-    assert (tmp_path / "f.json").read_bytes() == b"{}"
-    assert [p.name for p in tmp_path.iterdir()] == ["f.json"]  # no temporary left
+        proc.kill()
+        proc.wait()
+    return out, proc.returncode, err
+
+
+def _check_interrupted_then_resumed(out, err, reference, capsys):
+    ref_out, ref = reference
+    assert "interrupted: 1 of 2 points done; J=4 T=16 N=16 gaussian checkpointed at" in err, err
+    assert "Run the same command again to resume." in err
+    (ckpt,) = out.glob("*.ckpt")  # written at the signal, not at checkpoint_every
+    saved = pickle.loads(ckpt.read_bytes())["draws"]
+    assert MARK <= saved < SIGNAL_GRID["num_draws"]
+    assert len(_point_files(out)) == 1
+    capsys.readouterr()
+    handlers = [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)]
+    resumed = mc.sweep(out, **SIGNAL_GRID)
+    assert [signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)] == handlers  # restored
+    said = capsys.readouterr().err
+    assert (
+        f"resuming: 1 of 2 points done; J=4 T=16 N=16 gaussian from {saved:,} draws".replace(
+            ",", " "
+        )
+        in said
+    ), said
+    _same_table(ref, resumed, skip=("wall_time_s",))
+    for name in _point_files(ref_out):
+        _, a = mc.load_point(ref_out / name)
+        _, b = mc.load_point(out / name)
+        for k in a:
+            np.testing.assert_array_equal(a[k], b[k], err_msg=f"{name} {k}")
+    meta = json.loads(next(out.glob("J4_T16_*.json")).read_text())
+    assert meta["resumed_draws"] == saved and not list(out.glob("*.ckpt"))
+
+
+def test_sigint_mid_point_checkpoints_exits_130_and_the_same_command_resumes(
+    tmp_path, signal_reference, capsys
+):
+    out, rc, err = _interrupt(tmp_path, "cli", signal.SIGINT)
+    assert rc == 130, err[-3000:]
+    _check_interrupted_then_resumed(out, err, signal_reference, capsys)
+
+
+@pytest.mark.slow
+def test_sigterm_mid_point_checkpoints_exits_143_and_the_same_call_resumes(
+    tmp_path, signal_reference, capsys
+):
+    out, rc, err = _interrupt(tmp_path, "library", signal.SIGTERM)
+    assert rc == 128 + signal.SIGTERM, err[-3000:]
+    _check_interrupted_then_resumed(out, err, signal_reference, capsys)

@@ -5,17 +5,20 @@ compile), so the reference runs are shared by a module fixture and the statistic
 module-level function (the driver caches its compiled batch function).
 """
 
+import math
 import os
 import subprocess
 import sys
 import textwrap
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 import jaxfb
 from jaxfb import montecarlo as mc
+from jaxfb.montecarlo import _batch, _driver
 
 # T = 12 <= 32 takes the Littlewood-Paley path with a vmapped matrix product (lags ->
 # frequencies), whose rounding changes with the batch width: the microbatch is what keeps every
@@ -94,7 +97,7 @@ def test_draw_i_uses_fold_in_key_i(runs):
 def test_streaming_statistics_match_numpy_on_kept_samples(runs):
     for st in runs[10_000].stats.values():
         x = st["samples"].astype(np.float64)
-        assert int(st["count"]) == DRAWS and float(st["n"]) == DRAWS
+        assert int(st["count"]) == DRAWS and "n" not in st  # one count field
         np.testing.assert_allclose(st["mean"], x.mean(axis=0), rtol=1e-12)
         np.testing.assert_allclose(st["var"], x.var(axis=0, ddof=1), rtol=1e-12)
         np.testing.assert_allclose(st["se"], x.std(axis=0, ddof=1) / np.sqrt(DRAWS), rtol=1e-12)
@@ -165,17 +168,6 @@ def test_bad_arguments_fail_before_compiling():
         mc.monte_carlo(statistic, key, 10, memory_budget="lots")
     with pytest.raises(ValueError, match="microbatch must be >= 1"):
         mc.monte_carlo(statistic, key, 10, microbatch=0)
-
-
-def test_batch_size_from_memory_budget():
-    key = jax.random.key(0)
-    per_draw = mc.statistic_bytes(statistic, key)
-    assert per_draw > 5 * 12 * 4  # at least the filterbank itself
-    assert mc.choose_microbatch(per_draw, 10**12, "cpu") == 128  # capped on CPU
-    assert mc.choose_microbatch(per_draw, 10**12, "gpu") == 16384
-    assert mc.choose_microbatch(per_draw, 5 * per_draw, "gpu") == 4  # power of two that fits
-    assert mc.choose_microbatch(per_draw, 1, "cpu") == 1
-    assert mc.parse_bytes("1.5GiB") == 3 * 2**29 and mc.parse_bytes("512MB") == 512 * 10**6
 
 
 DEVICE_SCRIPT = """
@@ -281,16 +273,15 @@ def test_two_processes_match_one(tmp_path, runs):
 def test_args_are_traced_operands_one_compile():
     """Runs with the same statistic and args of the same shapes share one compiled function;
     the values of args change the numbers exactly as a closure would."""
-    from jaxfb.montecarlo import _driver
 
     def stat(key, args):
         return {"x": jax.random.normal(key) * args["scale"] + args["shift"]}
 
-    _driver._COMPILED.clear()
+    _batch._COMPILED.clear()
     key = jax.random.key(3)
     a = mc.monte_carlo(stat, key, 300, args={"scale": 2.0, "shift": 1.0}, microbatch=8)
     b = mc.monte_carlo(stat, key, 300, args={"scale": 3.0, "shift": -1.0}, microbatch=8)
-    assert len(_driver._COMPILED) == 1
+    assert len(_batch._COMPILED) == 1
     assert b.compile_time == 0.0
     closure = mc.monte_carlo(
         lambda k: {"x": jax.random.normal(k) * 3.0 - 1.0}, key, 300, microbatch=8
@@ -309,3 +300,155 @@ def test_args_values_are_part_of_the_checkpoint_identity(tmp_path):
     mc.monte_carlo(stat, jax.random.key(0), 64, args=np.float32(1.0), checkpoint=ck)
     with pytest.raises(ValueError, match="different run"):
         mc.monte_carlo(stat, jax.random.key(0), 64, args=np.float32(2.0), checkpoint=ck)
+
+
+# ---- precision targets (TargetSE)
+
+
+def fb_statistic(key):
+    A, B = jaxfb.frame_bounds(jaxfb.random_filterbank(key, 6, 8), 32)
+    return {"A": A, "log_kappa": jnp.log(B / A)}
+
+
+FB_KEY = jax.random.key(3)
+FB_REDUCERS = {"*": (mc.Count(), mc.Moments(), mc.Min(), mc.Max())}
+TARGET = mc.TargetSE("log_kappa", rel=0.02, min_draws=50)
+
+
+def _rse(r):
+    st = r.stats["log_kappa"]
+    return float(st["se"] / abs(st["mean"]))
+
+
+def _assert_same_results(a, b, *, exact=True):
+    """Equal results: bitwise, or (``exact=False``, other batch boundaries) bitwise for the exact
+    reducers and to 1e-12 for the float64 moments, whose merge order then differs."""
+    assert a.num_draws == b.num_draws
+    for leaf in a.stats:
+        for name in a.stats[leaf]:
+            x, y = a.stats[leaf][name], b.stats[leaf][name]
+            if exact or name in ("min", "max", "count"):
+                np.testing.assert_array_equal(x, y, f"{leaf}.{name}")
+            else:
+                np.testing.assert_allclose(x, y, rtol=1e-12, err_msg=f"{leaf}.{name}")
+
+
+def test_target_stops_at_the_first_scheduled_count_that_meets_it():
+    r = mc.monte_carlo(
+        fb_statistic, FB_KEY, 10**5, targets=TARGET, reducers=FB_REDUCERS, batch_size=64
+    )
+    n = r.num_draws
+    assert r.targets_met is True and _rse(r) <= TARGET.rel
+    # n is on the schedule 50 * 2^k, and the previous count did not meet the target
+    k = math.log2(n / TARGET.min_draws)
+    assert k == int(k) and k >= 1, n
+    before = mc.monte_carlo(fb_statistic, FB_KEY, n // 2, reducers=FB_REDUCERS, batch_size=64)
+    assert _rse(before) > TARGET.rel
+    # the draws made are the first n draws: the same as a fixed run of n
+    fixed = mc.monte_carlo(fb_statistic, FB_KEY, n, reducers=FB_REDUCERS, batch_size=64)
+    _assert_same_results(r, fixed, exact=False)  # the checks split the batches differently
+
+
+def test_default_batch_is_no_bigger_than_the_first_checked_count():
+    r = mc.monte_carlo(
+        fb_statistic, FB_KEY, 10**6, targets=TARGET, reducers=FB_REDUCERS, microbatch=8
+    )
+    assert r.batch_size == 56  # 50 rounded up to a multiple of the microbatch
+    assert (
+        mc.monte_carlo(fb_statistic, FB_KEY, 1000, reducers=FB_REDUCERS, microbatch=8).batch_size
+        == 1000
+    )
+
+
+def test_target_draws_do_not_depend_on_the_batch_size():
+    a = mc.monte_carlo(
+        fb_statistic, FB_KEY, 10**5, targets=TARGET, reducers=FB_REDUCERS, batch_size=48
+    )
+    b = mc.monte_carlo(
+        fb_statistic, FB_KEY, 10**5, targets=TARGET, reducers=FB_REDUCERS, batch_size=256
+    )
+    assert a.num_draws == b.num_draws
+    for name in ("min", "max", "count"):
+        np.testing.assert_array_equal(a.stats["A"][name], b.stats["A"][name])
+    np.testing.assert_allclose(a.stats["A"]["mean"], b.stats["A"]["mean"], rtol=1e-12)
+
+
+def test_unreachable_target_stops_at_the_ceiling():
+    t = mc.TargetSE("log_kappa", rel=1e-6, min_draws=64)
+    r = mc.monte_carlo(fb_statistic, FB_KEY, 300, targets=t, reducers=FB_REDUCERS)
+    assert r.num_draws == 300 and r.targets_met is False
+    assert mc.monte_carlo(fb_statistic, FB_KEY, 300, reducers=FB_REDUCERS).targets_met is None
+
+
+def test_absolute_and_several_targets():
+    ts = [mc.TargetSE("log_kappa", abs=0.02, min_draws=40), mc.TargetSE("A", rel=0.02)]
+    r = mc.monte_carlo(fb_statistic, FB_KEY, 10**5, targets=ts, reducers=FB_REDUCERS)
+    assert r.targets_met
+    assert r.stats["log_kappa"]["se"] <= 0.02
+    assert r.stats["A"]["se"] <= 0.02 * r.stats["A"]["mean"]
+
+
+def test_each_target_waits_for_its_own_min_draws():
+    # the first target alone is met at its first check; the second may not be looked at before
+    # 4096 draws, so the run cannot stop earlier
+    early = mc.TargetSE("A", rel=0.5, min_draws=64)
+    assert (
+        mc.monte_carlo(fb_statistic, FB_KEY, 8192, targets=early, reducers=FB_REDUCERS).num_draws
+        == 64
+    )
+    late = mc.TargetSE("log_kappa", rel=0.5, min_draws=4096)
+    r = mc.monte_carlo(fb_statistic, FB_KEY, 8192, targets=[early, late], reducers=FB_REDUCERS)
+    assert r.targets_met is True and r.num_draws == 4096
+
+
+@pytest.mark.parametrize(
+    "targets, match",
+    [
+        (mc.TargetSE("A", rel=True), r"targets\[0\].rel must be a positive number"),
+        (mc.TargetSE("kappa", rel=0.1), "'kappa' is not a leaf"),
+        (mc.TargetSE("A"), "needs rel or abs"),
+        (mc.TargetSE("A", rel=-0.1), r"targets\[0\].rel must be a positive number"),
+        (mc.TargetSE("A", abs=math.nan), r"targets\[0\].abs must be a positive number"),
+        (mc.TargetSE("A", rel=0.1, min_draws=0), r"targets\[0\].min_draws must be >= 1"),
+        (["A"], r"targets\[0\] must be a jaxfb.montecarlo.TargetSE"),
+    ],
+)
+def test_bad_targets(targets, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        mc.monte_carlo(fb_statistic, FB_KEY, 100, targets=targets, reducers=FB_REDUCERS)
+
+
+def test_target_needs_moments():
+    with pytest.raises(ValueError, match="'A' needs a Moments reducer"):
+        mc.monte_carlo(
+            fb_statistic, FB_KEY, 100, targets=mc.TargetSE("A", rel=0.1), reducers=mc.Min()
+        )
+
+
+def test_schedule():
+    t = mc.TargetSE("x", rel=0.1, min_draws=100)
+    assert _driver._schedule((t,), 1000) == [100, 200, 400, 800, 1000]
+    assert _driver._schedule((t,), 800) == [100, 200, 400, 800]
+    assert _driver._schedule((t,), 50) == [50]
+    assert _driver._schedule((), 1000) == [1000]
+
+
+# ---- the result
+
+
+def test_stats_are_numpy_arrays_with_one_count_and_the_result_reads_well(runs):
+    r = runs[8]
+    for leaf, st in r.stats.items():
+        for k, a in st.items():
+            assert type(a) is np.ndarray, (leaf, k, type(a))  # 0-d arrays for scalars
+        assert "n" not in st and st["count"].shape == () and int(st["count"]) == DRAWS
+    assert r.stats["A"]["mean"].shape == () and r.stats["lp"]["mean"].shape == (4,)
+    lines = repr(r).splitlines()
+    assert repr(r) == r.summary() and len(lines) == 1 + len(r.stats)
+    assert f"{DRAWS} draws on 1 device(s)" in lines[0]
+    name, rest = lines[1].strip().split(": ")
+    mean, se = (float(x) for x in rest.split(" +- "))
+    assert name == "A"
+    np.testing.assert_allclose(mean, r.stats["A"]["mean"], rtol=1e-5)
+    np.testing.assert_allclose(se, r.stats["A"]["se"], rtol=0.05)
+    assert lines[3].strip().startswith("lp (4,): mean in [")

@@ -1,0 +1,129 @@
+"""Checkpoints of the Monte Carlo driver: an interrupted run resumes to the same numbers; a
+checkpoint of another run is refused, never overwritten."""
+
+import pickle
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import jaxfb
+from jaxfb import montecarlo as mc
+
+
+def statistic(key):
+    A, B = jaxfb.frame_bounds(jaxfb.random_filterbank(key, 6, 8), 32)
+    return {"A": A, "log_kappa": jnp.log(B / A)}
+
+
+KEY = jax.random.key(3)
+REDUCERS = {"*": (mc.Count(), mc.Moments(), mc.Min(), mc.Max())}
+TARGET = mc.TargetSE("log_kappa", rel=0.02, min_draws=50)
+
+
+def _rse(r):
+    st = r.stats["log_kappa"]
+    return float(st["se"] / abs(st["mean"]))
+
+
+def _assert_same(a, b, *, exact=True):
+    """Equal results: bitwise, or (``exact=False``, other batch boundaries) bitwise for the exact
+    reducers and to 1e-12 for the float64 moments, whose merge order then differs."""
+    assert a.num_draws == b.num_draws
+    for leaf in a.stats:
+        for name in a.stats[leaf]:
+            x, y = a.stats[leaf][name], b.stats[leaf][name]
+            if exact or name in ("min", "max", "count"):
+                np.testing.assert_array_equal(x, y, f"{leaf}.{name}")
+            else:
+                np.testing.assert_allclose(x, y, rtol=1e-12, err_msg=f"{leaf}.{name}")
+
+
+class Interrupt(Exception):
+    pass
+
+
+def _interrupt_after(calls):
+    seen = []
+
+    def callback(n):
+        seen.append(n)
+        if len(seen) == calls:
+            raise Interrupt
+
+    return callback
+
+
+@pytest.mark.parametrize("with_target", [False, True])
+def test_interrupted_run_resumes_from_its_checkpoint_to_the_same_numbers(tmp_path, with_target):
+    kw = dict(reducers={"*": (*REDUCERS["*"], mc.Samples())}, batch_size=32, microbatch=8)
+    if with_target:
+        kw["targets"] = TARGET
+    ref = mc.monte_carlo(statistic, KEY, 2000, **kw)
+    ckpt = tmp_path / "run.ckpt"
+    with pytest.raises(Interrupt):
+        mc.monte_carlo(
+            statistic, KEY, 2000, checkpoint=ckpt, checkpoint_every=0,
+            callback=_interrupt_after(5), **kw,
+        )  # fmt: skip
+    saved = pickle.loads(ckpt.read_bytes())
+    assert 0 < saved["draws"] < ref.num_draws
+    resumed = mc.monte_carlo(statistic, KEY, 2000, checkpoint=ckpt, **kw)
+    assert resumed.resumed_draws == saved["draws"]
+    _assert_same(ref, resumed)
+    # a finished checkpoint answers at once
+    again = mc.monte_carlo(statistic, KEY, 2000, checkpoint=ckpt, **kw)
+    assert again.num_batches == 0 and again.resumed_draws == ref.num_draws
+    _assert_same(ref, again)
+
+
+def test_checkpoint_of_another_run_is_refused_not_overwritten(tmp_path):
+    ckpt = tmp_path / "run.ckpt"
+    base = dict(key=KEY, num_draws=100, batch_size=32, microbatch=8)
+    mc.monte_carlo(statistic, checkpoint=ckpt, reducers=REDUCERS, **base)
+    data = ckpt.read_bytes()
+    for change in (dict(num_draws=200), dict(key=jax.random.key(4)), dict(batch_size=64)):
+        kw = {**base, **change}
+        with pytest.raises(ValueError, match="written by a different run"):
+            mc.monte_carlo(statistic, checkpoint=ckpt, reducers=REDUCERS, **kw)
+    assert ckpt.read_bytes() == data
+    restarted = mc.monte_carlo(
+        statistic, checkpoint=ckpt, checkpoint_mismatch="restart", reducers=REDUCERS,
+        **{**base, "num_draws": 200},
+    )  # fmt: skip
+    assert restarted.resumed_draws == 0 and restarted.num_draws == 200
+    assert pickle.loads(ckpt.read_bytes())["draws"] == 200
+    with pytest.raises(ValueError, match="checkpoint_mismatch must be 'raise' or 'restart'"):
+        mc.monte_carlo(statistic, KEY, 100, checkpoint=ckpt, checkpoint_mismatch="ignore")
+
+    # another statistic with the same leaves, shapes and dtypes (other filters) is another run
+    data = ckpt.read_bytes()
+
+    def other(key):
+        A, B = jaxfb.frame_bounds(jaxfb.random_filterbank(key, 6, 4), 32)
+        return {"A": A, "log_kappa": jnp.log(B / A)}
+
+    same = {**base, "num_draws": 200}  # the run that wrote ckpt
+    assert mc.monte_carlo(statistic, checkpoint=ckpt, reducers=REDUCERS, **same).num_batches == 0
+    with pytest.raises(ValueError, match="written by a different run"):
+        mc.monte_carlo(other, checkpoint=ckpt, reducers=REDUCERS, **same)
+    x = jnp.arange(32.0)  # closed-over arrays are part of the statistic too
+
+    def energy(y):
+        return lambda key: {"e": jaxfb.energy(jaxfb.random_filterbank(key, 6, 8), y)}
+
+    e_ckpt = tmp_path / "energy.ckpt"
+    mc.monte_carlo(energy(x), checkpoint=e_ckpt, reducers=REDUCERS, **base)
+    again = mc.monte_carlo(energy(x), checkpoint=e_ckpt, reducers=REDUCERS, **base)
+    assert again.resumed_draws == 100  # the same statistic resumes
+    with pytest.raises(ValueError, match="written by a different run"):
+        mc.monte_carlo(energy(x + 1), checkpoint=e_ckpt, reducers=REDUCERS, **base)
+    assert ckpt.read_bytes() == data
+    with pytest.raises(ValueError, match=r"checkpoint: folder .* does not exist"):
+        mc.monte_carlo(statistic, checkpoint=tmp_path / "no" / "run.ckpt", **base)
+    ckpt.write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="cannot be read"):
+        mc.monte_carlo(statistic, KEY, 100, checkpoint=ckpt, reducers=REDUCERS, batch_size=32)
+    with pytest.raises(ValueError, match="checkpoint_every must be >= 0"):
+        mc.monte_carlo(statistic, KEY, 100, checkpoint=ckpt, checkpoint_every=-1)
