@@ -1,76 +1,21 @@
-"""Column tables (``{name: 1-D array}``), their CSV files, and the summary statistics of draws.
+"""Column tables (``{name: 1-D array}``) and the summary statistics of draws.
 
 A table is a plain ``dict`` of equally long 1-D NumPy arrays (floats, ints or strings): what a
-figure plots, written beside it as CSV with the same basename. Floats are written with 12
-significant digits (``inf``, ``-inf`` and ``nan`` spelled out), so :func:`read_csv` returns what
-the report quotes.
+figure plots, written beside it as CSV by :func:`jaxfb.io.write_csv`.
 """
 
 from __future__ import annotations
 
-import csv
 import math
 from collections.abc import Mapping
-from pathlib import Path
 
 import numpy as np
 
-__all__ = [
-    "concat",
-    "mean_se",
-    "quantile_se",
-    "ratio_of_means",
-    "read_csv",
-    "select",
-    "write_csv",
-]
+__all__ = ["concat", "mean_se", "quantile_se", "ratio_of_means", "select"]
 
 Table = dict[str, np.ndarray]
 
 _Z95 = 1.959963984540054
-
-
-def _fmt(value) -> str:
-    if isinstance(value, (str, np.str_)):
-        return str(value)
-    if isinstance(value, (bool, np.bool_)):
-        return str(int(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    v = float(value)
-    if math.isnan(v):
-        return "nan"
-    if math.isinf(v):
-        return "inf" if v > 0 else "-inf"
-    return format(v, ".12g")
-
-
-def write_csv(path: str | Path, table: Mapping[str, np.ndarray]) -> None:
-    """Write ``table`` as CSV (header row, then one row per entry)."""
-    cols = list(table)
-    n = {len(np.asarray(table[c])) for c in cols}
-    if len(n) > 1:
-        raise ValueError(f"table columns differ in length: { {c: len(table[c]) for c in cols} }")
-    with open(path, "w", newline="") as f:
-        writer = csv.writer(f, lineterminator="\n")
-        writer.writerow(cols)
-        for row in zip(*(np.asarray(table[c]).tolist() for c in cols), strict=True):
-            writer.writerow([_fmt(v) for v in row])
-
-
-def read_csv(path: str | Path) -> Table:
-    """Read a CSV written by :func:`write_csv`: numeric columns as float arrays, others as str."""
-    with open(path, newline="") as f:
-        rows = list(csv.reader(f))
-    header, body = rows[0], rows[1:]
-    out: Table = {}
-    for i, name in enumerate(header):
-        values = [r[i] for r in body]
-        try:
-            out[name] = np.array([float(v) for v in values], dtype=np.float64)
-        except ValueError:
-            out[name] = np.array(values, dtype=str)
-    return out
 
 
 def concat(tables: list[Mapping[str, np.ndarray]]) -> Table:
