@@ -1,7 +1,11 @@
 """The runner: outputs, reports, determinism, resuming after an interruption, partial reports."""
 
 import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import jax
 import numpy as np
@@ -198,3 +202,36 @@ def test_experiment_keys_depend_on_the_seed_and_the_name_only():
         for name in reproduce.EXPERIMENTS
     }
     assert len(set(data.values())) == len(data)
+
+
+_SHARDED = """
+import json, sys
+import jax
+from jaxfb import reproduce
+sys.path.insert(0, {tests!r})
+from conftest import tiny_config
+res = reproduce.run(tiny_config(audio=None), {out!r}, log=lambda _m: None)
+meta = json.loads(res.config_json.read_text())
+print(json.dumps({{"devices": jax.local_device_count(),
+    "num_devices": {{k: v["num_devices"] for k, v in meta["experiments"].items()}},
+    "numbers": [n["value"] for n in meta["key_numbers"]]}}))
+"""
+
+
+def _sharded_run(tmp_path, devices: int) -> dict:
+    env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}"}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(jaxfb.__file__).parents[1]),
+                                         env.get("PYTHONPATH", "")])  # fmt: skip
+    code = _SHARDED.format(tests=str(Path(__file__).parent), out=str(tmp_path / str(devices)))
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.slow
+def test_draws_shard_over_every_device_with_the_same_numbers(tmp_path):
+    """Two (forced host) devices: every experiment records num_devices == 2, same numbers."""
+    one, two = _sharded_run(tmp_path, 1), _sharded_run(tmp_path, 2)
+    assert two["devices"] == 2 and set(two["num_devices"].values()) == {2}
+    assert set(one["num_devices"].values()) == {1}
+    np.testing.assert_allclose(two["numbers"], one["numbers"], rtol=1e-6)
