@@ -1,13 +1,9 @@
 """The configuration of a reproduction run: one config per experiment, nested in one, with presets.
 
-A :class:`ReproduceConfig` holds what every experiment shares (seed, draws, tail levels, compiled
-lengths) and one config per experiment: :class:`EnergyConfig`, :class:`AudioConfig`,
-:class:`FramesConfig` and :class:`jaxfb.training.TrainingConfig`; ``None`` leaves that
-experiment out. All are frozen dataclasses of plain values, so a config is hashable, prints
-readably and round-trips through JSON (:meth:`ReproduceConfig.to_dict` / ``from_dict``). Presets:
-:meth:`ReproduceConfig.full` (the paper's experiments: ``T = 8, 16, ..., 1024``, 1000 draws per
-point) and :meth:`ReproduceConfig.quick` (powers of two ``T = 8 .. 1024``, 200 draws, the quick
-training). See ``docs/reproduction.md``.
+:class:`ReproduceConfig` holds what every experiment shares (seed, draws, tail levels, compiled
+lengths) and one frozen config per experiment (:class:`EnergyConfig`, :class:`AudioConfig`,
+:class:`FramesConfig`, :class:`jaxfb.training.TrainingConfig`; ``None`` leaves it out). A config
+is hashable and round-trips through JSON (:meth:`~ReproduceConfig.to_dict`, ``from_dict``).
 """
 
 from __future__ import annotations
@@ -22,11 +18,10 @@ from ..training import TrainingConfig
 __all__ = ["EXPERIMENTS", "AudioConfig", "EnergyConfig", "FramesConfig", "ReproduceConfig"]
 
 EXPERIMENTS = ("energy", "audio", "frames", "training")
-"""The experiments, in the order they run (see :func:`jaxfb.reproduce.run`)."""
+"""The experiments, in the order they run."""
 
 _PAPER_LENGTHS = tuple(range(8, 1025, 8))
 _POW2_LENGTHS = tuple(2**k for k in range(3, 11))
-_SWEEP_FILTERS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64)
 
 
 def _int(name: str, value: Any, minimum: int) -> int:
@@ -37,37 +32,31 @@ def _int(name: str, value: Any, minimum: int) -> int:
     return value
 
 
-def _ints(name: str, values: Any, minimum: int = 1) -> tuple[int, ...]:
+def _ints(name: str, values: Any) -> tuple[int, ...]:
     values = (values,) if isinstance(values, int) and not isinstance(values, bool) else values
     try:
         out = tuple(sorted(int(v) for v in values))
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a sequence of ints, got {values!r}") from None
-    if not out or out[0] < minimum or len(set(out)) != len(out):
-        raise ValueError(f"{name} must be distinct ints >= {minimum}, not empty; got {out}")
+    if not out or out[0] < 1 or len(set(out)) != len(out):
+        raise ValueError(f"{name} must be distinct ints >= 1, not empty; got {out}")
     return out
 
 
 def _check(obj, prefix: str, ints: dict[str, int], int_tuples: tuple[str, ...]) -> None:
-    """Validate ``obj``'s int fields (``{name: minimum}``) and int tuples (sorted, >= 1)."""
+    """Validate ``obj``'s int fields (``{name: minimum}``) and int tuples (sorted on the way)."""
     for name, minimum in ints.items():
         _int(f"{prefix}.{name}", getattr(obj, name), minimum)
     for name in int_tuples:
         object.__setattr__(obj, name, _ints(f"{prefix}.{name}", getattr(obj, name)))
-    lengths = getattr(obj, "lengths", None)
-    if lengths is not None and max(lengths) > obj.n:
-        raise ValueError(f"{prefix}.lengths has T={max(lengths)} > {prefix}.n = {obj.n}")
+    if max(obj.lengths) > obj.n:
+        raise ValueError(f"{prefix}.lengths has T={max(obj.lengths)} > {prefix}.n = {obj.n}")
 
 
 @dataclass(frozen=True)
 class EnergyConfig:
-    """The energy deviation of the elementary signals (impulse, random walk, alternating sign).
-
-    Attributes:
-        n: signal length ``N``.
-        filters: ``J``.
-        lengths: filter lengths ``T`` (each ``<= n``).
-    """
+    """The energy deviation of the elementary signals: length ``n``, ``filters`` (``J``), the
+    filter ``lengths`` ``T``."""
 
     n: int = 1024
     filters: int = 10
@@ -79,16 +68,9 @@ class EnergyConfig:
 
 @dataclass(frozen=True)
 class AudioConfig:
-    """The energy deviation of audio signals, histograms at the largest ``T``, spectrograms.
-
-    Attributes:
-        n: signal length in samples (1 s at ``rate``).
-        rate: sampling rate in Hz.
-        filters: ``J``.
-        lengths: filter lengths ``T``; the histograms use the largest.
-        files: WAV files to use instead of the synthetic snare, speech and flute.
-        hist_bins: bins of the energy histograms.
-    """
+    """The energy deviation of audio: ``n`` samples at ``rate`` Hz, ``filters`` (``J``),
+    ``lengths`` (the histograms use the largest), WAV ``files`` instead of the synthetic snare,
+    speech and flute, and the ``hist_bins`` of the histograms."""
 
     n: int = 22050
     rate: int = 22050
@@ -111,19 +93,18 @@ class FramesConfig:
     Attributes:
         n: signal length ``N``.
         filters: ``J`` of the frame-bound figure (the paper's 40).
-        lengths: filter lengths ``T`` of the frame-bound and condition-number figures.
+        lengths: filter lengths ``T``.
         kappa_filters: ``J`` values of the condition number against ``T``.
-        sweep_filters: ``J`` values of the condition number against ``J``.
-        sweep_lengths: the ``T`` (a subset of ``lengths``) at which the whole ``J`` sweep is
-            simulated; every other ``T`` simulates ``kappa_filters`` and ``filters`` only.
-        fit_min_filters: smallest ``J`` entering the fitted scaling law (at least 5).
+        sweep_filters: ``J`` values of the condition number against ``J``, simulated at the
+            ``sweep_lengths`` (a subset of ``lengths``).
+        fit_min_filters: smallest ``J`` entering the fitted law (at least 5 is used).
     """
 
     n: int = 1024
     filters: int = 40
     lengths: tuple[int, ...] = _PAPER_LENGTHS
     kappa_filters: tuple[int, ...] = (5, 10, 40)
-    sweep_filters: tuple[int, ...] = _SWEEP_FILTERS
+    sweep_filters: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64)
     sweep_lengths: tuple[int, ...] = _POW2_LENGTHS
     fit_min_filters: int = 8
 
@@ -149,30 +130,26 @@ _SUB = {"energy": EnergyConfig, "audio": AudioConfig, "frames": FramesConfig}
 _SUB["training"] = TrainingConfig
 
 
-def _paper_training() -> TrainingConfig:
-    return TrainingConfig(lengths=(32, 128, 512, 1024))
-
-
 @dataclass(frozen=True)
 class ReproduceConfig:
     """Everything that determines the numbers of a reproduction run.
 
     Attributes:
-        seed: PRNG seed; experiment ``name`` draws from ``experiment_key(seed, name)``, point
-            ``T`` from ``fold_in`` of that, draw ``i`` from ``fold_in(point key, i)``.
+        seed: PRNG seed; experiment ``name`` draws from ``experiment_key(seed, name)``, its
+            point ``T`` from ``fold_in`` of that, draw ``i`` from ``fold_in(point key, i)``.
         draws: Monte Carlo draws (filterbanks) per point.
-        mode: ``"quick"``, ``"full"`` or ``"custom"`` (a label, recorded in ``config.json``).
-        levels: tail levels ``p`` of the deviation bounds, distinct; the first sets the
-            quantile of the claims (``1 - p``), the last the exceedance key number.
-        theory_points: at most this many filter lengths get the exact (float64) theory: a
-            log-spaced subset with both ends and the powers of two.
-        length_buckets: padded filter lengths of the compiled statistics (one compile each); a
-            length ``T`` runs in the smallest bucket ``>= T`` with its taps beyond ``T`` zero,
-            which is exact. ``()``: powers of two capped at the largest ``T``. A bucket must not
-            exceed the signal length of an experiment that uses it.
+        mode: ``"quick"``, ``"full"`` or ``"custom"`` (a label).
+        levels: tail levels ``p``, distinct; the first sets the quantile of the claims
+            (``1 - p``), the last the exceedance key number.
+        theory_points: at most this many lengths get the exact theory (log-spaced, with both
+            ends and the powers of two).
+        length_buckets: padded filter lengths of the compiled statistics (one compile each);
+            ``T`` runs in the smallest bucket ``>= T`` with its taps beyond ``T`` zero (exact).
+            ``()``: powers of two capped at the largest ``T``. A bucket must not exceed the
+            signal length of an experiment that uses it.
         save_samples: also write every draw to ``samples.npz``.
-        energy, audio, frames, training: the experiments' configs; ``None`` leaves one out.
-            A dict is turned into the config (``replace`` merges it into the current one).
+        energy, audio, frames, training: the experiments' configs (``None``: left out). A dict
+            becomes the config; in :meth:`replace` it updates the current one.
 
     Examples:
         >>> cfg = ReproduceConfig.quick(seed=0)
@@ -192,7 +169,9 @@ class ReproduceConfig:
     energy: EnergyConfig | None = field(default_factory=EnergyConfig)
     audio: AudioConfig | None = field(default_factory=AudioConfig)
     frames: FramesConfig | None = field(default_factory=FramesConfig)
-    training: TrainingConfig | None = field(default_factory=_paper_training)
+    training: TrainingConfig | None = field(
+        default_factory=lambda: TrainingConfig(lengths=(32, 128, 512, 1024))
+    )
 
     def __post_init__(self):
         setf = object.__setattr__
@@ -204,8 +183,7 @@ class ReproduceConfig:
                 raise TypeError(f"{name} must be a {cls.__name__}, a dict or None, got {value!r}")
         if not self.experiments:
             raise ValueError("the config must run at least one experiment (all are None)")
-        _int("seed", self.seed, 0)
-        if self.seed >= 2**63:
+        if _int("seed", self.seed, 0) >= 2**63:
             raise ValueError(f"seed must be < 2**63, got {self.seed}")
         _int("draws", self.draws, 2)
         _int("theory_points", self.theory_points, 2)
@@ -224,18 +202,15 @@ class ReproduceConfig:
         setf(self, "length_buckets", buckets)
         for name in ("energy", "audio", "frames"):
             sub = getattr(self, name)
-            if sub is None:
-                continue
-            T = max(sub.lengths)
-            if buckets and max(buckets) < T:
+            T = max(sub.lengths) if sub is not None else 0
+            if sub is not None and buckets and max(buckets) < T:
                 raise ValueError(f"length_buckets {buckets} must reach {name}.lengths' T={T}")
-            if self.bucket(T, sub.lengths) > sub.n:
-                fit = tuple(sorted({*buckets, T}))
+            if sub is not None and (L := self.bucket(T, sub.lengths)) > sub.n:
                 raise ValueError(
-                    f"length_buckets {buckets}: {name}.lengths T={T} runs in the bucket "
-                    f"{self.bucket(T, sub.lengths)} > {name}.n = {sub.n} (a bucket must not "
-                    f"exceed the signal length); add a bucket in [{T}, {sub.n}], e.g. "
-                    f"length_buckets={fit}, or pass length_buckets=()"
+                    f"length_buckets {buckets}: {name}.lengths T={T} runs in the bucket {L} > "
+                    f"{name}.n = {sub.n} (a bucket must not exceed the signal length); add a "
+                    f"bucket in [{T}, {sub.n}], e.g. length_buckets={tuple(sorted({*buckets, T}))}"
+                    ", or pass length_buckets=()"
                 )
 
     @property
@@ -252,6 +227,7 @@ class ReproduceConfig:
     @classmethod
     def quick(cls, *, seed: int = 0, draws: int | None = None, **changes) -> ReproduceConfig:
         """Powers of two ``T = 8 .. 1024``, 200 draws, three compiled lengths, quick training."""
+        sweep = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 40, 48, 64)
         base = cls(
             seed=seed,
             draws=200 if draws is None else draws,
@@ -259,10 +235,7 @@ class ReproduceConfig:
             length_buckets=(32, 256, 1024),
             energy=EnergyConfig(lengths=_POW2_LENGTHS),
             audio=AudioConfig(lengths=_POW2_LENGTHS, hist_bins=30),
-            frames=FramesConfig(
-                lengths=_POW2_LENGTHS,
-                sweep_filters=(1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 40, 48, 64),
-            ),
+            frames=FramesConfig(lengths=_POW2_LENGTHS, sweep_filters=sweep),
             training=TrainingConfig.quick(),
         )
         return base.replace(**changes)
@@ -270,22 +243,15 @@ class ReproduceConfig:
     def replace(self, **changes) -> ReproduceConfig:
         """A copy with ``changes`` (validated); a dict for an experiment updates its config."""
         for name, cls in _SUB.items():
-            value = changes.get(name)
-            if isinstance(value, dict):
-                current = getattr(self, name)
-                changes[name] = dataclasses.replace(current or cls(), **value)
+            if isinstance(value := changes.get(name), dict):
+                changes[name] = dataclasses.replace(getattr(self, name) or cls(), **value)
         return dataclasses.replace(self, **changes)
 
-    def buckets_for(self, lengths: tuple[int, ...]) -> tuple[int, ...]:
-        """The padded lengths that ``lengths`` run in."""
-        if self.length_buckets:
-            return self.length_buckets
-        top = max(lengths)
-        return tuple(sorted({min(top, 1 << max(0, (t - 1).bit_length())) for t in lengths}))
-
     def bucket(self, length: int, lengths: tuple[int, ...]) -> int:
-        """The padded length of ``length`` (smallest bucket ``>= length``)."""
-        return min(b for b in self.buckets_for(lengths) if b >= length)
+        """The padded length of ``length`` (smallest bucket ``>= length``; see ``lengths``)."""
+        top = max(lengths)
+        buckets = self.length_buckets or {min(top, 1 << (t - 1).bit_length()) for t in lengths}
+        return min(b for b in buckets if b >= length)
 
     def theory_lengths(self, lengths: tuple[int, ...]) -> tuple[int, ...]:
         """Log-spaced subset of ``lengths`` (with both ends and the powers of two)."""
@@ -300,14 +266,12 @@ class ReproduceConfig:
         return tuple(sorted(keep))
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict (tuples become lists; experiment configs nested dicts)."""
+        """A JSON-ready dict (tuples become lists; experiment configs nested dicts)."""
 
         def plain(v):
-            if isinstance(v, tuple):
-                return list(v)
             if dataclasses.is_dataclass(v):
                 return {f.name: plain(getattr(v, f.name)) for f in dataclasses.fields(v)}
-            return v
+            return list(v) if isinstance(v, tuple) else v
 
         return plain(self)
 

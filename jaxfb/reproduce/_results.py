@@ -1,8 +1,4 @@
-"""What an experiment hands back to the runner: figures, key numbers, claims and raw draws.
-
-A claim is data (:class:`Claim`: the statement, the numbers it rests on, the :class:`Rule`);
-its verdict is computed by the one shared function :func:`judge`, never written by hand.
-"""
+"""What an experiment hands back: figures, key numbers, claims (data, judged by :func:`judge`)."""
 
 from __future__ import annotations
 
@@ -98,15 +94,8 @@ def judge(claim: Claim) -> str:
 
 @dataclass
 class FigureOutput:
-    """A figure and the table it plots; the runner writes ``name.png``, ``name.pdf``, ``name.csv``.
-
-    Attributes:
-        name: file basename.
-        title: one line for the report.
-        caption: what the figure shows (a paragraph of the report).
-        figure: a :class:`matplotlib.figure.Figure` (``None`` once written).
-        table: ``{column: 1-D array}``, the data of the figure.
-    """
+    """A figure (``name.png``, ``.pdf``) and the table it plots (``name.csv``): a ``title`` and a
+    ``caption`` for the report, the matplotlib ``figure`` (``None`` once written)."""
 
     name: str
     title: str
@@ -117,17 +106,9 @@ class FigureOutput:
 
 @dataclass
 class KeyNumber:
-    """One number of the report's table, with where it is stored.
-
-    Attributes:
-        label: what it is.
-        value: the number.
-        se: its Monte Carlo standard error (``None`` for exact or derived values).
-        csv: basename of the CSV holding it (``None`` if it is not in a CSV).
-        where: the row of that CSV (``{column: value}``).
-        column: the column of that CSV.
-        note: a comparison or a source, for the table's last column.
-    """
+    """One number of the report: ``label``, ``value``, its standard error ``se`` (``None`` for
+    exact values), where it is stored (``csv`` basename, row ``where``, ``column``; ``None``
+    when in no CSV) and a ``note`` (a comparison or a source)."""
 
     label: str
     value: float
@@ -140,19 +121,9 @@ class KeyNumber:
 
 @dataclass
 class ExperimentOutput:
-    """Everything an experiment produced.
-
-    Attributes:
-        figures: figures with their tables.
-        numbers: key numbers for the report's table.
-        claims: :class:`Claim` s.
-        samples: raw draws for ``samples.npz`` (``{name: array}``).
-        timings: seconds per phase (``{"simulate": ..., "theory": ..., "figures": ...}``).
-        sources: which implementation produced each theory curve (``{curve: source}``).
-        notes: extra lines for the report.
-        metadata: JSON-serialisable facts for ``config.json`` (under ``experiments.NAME``),
-            e.g. ``num_devices``, the devices its draws were sharded over.
-    """
+    """Everything an experiment produced: figures, key numbers, claims, raw draws (``samples``
+    for ``samples.npz``), seconds per phase, the source of each theory curve, notes, and
+    ``metadata`` for ``config.json`` (``experiments.NAME``; ``num_devices`` among them)."""
 
     figures: list[FigureOutput] = field(default_factory=list)
     numbers: list[KeyNumber] = field(default_factory=list)

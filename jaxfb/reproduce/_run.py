@@ -48,18 +48,9 @@ RUNNERS: dict[str, Callable[[ReproduceConfig, jax.Array], ExperimentOutput]] = {
 
 
 class RunResult(NamedTuple):
-    """What :func:`run` wrote and computed.
-
-    Attributes:
-        out: the output folder.
-        report_md, report_html, config_json: paths.
-        figures: basenames of the figures (each with ``.png``, ``.pdf``, ``.csv``).
-        numbers: the key numbers of the report.
-        claims: the claims (each with its computed ``verdict``).
-        timings: seconds per experiment and phase (of the run that computed it).
-        resumed: the experiments loaded from checkpoints instead of recomputed.
-        partial: ``True`` for the outputs of an interrupted run (recorded in ``config.json``).
-    """
+    """What :func:`run` wrote (paths; figure basenames, each with ``.png``, ``.pdf``, ``.csv``)
+    and computed (key numbers, claims, seconds per experiment and phase); the experiments
+    ``resumed`` from checkpoints; ``partial``: the outputs of an interrupted run."""
 
     out: Path
     report_md: Path
@@ -102,7 +93,7 @@ def inputs(config: ReproduceConfig, name: str) -> dict[str, Any]:
 
 
 class Done(NamedTuple):
-    """A finished experiment: its record (what the report needs), timings and samples."""
+    """A finished experiment: its record (what the report needs), timings, samples."""
 
     record: dict[str, Any]
     timings: dict[str, float]
@@ -218,28 +209,22 @@ def run(
 ) -> RunResult:
     """Run the experiments of ``config`` and write figures, data and reports into ``out``.
 
-    Every input is checked first (the config, the audio files, that ``out`` is writable). Then
-    each experiment draws through :func:`jaxfb.montecarlo.monte_carlo` (sharded over every local
-    device) and writes ``NAME.png``, ``NAME.pdf`` and ``NAME.csv`` per figure and its checkpoint.
-    At the end: ``samples.npz`` (every draw, if ``config.save_samples``), ``config.json`` (the
-    config, versions, device, timings, each experiment's ``num_devices``, key numbers, claims)
-    and ``report.md`` / ``report.html``. See ``docs/reproduction.md``.
-
-    Interruptions lose no finished work: a rerun into the same ``out`` loads every experiment
-    whose checkpoint has the same inputs (and says so through ``log``, or on stderr without one;
-    ``config.json`` lists them under ``resumed_experiments``). If an experiment raises (a
-    ``KeyboardInterrupt`` included), ``config.json`` and the reports of the finished experiments
-    are written, marked partial, before the exception propagates.
+    Every input is checked first (config, audio files, a writable ``out``). Each experiment
+    draws through :func:`jaxfb.montecarlo.monte_carlo` (sharded over every local device) and
+    writes ``NAME.png``, ``.pdf``, ``.csv`` per figure and its checkpoint; then ``samples.npz``,
+    ``config.json`` (config, versions, device, timings, each experiment's ``num_devices``,
+    numbers, claims) and ``report.md`` / ``report.html`` (``docs/reproduction.md``). A rerun
+    into ``out`` loads the experiments whose checkpoints have the same inputs (``resume=False``
+    recomputes them); if an experiment raises (Ctrl-C included), a partial report of the
+    finished ones is written before the exception propagates.
 
     Args:
         config: what to run (:meth:`ReproduceConfig.quick`, :meth:`ReproduceConfig.full`, ...).
         out: output folder (created if missing).
         argv: the command line that started the run, recorded in ``config.json``.
-        log: called with one line per finished or loaded experiment.
-        resume: load matching checkpoints; ``False`` recomputes every experiment.
-
-    Returns:
-        :class:`RunResult`.
+        log: called with one line per finished or loaded experiment (default: loaded and
+            recomputed checkpoints are announced on stderr).
+        resume: load matching checkpoints.
 
     Raises:
         OSError: ``out`` cannot be written (``NotADirectoryError``: it is a file).
