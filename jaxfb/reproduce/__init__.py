@@ -1,13 +1,9 @@
 """Reproduce every figure of Haider et al. (2024) with jaxfb, and check the paper's claims.
 
-:func:`run` takes a :class:`ReproduceConfig` (explicit seed; presets :meth:`ReproduceConfig.quick`
-and :meth:`ReproduceConfig.full`; one config per experiment: :class:`EnergyConfig`,
-:class:`AudioConfig`, :class:`FramesConfig`, :class:`jaxfb.training.TrainingConfig`) and writes,
-into one folder, each figure as PNG and PDF with its data as CSV, every draw (``samples.npz``),
-``config.json`` and a report (``report.md``, self-contained ``report.html``) with the key numbers,
-their standard errors and a verdict on each claim, computed by :func:`judge` from the claim's
-evidence and :class:`Rule`. Every draw goes through :func:`jaxfb.montecarlo.monte_carlo`. The
-command line is ``jaxfb reproduce``; see ``docs/reproduction.md``.
+:func:`run` takes a :class:`ReproduceConfig` (presets ``quick`` and ``full``; one config per
+experiment) and writes each figure (PNG, PDF, CSV), every draw, ``config.json`` and a report with
+the key numbers and a verdict on each :class:`Claim` (:func:`judge` of its :class:`Rule`). Every
+draw goes through :func:`jaxfb.montecarlo.monte_carlo`. See ``docs/reproduction.md``.
 
 Examples:
     >>> from jaxfb import reproduce
@@ -22,13 +18,9 @@ from ._config import EnergyConfig as EnergyConfig
 from ._config import FramesConfig as FramesConfig
 from ._config import ReproduceConfig as ReproduceConfig
 from ._results import Claim as Claim
-from ._results import ExperimentOutput as ExperimentOutput
-from ._results import FigureOutput as FigureOutput
-from ._results import KeyNumber as KeyNumber
 from ._results import Rule as Rule
 from ._results import judge as judge
 from ._run import RunResult as RunResult
-from ._run import experiment_key as experiment_key
 from ._run import run as run
 from ._training import save_training as save_training
 
@@ -37,14 +29,10 @@ __all__ = [
     "AudioConfig",
     "Claim",
     "EnergyConfig",
-    "ExperimentOutput",
-    "FigureOutput",
     "FramesConfig",
-    "KeyNumber",
     "ReproduceConfig",
     "Rule",
     "RunResult",
-    "experiment_key",
     "judge",
     "run",
     "save_training",

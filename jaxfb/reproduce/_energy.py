@@ -1,11 +1,9 @@
 r"""Energy deviation of random filterbanks against the filter length (Haider et al. 2024).
 
-For each filter length ``T`` the engine draws ``draws`` Gaussian filterbanks (``J`` filters,
-variance ``1/(J T)``), each applied to every signal at once, and the relative deviation
-:math:`\|\Phi x\|^2/\|x\|^2 - 1` is summarised: mean, 5-95% band and the ``1 - p`` quantile.
-Theory at a log-spaced subset of lengths: the exact ``1 - p`` quantile, Cantelli's, the paper's
-Chernoff (labelled: not a valid bound), Laurent-Massart's and the exact Chernoff deviation; and the
-exact probability that the energy exceeds the paper's bound.
+Per ``T``, ``draws`` Gaussian filterbanks (``J`` filters, variance ``1/(J T)``) each applied to
+every signal; the relative deviation :math:`\|\Phi x\|^2/\|x\|^2 - 1` summarised (mean, 5-95%
+band, ``1 - p`` quantile) beside the exact quantile, four deviation bounds and the exact
+probability of exceeding the paper's.
 """
 
 from __future__ import annotations
@@ -37,17 +35,8 @@ def level_tag(p: float) -> str:
 
 
 class EnergyStudy(NamedTuple):
-    """Draws and theory of one energy experiment (several signals, several lengths).
-
-    Attributes:
-        names: signal names, ``(S,)``.
-        lengths: simulated ``T``.
-        deviations: ``(L, draws, S)`` relative deviations (float32).
-        levels: the ``p`` values.
-        tables: ``{p: table}`` (the CSV of each level's figure).
-        distributions: ``{T: EnergyDistribution}`` at the theory lengths (batch ``(S,)``).
-        num_devices: devices the draws were sharded over.
-    """
+    """Draws and theory of one energy experiment: signal names, lengths, ``(L, draws, S)``
+    deviations, levels, a table per level, the exact laws at the theory lengths, devices used."""
 
     names: list[str]
     lengths: tuple[int, ...]

@@ -1,15 +1,9 @@
 r"""Frame bounds and condition numbers against ``T`` and ``J`` (Haider et al. 2024).
 
-At every filter length ``T`` the engine draws ``draws`` Gaussian filterbanks of ``J_max`` filters
-and the frame bounds of the nested banks of the first ``J`` filters are read off for every ``J``
-of the set (see :mod:`jaxfb.reproduce._simulate`). Condition numbers are averaged per ``T`` (the
-authors' script averaged them cumulatively across ``T``); where the mean does not exist
-(``J <= 2``) only the median and ``E[log kappa]`` are reported, and the standard error of the
-mean is left out where the variance does not exist (``J <= 4``).
-
-Predictions come from :mod:`jaxfb.theory`: the paper's ``kappa_tilde``, its chi-squared extremes
-and ``1 -/+ 2 sqrt(log T / J)``, and jaxfb's (exact for ``T = N``); and a law fitted to these
-draws with :func:`jaxfb.scaling.fit` (the paper's form with its constant ``c`` free).
+Nested banks of ``J_max`` filters per ``T`` (:mod:`jaxfb.reproduce._simulate`); condition numbers
+averaged per ``T`` (the authors' script averaged them cumulatively); no mean where it does not
+exist (``J <= 2``), no standard error where the variance does not (``J <= 4``). Predictions
+from :mod:`jaxfb.theory`; laws fitted with :func:`jaxfb.scaling.fit`.
 """
 
 from __future__ import annotations
@@ -58,16 +52,8 @@ def _summaries(A: np.ndarray, B: np.ndarray, J: int) -> dict[str, float]:
 
 
 class LawFit(NamedTuple):
-    """One fitted law of ``log E[kappa]``.
-
-    Attributes:
-        model: ``"paper"``, ``"poly"`` or ``"collapse"``.
-        params, stderr: ``{name: value}``; ``stderr`` are sandwich errors under the points'
-            covariance where one was given (:func:`sandwich_stderr`).
-        stderr_independent: the delta-method errors as if the points were independent.
-        reduced_chi2, aic: goodness of fit (AIC comparable between models of the same points).
-        result: the :class:`jaxfb.scaling.FitResult`.
-    """
+    """A fitted law of ``log E[kappa]``: ``{name: value}`` estimates, sandwich standard errors
+    (correlated points), the independent-points ones, fit quality and the ``FitResult``."""
 
     model: str
     params: dict[str, float]
@@ -101,20 +87,9 @@ def _predict_at(res, J, T, theta) -> np.ndarray:
 def sandwich_stderr(at_data, params: np.ndarray, se: np.ndarray, cov: np.ndarray) -> np.ndarray:
     r"""Standard errors of weighted least-squares estimates when the data are correlated.
 
-    The fit minimises :math:`\sum_i (y_i - f_i(\theta))^2 / s_i^2` (:math:`W = \mathrm{diag}
-    (1/s_i^2)`). With :math:`X = \partial f / \partial\theta` at the estimate (central
-    differences) and :math:`\Sigma = \operatorname{Cov}(y)`, the covariance of the estimate is
-    :math:`(X^T W X)^{-1} X^T W \Sigma W X (X^T W X)^{-1}`; it is :math:`(X^T W X)^{-1}` when
-    :math:`\Sigma = W^{-1}`.
-
-    Args:
-        at_data: ``params -> (n,)`` predictions at the data.
-        params: ``(k,)`` estimates.
-        se: ``(n,)`` the standard errors used as weights.
-        cov: ``(n, n)`` covariance of the data.
-
-    Returns:
-        ``(k,)`` standard errors.
+    :math:`(X^T W X)^{-1} X^T W \Sigma W X (X^T W X)^{-1}` with :math:`W = \mathrm{diag}(1/s^2)`,
+    :math:`X` the Jacobian of ``at_data`` (``params -> (n,)``) at ``params`` by central
+    differences, :math:`\Sigma` = ``cov``; :math:`(X^T W X)^{-1}` when :math:`\Sigma = W^{-1}`.
     """
     params = np.asarray(params, np.float64)
     se, cov = np.asarray(se, np.float64), np.asarray(cov, np.float64)
@@ -132,11 +107,8 @@ def sandwich_stderr(at_data, params: np.ndarray, se: np.ndarray, cov: np.ndarray
 
 
 def fit_laws(J, T, y, se, cov=None) -> tuple[dict[str, LawFit], dict[str, str]]:
-    """Fit the ``paper``, ``poly`` and ``collapse`` forms of ``log E[kappa]`` to ``(J, T, y)``.
-
-    :func:`jaxfb.scaling.fit` (weighted least squares, weights ``1 / se**2``). With ``cov``, the
-    ``(n, n)`` covariance of ``y`` (the nested banks of one ``T`` share their draws), ``stderr``
-    is the sandwich error (:func:`sandwich_stderr`).
+    """Fit the ``paper``, ``poly`` and ``collapse`` forms of ``log E[kappa]`` (weights
+    ``1 / se**2``); with ``cov`` the standard errors are :func:`sandwich_stderr`.
 
     Returns:
         ``(fits, failed)``: the converged fits, and ``{model: reason}`` for the others.
@@ -165,11 +137,8 @@ def fit_laws(J, T, y, se, cov=None) -> tuple[dict[str, LawFit], dict[str, str]]:
 
 
 def kappa_log_mean_cov(kappa: np.ndarray) -> np.ndarray:
-    r"""``(m, m)`` covariance of ``log mean kappa`` of ``m`` points that share their draws.
-
-    ``kappa`` is ``(draws, m)``. Delta method: :math:`\operatorname{Cov}(\log\bar\kappa_i,
-    \log\bar\kappa_j) \approx \operatorname{Cov}(\kappa_i, \kappa_j)/(n\bar\kappa_i\bar\kappa_j)`.
-    """
+    r"""``(m, m)`` covariance of ``log mean kappa`` of columns of shared draws ``(draws, m)``:
+    :math:`\operatorname{Cov}(\kappa_i, \kappa_j)/(n\bar\kappa_i\bar\kappa_j)` (delta method)."""
     kappa = np.asarray(kappa, np.float64)
     m = kappa.mean(axis=0)
     return np.atleast_2d(np.cov(kappa, rowvar=False, ddof=1)) / (kappa.shape[0] * np.outer(m, m))

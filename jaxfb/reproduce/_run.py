@@ -1,12 +1,6 @@
-"""The runner: checks every input, runs the experiments in order, writes figures (PNG, PDF, CSV),
-samples, ``config.json`` and the reports, and resumes from per-experiment checkpoints.
-
-After each experiment ``checkpoints/NAME.npz`` (its draws) and ``checkpoints/NAME.json`` (its
-key numbers, claims, notes, timings, sources, metadata and figure captions) are written
-atomically through :mod:`jaxfb.io`, the JSON tagged with :func:`jaxfb._identity.digest` of the
-experiment's *inputs*: the config fields it reads, the SHA-256 of its audio files, the versions
-of jaxfb, JAX and jaxlib, :func:`jaxfb._identity.source_digest` of jaxfb's sources, the backend
-and the x64 flag. A rerun into the same folder loads every experiment whose inputs match.
+"""The runner: checks every input, runs the experiments, writes figures, samples, ``config.json``
+and the reports, and resumes from per-experiment checkpoints (``checkpoints/NAME.{json,npz}``,
+written through :mod:`jaxfb.io`, identified by :func:`jaxfb._identity.digest` of the inputs).
 """
 
 from __future__ import annotations
@@ -282,16 +276,14 @@ def _header(config, meta, done, resumed, argv, partial) -> list[str]:
             f"to finish: the finished experiments are loaded from `{CHECKPOINTS}/`, not "
             "recomputed."
         )
-    devices = {n: d.record["metadata"].get("num_devices") for n, d in done.items()}
+    sharded = max((d.record["metadata"].get("num_devices", 1) for d in done.values()), default=1)
     header += [
         f"- Mode: **{config.mode}**, seed {config.seed}, {config.draws} draws per point; run "
         f"started {meta['started_utc']}, {meta['total_seconds']:.0f} s in all "
         f"({meta['total_cpu_seconds']:.0f} s of CPU time, all threads).",
         f"- jaxfb {versions['jaxfb']}, JAX {versions['jax']}; backend {device['backend']} "
-        f"({device['kind']}, {device['count']} device(s); draws sharded over "
-        + ", ".join(f"{n}: {k}" for n, k in devices.items() if k)
-        + f"); host CPUs: "
-        f"{host['cpus']}.",
+        f"({device['kind']}, {device['count']} device(s), draws sharded over {sharded}); "
+        f"host CPUs: {host['cpus']}.",
         "- Regenerate: `"
         + (" ".join(argv) if argv else f"jaxfb reproduce --out DIR --seed {config.seed}")
         + "` (the full configuration is in `config.json`).",

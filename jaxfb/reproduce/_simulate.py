@@ -1,22 +1,13 @@
-r"""The reproduction's per-draw statistics, run by the engine :func:`jaxfb.montecarlo.monte_carlo`.
+r"""The reproduction's per-draw statistics, run by :func:`jaxfb.montecarlo.monte_carlo`.
 
-Draw layout. Every point (an experiment at one filter length ``T``) has its own key; draw ``i``
-of it uses ``jax.random.fold_in(point_key, i)`` (the engine's rule), so the numbers depend on the
-config and not on batch sizes or the number of devices the draws are sharded over.
-
-Padded lengths. A statistic is compiled once per *bucket* ``L >= T`` (not once per ``T``): it
-draws ``(J, L)`` i.i.d. normal weights, zeroes the taps ``t >= T`` and rescales the others to
-variance ``1/(J T)``. A filter zero-padded from ``T`` to ``L <= N`` taps has exactly the same
-circular convolutions, Littlewood-Paley sum and energy as the length-``T`` filter, so this is an
-exact sampler of the paper's filterbank, with ``T`` a traced int32 operand (``args``) and the
-statistic one function object per ``(bucket, J set, N)`` (:func:`functools.lru_cache`), so that
-the engine's compile cache hits for every ``T`` of a bucket.
-
-Nested filterbanks. The frame-bound statistic draws ``J_max`` filters once and reads off the
-frame bounds of the banks made of the first ``J`` filters for every ``J`` of a set (the
-Littlewood-Paley sum is additive over filters: ``LP_J = (1/J) sum_{j<J} |w_j^|^2`` for per-tap
-variance ``1/T``). Each ``J`` has the exact law of a fresh ``J``-filter bank; draws are shared
-(paired) across ``J``.
+Draw ``i`` of a point uses ``fold_in(point_key, i)``. A statistic is one function object per
+``(bucket, J set, N)`` (cached), with the filter length ``T`` a traced int32 operand: the engine
+compiles it once per bucket ``L >= T``. It draws ``(J, L)`` weights and zeroes the taps
+``t >= T`` (variance ``1/(J T)`` on the others): a zero-padded filter has the same circular
+convolutions, so this samples the length-``T`` bank exactly. The frame-bound statistic draws
+``J_max`` filters and reads off the banks of the first ``J`` for every ``J`` of a set (the
+Littlewood-Paley sum is additive over filters): each has the law of a fresh bank, and the draws
+are paired across ``J``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,5 @@
-"""Column tables (``{name: 1-D array}``) and the summary statistics of draws.
-
-A table is a plain ``dict`` of equally long 1-D NumPy arrays (floats, ints or strings): what a
-figure plots, written beside it as CSV by :func:`jaxfb.io.write_csv`.
-"""
+"""Column tables (``{name: 1-D array}``, written by :func:`jaxfb.io.write_csv`) and the summary
+statistics of draws."""
 
 from __future__ import annotations
 
@@ -47,15 +44,9 @@ def mean_se(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 
 def quantile_se(x: np.ndarray, q: float, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    r"""Sample quantile and a standard error from the distribution-free order-statistic interval.
-
-    The 95% interval of the ``q`` quantile is :math:`[x_{(k_-)}, x_{(k_+)}]` with
-    :math:`k_\pm = n q \pm 1.96\sqrt{n q (1 - q)}` (binomial normal approximation); the standard
-    error is its half-width over 1.96. Where an end of the interval falls outside the sample
-    (:math:`k_- < 1` or :math:`k_+ > n`: too few draws for so extreme a quantile, e.g. the 99%
-    quantile of 200 draws) the standard error is ``nan``: clipping the index to the sample would
-    understate it.
-    """
+    r"""Sample quantile and its standard error: the half-width over 1.96 of the distribution-free
+    95% interval :math:`[x_{(k_-)}, x_{(k_+)}]`, :math:`k_\pm = n q \pm 1.96\sqrt{n q (1 - q)}`;
+    ``nan`` where the interval leaves the sample (clipping would understate it)."""
     x = np.sort(np.asarray(x, np.float64), axis=axis)
     n = x.shape[axis]
     value = np.quantile(x, q, axis=axis)
@@ -70,14 +61,10 @@ def quantile_se(x: np.ndarray, q: float, axis: int = 0) -> tuple[np.ndarray, np.
         return value, (x_hi - x_lo) / (2 * _Z95)
 
 
-def ratio_of_means(a: np.ndarray, b: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    r"""``mean(b) / mean(a)`` and its delta-method standard error (paired draws)."""
-    a = np.asarray(a, np.float64)
-    b = np.asarray(b, np.float64)
-    n = a.shape[axis]
-    ma, mb = a.mean(axis=axis), b.mean(axis=axis)
-    va, vb = a.var(axis=axis, ddof=1), b.var(axis=axis, ddof=1)
-    cov = ((a - np.expand_dims(ma, axis)) * (b - np.expand_dims(mb, axis))).sum(axis=axis) / (n - 1)
+def ratio_of_means(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+    """``mean(b) / mean(a)`` and its delta-method standard error (paired 1-D draws)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    ma, mb, c = a.mean(), b.mean(), np.cov(a, b, ddof=1)
     r = mb / ma
-    var = r * r * (vb / mb**2 + va / ma**2 - 2 * cov / (ma * mb)) / n
+    var = r * r * (c[1, 1] / mb**2 + c[0, 0] / ma**2 - 2 * c[0, 1] / (ma * mb)) / a.size
     return r, np.sqrt(np.maximum(var, 0.0))

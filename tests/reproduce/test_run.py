@@ -197,7 +197,7 @@ def test_inputs_are_checked_before_any_experiment(tmp_path, monkeypatch):
 
 def test_experiment_keys_depend_on_the_seed_and_the_name_only():
     data = {
-        (seed, name): tuple(np.asarray(jax.random.key_data(reproduce.experiment_key(seed, name))))
+        (seed, name): tuple(np.asarray(jax.random.key_data(_run.experiment_key(seed, name))))
         for seed in (0, 1)
         for name in reproduce.EXPERIMENTS
     }
