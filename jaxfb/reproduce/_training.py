@@ -101,36 +101,18 @@ def training_numbers(table: dict[str, np.ndarray]) -> list[KeyNumber]:
     out = []
     for i in range(len(table["T"])):
         T, lam = int(table["T"][i]), float(table["penalty_weight"][i])
-        where = {"T": T, "penalty_weight": lam}
-        vs = ""
-        if lam > 0:
-            vs = (
-                f"; vs no penalty: kappa / {math.exp(table['log_kappa_ratio_mean'][i]):.3g}, "
-                f"fit error {table['fit_cost_mean'][i]:+.2e}"
-            )
-        out.append(
-            KeyNumber(
-                f"Training, T = {T}, {_label(lam)}: final fit error",
-                float(table["fit_final_mean"][i]),
-                float(table["fit_final_se"][i]),
-                FIGURE,
-                where,
-                "fit_final_mean",
-                f"random init {table['fit_init_mean'][i]:.3g}{vs}",
-            )
-        )
-        out.append(
-            KeyNumber(
-                f"Training, T = {T}, {_label(lam)}: final condition number",
-                float(table["kappa_final_mean"][i]),
-                float(table["kappa_final_se"][i]),
-                FIGURE,
-                where,
-                "kappa_final_mean",
-                f"mel target {table['kappa_target'][i]:.4g}; random init "
-                f"{table['kappa_init_mean'][i]:.3g}",
-            )
-        )
+        where, head = {"T": T, "penalty_weight": lam}, f"Training, T = {T}, {_label(lam)}: final"
+        vs = (f"; vs no penalty: kappa / {math.exp(table['log_kappa_ratio_mean'][i]):.3g}, fit "
+              f"error {table['fit_cost_mean'][i]:+.2e}" if lam > 0 else "")  # fmt: skip
+        out += [
+            KeyNumber(f"{head} fit error", float(table["fit_final_mean"][i]),
+                      float(table["fit_final_se"][i]), FIGURE, where, "fit_final_mean",
+                      f"random init {table['fit_init_mean'][i]:.3g}{vs}"),
+            KeyNumber(f"{head} condition number", float(table["kappa_final_mean"][i]),
+                      float(table["kappa_final_se"][i]), FIGURE, where, "kappa_final_mean",
+                      f"mel target {table['kappa_target'][i]:.4g}; random init "
+                      f"{table['kappa_init_mean'][i]:.3g}"),
+        ]  # fmt: skip
     return out
 
 

@@ -235,3 +235,46 @@ def test_draws_shard_over_every_device_with_the_same_numbers(tmp_path):
     assert two["devices"] == 2 and set(two["num_devices"].values()) == {2}
     assert set(one["num_devices"].values()) == {1}
     np.testing.assert_allclose(two["numbers"], one["numbers"], rtol=1e-6)
+
+
+def test_reproduce_paper_script(monkeypatch, tmp_path):
+    """experiments/reproduce_paper.py: training by default, --with-training a no-op alias."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "experiments" / "reproduce_paper.py"
+    spec = importlib.util.spec_from_file_location("reproduce_paper", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.FULL.training.lengths == (32, 128, 512, 1024)
+    assert mod.QUICK == reproduce.ReproduceConfig.quick(seed=mod.SEED)
+    seen = []
+
+    def fake_run(config, out, **kw):
+        seen.append(config)
+        return reproduce.RunResult(Path(out), "report", "", "", [], [], [], {})
+
+    monkeypatch.setattr(reproduce, "run", fake_run)
+    for flags, training in (([], True), (["--with-training"], True), (["--no-training"], False)):
+        assert mod.main(["--quick", "--out", str(tmp_path), *flags]) == 0
+        assert (seen[-1].training is not None) is training and seen[-1].mode == "quick"
+    with pytest.raises(SystemExit):
+        mod.main(["--with-training", "--no-training"])
+
+
+@pytest.mark.slow
+def test_real_quick_run(tmp_path):
+    res = reproduce.run(reproduce.ReproduceConfig.quick(seed=0), tmp_path, log=print)
+    assert set(res.figures) == FIGURES
+    verdicts = {c.statement: c.verdict for c in res.claims}
+    assert verdicts["The paper's kappa_tilde predicts the condition number"] == "not supported"
+    assert verdicts["The paper's Chernoff bound holds at p = 0.05 (elementary signals)"] == (
+        "supported"
+    )
+    assert verdicts["The paper's Chernoff bound holds at p = 0.01 (elementary signals)"] == (
+        "not supported"
+    )
+    tab = read_csv(res.out / "kappa_vs_T.csv")
+    i = select(tab, J=40, T=1024)
+    assert abs(tab["mean_kappa"][i] - tab["jaxfb_kappa"][i]) < 5 * tab["mean_kappa_se"][i]
+    claim = next(c for c in res.claims if c.statement.startswith("Training with the stability"))
+    assert claim.verdict == "supported", claim.finding
