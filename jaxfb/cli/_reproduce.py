@@ -127,9 +127,10 @@ def run(args) -> int:
         args: the namespace of :func:`add_parser`'s parser.
 
     Returns:
-        The exit status, ``0``. Bad arguments raise ``ValueError`` (an unwritable ``--out``
-        ``PermissionError``, a missing ``--audio`` file ``FileNotFoundError``), which
-        :func:`jaxfb.cli.main` reports with exit status 2.
+        The exit status, ``0``. Bad arguments raise before any experiment runs:
+        ``ValueError`` (an unreadable ``--audio`` file too), ``OSError`` for an unwritable
+        ``--out``, ``FileNotFoundError`` for a missing ``--audio`` file; :func:`jaxfb.cli.main`
+        reports them with exit status 2.
     """
     import time
 
