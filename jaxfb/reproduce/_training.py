@@ -59,15 +59,8 @@ def plot_training(result: TrainingResult, table: dict[str, np.ndarray]) -> Figur
         rows = lam_all == lam
         T = T_all[rows]
         for ax, q in ((ax_fit_T, "fit_final"), (ax_kap_T, "kappa_final")):
-            ax.errorbar(
-                T,
-                table[f"{q}_mean"][rows],
-                yerr=np.nan_to_num(table[f"{q}_se"][rows]),
-                color=color,
-                marker="o",
-                capsize=2,
-                label=_label(lam),
-            )
+            y, err = table[f"{q}_mean"][rows], np.nan_to_num(table[f"{q}_se"][rows])
+            ax.errorbar(T, y, yerr=err, color=color, marker="o", capsize=2, label=_label(lam))
     base = lam_all == 0
     ax_kap_T.plot(T_all[base], table["kappa_target"][base], "k--", label="mel target")
     ax_kap_T.plot(T_all[base], table["kappa_init_mean"][base], "k:", label="random init")
