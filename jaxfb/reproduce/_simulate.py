@@ -66,14 +66,17 @@ def frames_statistic(filters: tuple[int, ...], padded: int, n: int):
 
 
 class Draws(NamedTuple):
-    """Every draw of one point (``{leaf: (draws, ...)}``) and the devices they ran on."""
+    """Every draw of one point (``{leaf: (draws, ...)}``), the devices they ran on and the
+    seconds spent compiling (0 when the bucket's function was compiled already)."""
 
     values: dict[str, np.ndarray]
     num_devices: int
+    compile_time: float
 
 
 def draw(statistic, key: jax.Array, draws: int, length: int, **args) -> Draws:
     """All ``draws`` values of ``statistic`` at filter length ``length`` (the engine's Samples)."""
     operands = {"T": jnp.asarray(length, jnp.int32), **args}
     res = monte_carlo(statistic, key, draws, args=operands, reducers=Samples(), progress=False)
-    return Draws({k: v["samples"] for k, v in res.stats.items()}, res.num_devices)
+    values = {k: v["samples"] for k, v in res.stats.items()}
+    return Draws(values, res.num_devices, res.compile_time)

@@ -35,9 +35,10 @@ def test_padded_sampler_has_the_paper_variance():
     assert abs(e.var() / (2 / (J * T)) - 1) < 5 * math.sqrt(2 / e.size) * 2
 
 
-def test_one_statistic_per_bucket():
-    """The same function object for every T of a bucket: the engine compiles it once."""
-    assert _simulate.energy_statistic(10, 32) is _simulate.energy_statistic(10, 32)
-    assert _simulate.frames_statistic((5, 40), 32, 64) is _simulate.frames_statistic(
-        (5, 40), 32, 64
-    )
+def test_one_compile_per_bucket():
+    """Every T of a bucket runs the same function object: the engine compiles it once."""
+    stat = _simulate.frames_statistic((2, 5), 16, 64)
+    assert stat is _simulate.frames_statistic((2, 5), 16, 64)
+    _simulate.draw(stat, jax.random.key(0), 8, 9)
+    for T in (10, 16):
+        assert _simulate.draw(stat, jax.random.key(T), 8, T).compile_time == 0.0
