@@ -1,7 +1,7 @@
 """Fit random filterbanks to a mel filterbank by gradient descent, with and without a penalty.
 
-A thin wrapper of the package's training experiment (:mod:`jaxfb.reproduce._training`, also run,
-with its figure, numbers and verdict, by ``jaxfb reproduce``). Each run starts from the paper's
+A thin wrapper of the library's training workflow (:func:`jaxfb.training.train_filterbanks`, also
+run, with its figure, numbers and verdict, by ``jaxfb reproduce``). Each run starts from the paper's
 Gaussian init (``J`` filters of length ``T``) and minimises, with Adam, the relative
 power-spectrum error to the target ``h = jaxfb.mel_filterbank(J, T, sr)``
 
@@ -32,9 +32,9 @@ import time
 
 import jax
 
-from jaxfb.reproduce import TrainingConfig, save_training, train_filterbanks
-from jaxfb.reproduce._run import prepare_output
-from jaxfb.reproduce._training import check_training_options
+from jaxfb import io
+from jaxfb.reproduce import save_training
+from jaxfb.training import TrainingConfig, train_filterbanks
 
 SEED = 20240705
 OUT = "docs/figures"
@@ -83,11 +83,11 @@ def main(argv: list[str] | None = None) -> dict:
         if getattr(a, name) is not None:
             values[name] = getattr(a, name)
     try:
-        cfg = TrainingConfig(**check_training_options(values, label=_flag))
+        cfg = TrainingConfig.checked(values, label=_flag)
     except (TypeError, ValueError) as err:
         p.error(str(err))
     try:
-        prepare_output(a.out)  # fail before training, not after
+        io.check_writable(a.out, argument="--out")  # fail before training, not after
     except OSError as err:
         p.error(str(err))
     t0 = time.perf_counter()
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> dict:
         argv=["python", "experiments/train_filterbank.py", *given],
     )
     for claim in meta["claims"]:
-        print(f"[{claim['verdict']}] {claim['claim']}: {claim['evidence']}")
+        print(f"[{claim['verdict']}] {claim['claim']}: {claim['finding']}")
     total = time.perf_counter() - t0
     print(f"wrote {a.out}/train_filterbank.{{png,pdf,csv,json,npz}} in {total:.1f} s")
     return meta

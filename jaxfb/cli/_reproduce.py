@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from ._args import int_list
@@ -74,7 +73,6 @@ def add_parser(sub) -> None:
         help="filter lengths T of the energy, audio and frames experiments, e.g. 8:256:x2 "
         "(default: the preset's; the training keeps its own)",
     )
-    p.add_argument("--chunk", type=int, default=None, help=argparse.SUPPRESS)
     p.add_argument("--no-samples", action="store_true", help="do not write samples.npz")
     p.add_argument(
         "--fresh",
@@ -83,48 +81,40 @@ def add_parser(sub) -> None:
         "experiments an earlier (e.g. interrupted) run finished with the same configuration "
         "from --out/checkpoints instead of recomputing them",
     )
-    p.add_argument(
-        "--progress",
-        choices=("auto", "on", "off"),
-        default="auto",
-        help="progress bars: on a terminal (auto, default), always, never",
-    )
     p.set_defaults(func=run)
 
 
 def build_config(args):
     """The :class:`~jaxfb.reproduce.ReproduceConfig` of parsed arguments."""
-    from ..reproduce import ReproduceConfig
+    from ..reproduce import EXPERIMENTS, ReproduceConfig
 
-    overrides: dict = {}
-    if args.audio:
-        overrides["audio_files"] = tuple(args.audio)
+    changes: dict = {}
+    if args.draws is not None and args.draws < 2:
+        raise ValueError(f"--draws must be >= 2, got {args.draws}")
     if args.experiments:
-        overrides["experiments"] = tuple(args.experiments)
+        unknown = [e for e in args.experiments if e not in EXPERIMENTS]
+        if unknown:
+            raise ValueError(f"unknown experiments {unknown}; choose from {list(EXPERIMENTS)}")
+        changes.update({e: None for e in EXPERIMENTS if e not in args.experiments})
+    if args.no_training:
+        changes["training"] = None
+    if not set(EXPERIMENTS) - set(changes):
+        raise ValueError("--experiments and --no-training leave no experiment to run")
     if args.lengths:
         lengths = tuple(sorted(set(args.lengths)))
         if min(lengths) < 2:
             raise ValueError(f"--lengths must be >= 2 (log T is used), got {min(lengths)}")
-        overrides.update(
-            energy_lengths=lengths,
-            audio_lengths=lengths,
-            frames_lengths=lengths,
-            sweep_lengths=tuple(t for t in lengths if t & (t - 1) == 0) or (lengths[-1],),
-            length_buckets=(),
-        )
-    if args.chunk is not None:
-        overrides["chunk"] = args.chunk
+        sweep = tuple(t for t in lengths if t & (t - 1) == 0) or (lengths[-1],)
+        for e, sub in (("energy", {}), ("audio", {}), ("frames", {"sweep_lengths": sweep})):
+            if e not in changes:
+                changes[e] = {"lengths": lengths, **sub}
+        changes.update(length_buckets=(), mode="custom")
+    if args.audio and "audio" not in changes:
+        changes["audio"] = {"files": tuple(args.audio)}
     if args.no_samples:
-        overrides["save_samples"] = False
-    if args.no_training:
-        overrides["training"] = False
-    if args.draws is not None and args.draws < 2:
-        raise ValueError(f"--draws must be >= 2, got {args.draws}")
+        changes["save_samples"] = False
     preset = ReproduceConfig.quick if args.quick else ReproduceConfig.full
-    cfg = preset(seed=args.seed, draws=args.draws, **overrides)
-    if args.lengths:
-        cfg = cfg.replace(mode="custom")
-    return cfg
+    return preset(seed=args.seed, draws=args.draws, **changes)
 
 
 def run(args) -> int:
@@ -137,9 +127,10 @@ def run(args) -> int:
         args: the namespace of :func:`add_parser`'s parser.
 
     Returns:
-        The exit status, ``0``. Bad arguments raise ``ValueError`` (an unwritable ``--out``
-        ``PermissionError``, a missing ``--audio`` file ``FileNotFoundError``), which
-        :func:`jaxfb.cli.main` reports with exit status 2.
+        The exit status, ``0``. Bad arguments raise before any experiment runs:
+        ``ValueError`` (an unreadable ``--audio`` file too), ``OSError`` for an unwritable
+        ``--out``, ``FileNotFoundError`` for a missing ``--audio`` file; :func:`jaxfb.cli.main`
+        reports them with exit status 2.
     """
     import time
 
@@ -148,7 +139,6 @@ def run(args) -> int:
     if args.seed < 0:
         raise ValueError(f"--seed must be >= 0, got {args.seed}")
     cfg = build_config(args)
-    progress = {"auto": None, "on": True, "off": False}[args.progress]
     argv = _argv(args)
     print(
         f"jaxfb reproduce: {cfg.mode} run, seed {cfg.seed}, {cfg.draws} draws per point, "
@@ -159,7 +149,6 @@ def run(args) -> int:
     res = run_reproduction(
         cfg,
         args.out,
-        progress=progress,
         argv=argv,
         log=lambda msg: print(f"  {msg}", file=sys.stderr, flush=True),
         resume=not args.fresh,
@@ -173,7 +162,7 @@ def run(args) -> int:
     print(f"  {res.report_md}")
     print(f"  {res.report_html}")
     for c in res.claims:
-        print(f"  [{c.verdict}] {c.claim}")
+        print(f"  [{c.verdict}] {c.statement}")
     return 0
 
 
@@ -192,8 +181,6 @@ def _argv(args) -> list[str]:
         out += ["--lengths", ",".join(map(str, args.lengths))]
     if args.no_training:
         out.append("--no-training")
-    if args.chunk is not None:
-        out += ["--chunk", str(args.chunk)]
     if args.no_samples:
         out.append("--no-samples")
     if args.fresh:

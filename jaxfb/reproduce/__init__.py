@@ -1,56 +1,39 @@
 """Reproduce every figure of Haider et al. (2024) with jaxfb, and check the paper's claims.
 
-:func:`run` takes a :class:`ReproduceConfig` (explicit seed; presets
-:meth:`ReproduceConfig.quick` and :meth:`ReproduceConfig.full`) and writes, into one directory,
-each figure as PNG and PDF with its data as CSV, every draw (``samples.npz``), ``config.json``
-(config, versions, device, timings) and a report (``report.md``, self-contained
-``report.html``) with the key numbers and their standard errors and a verdict, computed from the
-run, on each of the paper's claims. The run includes the training experiment (random filterbanks
-fitted to a mel filterbank with and without the stability penalty; :class:`TrainingConfig`,
-:func:`train_filterbanks`), which ``experiments/train_filterbank.py`` also runs on its own. The
-command line is ``jaxfb reproduce``; see ``docs/reproduction.md``.
+:func:`run` takes a :class:`ReproduceConfig` (presets ``quick`` and ``full``; one config per
+experiment) and writes each figure (PNG, PDF, CSV), every draw, ``config.json`` and a report with
+the key numbers and a verdict on each :class:`Claim` (:func:`judge` of its :class:`Rule`). Every
+draw goes through :func:`jaxfb.montecarlo.monte_carlo`. See ``docs/reproduction.md``.
 
 Examples:
     >>> from jaxfb import reproduce
     >>> cfg = reproduce.ReproduceConfig.quick(seed=0)
-    >>> cfg.draws, cfg.frames_lengths[-1]
+    >>> cfg.draws, cfg.frames.lengths[-1]
     (200, 1024)
 """
 
 from ._config import EXPERIMENTS as EXPERIMENTS
+from ._config import AudioConfig as AudioConfig
+from ._config import EnergyConfig as EnergyConfig
+from ._config import FramesConfig as FramesConfig
 from ._config import ReproduceConfig as ReproduceConfig
 from ._results import Claim as Claim
-from ._results import ExperimentOutput as ExperimentOutput
-from ._results import FigureOutput as FigureOutput
-from ._results import KeyNumber as KeyNumber
-from ._run import EXPERIMENT_REGISTRY as EXPERIMENT_REGISTRY
+from ._results import Rule as Rule
+from ._results import judge as judge
 from ._run import RunResult as RunResult
-from ._run import experiment_key as experiment_key
-from ._run import register_experiment as register_experiment
 from ._run import run as run
-from ._tables import read_csv as read_csv
-from ._training import TrainingConfig as TrainingConfig
-from ._training import TrainingResult as TrainingResult
 from ._training import save_training as save_training
-from ._training import train_filterbanks as train_filterbanks
-from ._training import training_table as training_table
 
 __all__ = [
     "EXPERIMENTS",
-    "EXPERIMENT_REGISTRY",
+    "AudioConfig",
     "Claim",
-    "ExperimentOutput",
-    "FigureOutput",
-    "KeyNumber",
+    "EnergyConfig",
+    "FramesConfig",
     "ReproduceConfig",
+    "Rule",
     "RunResult",
-    "TrainingConfig",
-    "TrainingResult",
-    "experiment_key",
-    "read_csv",
-    "register_experiment",
+    "judge",
     "run",
     "save_training",
-    "train_filterbanks",
-    "training_table",
 ]

@@ -1,20 +1,9 @@
-"""The configuration of a reproduction run: sizes, grids, draws and the seed, with presets.
+"""The configuration of a reproduction run: one config per experiment, nested in one, with presets.
 
-A :class:`ReproduceConfig` is a frozen dataclass of plain Python values (ints, floats, tuples of
-ints, strings), so it is hashable, prints readably and round-trips through JSON
-(:meth:`ReproduceConfig.to_dict` / :meth:`ReproduceConfig.from_dict`). Two presets:
-
-- :meth:`ReproduceConfig.full`: the paper's experiments (Haider et al. 2024; SPEC
-  section 5): ``T = 8, 16, ..., 1024`` and 1000 draws per point;
-- :meth:`ReproduceConfig.quick`: the same experiments on powers of two ``T = 8 .. 1024`` with 200
-  draws, for a look in a couple of minutes on a laptop.
-
-Both also run the training experiment (``"training"``: random filterbanks fitted to a mel
-filterbank with and without the stability penalty, :mod:`jaxfb.reproduce._training`), with the
-sizes of the ``training_*`` fields: by default those of :class:`~jaxfb.reproduce.TrainingConfig`
-at ``T = 32, 128, 512, 1024`` (its standalone study also runs 64 and 256; about 1-2 minutes on
-two CPU cores), in the quick preset ``T = 32, 64``, ``n = 256``, 2 seeds, 150 steps (about 10
-seconds); ``training=False`` leaves it out.
+:class:`ReproduceConfig` holds what every experiment shares (seed, draws, tail levels, compiled
+lengths) and one frozen config per experiment (:class:`EnergyConfig`, :class:`AudioConfig`,
+:class:`FramesConfig`, :class:`jaxfb.training.TrainingConfig`; ``None`` leaves it out). A config
+is hashable and round-trips through JSON (:meth:`~ReproduceConfig.to_dict`, ``from_dict``).
 """
 
 from __future__ import annotations
@@ -24,44 +13,121 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._training import TrainingConfig, check_training_options
+from ..training import TrainingConfig
 
-__all__ = ["EXPERIMENTS", "ReproduceConfig"]
+__all__ = ["EXPERIMENTS", "AudioConfig", "EnergyConfig", "FramesConfig", "ReproduceConfig"]
 
 EXPERIMENTS = ("energy", "audio", "frames", "training")
-"""The built-in experiments, in the order they run (see :func:`jaxfb.reproduce.run`)."""
+"""The experiments, in the order they run."""
 
-_TRAINING = TrainingConfig()
-_TRAINING_QUICK = TrainingConfig.quick()
-
-_TRAINING_FIELDS = tuple(f.name for f in dataclasses.fields(TrainingConfig))
 _PAPER_LENGTHS = tuple(range(8, 1025, 8))
 _POW2_LENGTHS = tuple(2**k for k in range(3, 11))
-_SWEEP_FILTERS = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64)
 
 
-def _ints(name: str, values: Any, *, minimum: int = 1) -> tuple[int, ...]:
-    if isinstance(values, int) and not isinstance(values, bool):
-        values = (values,)
+def _int(name: str, value: Any, minimum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _ints(name: str, values: Any) -> tuple[int, ...]:
+    values = (values,) if isinstance(values, int) and not isinstance(values, bool) else values
     try:
-        out = tuple(int(v) for v in values)
+        out = tuple(sorted(int(v) for v in values))
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be a sequence of ints, got {values!r}") from None
-    if not out:
-        raise ValueError(f"{name} must not be empty")
-    bad = [v for v in out if v < minimum]
-    if bad:
-        raise ValueError(f"{name} must contain ints >= {minimum}, got {bad[0]} in {out}")
-    if len(set(out)) != len(out):
-        raise ValueError(f"{name} has duplicates: {out}")
-    return tuple(sorted(out))
+    if not out or out[0] < 1 or len(set(out)) != len(out):
+        raise ValueError(f"{name} must be distinct ints >= 1, not empty; got {out}")
+    return out
 
 
-def _pow2_buckets(lengths: tuple[int, ...]) -> tuple[int, ...]:
-    """Padded lengths: the powers of two covering ``lengths`` (and the largest length)."""
-    top = max(lengths)
-    out = {min(top, 1 << max(0, (t - 1).bit_length())) for t in lengths}
-    return tuple(sorted(out))
+def _check(obj, prefix: str, ints: dict[str, int], int_tuples: tuple[str, ...]) -> None:
+    """Validate ``obj``'s int fields (``{name: minimum}``) and int tuples (sorted on the way)."""
+    for name, minimum in ints.items():
+        _int(f"{prefix}.{name}", getattr(obj, name), minimum)
+    for name in int_tuples:
+        object.__setattr__(obj, name, _ints(f"{prefix}.{name}", getattr(obj, name)))
+    if max(obj.lengths) > obj.n:
+        raise ValueError(f"{prefix}.lengths has T={max(obj.lengths)} > {prefix}.n = {obj.n}")
+
+
+@dataclass(frozen=True)
+class EnergyConfig:
+    """The energy deviation of the elementary signals: length ``n``, ``filters`` (``J``), the
+    filter ``lengths`` ``T``."""
+
+    n: int = 1024
+    filters: int = 10
+    lengths: tuple[int, ...] = _PAPER_LENGTHS
+
+    def __post_init__(self):
+        _check(self, "energy", {"n": 2, "filters": 1}, ("lengths",))
+
+
+@dataclass(frozen=True)
+class AudioConfig:
+    """The energy deviation of audio: ``n`` samples at ``rate`` Hz, ``filters`` (``J``),
+    ``lengths`` (the histograms use the largest), WAV ``files`` instead of the synthetic snare,
+    speech and flute, and the ``hist_bins`` of the histograms."""
+
+    n: int = 22050
+    rate: int = 22050
+    filters: int = 10
+    lengths: tuple[int, ...] = _PAPER_LENGTHS
+    files: tuple[str, ...] = ()
+    hist_bins: int = 50
+
+    def __post_init__(self):
+        _check(self, "audio", {"n": 2, "rate": 1, "filters": 1, "hist_bins": 2}, ("lengths",))
+        if isinstance(self.files, str):
+            raise TypeError(f"audio.files must be a sequence of paths, got {self.files!r}")
+        object.__setattr__(self, "files", tuple(str(f) for f in self.files))
+
+
+@dataclass(frozen=True)
+class FramesConfig:
+    """Frame bounds and condition numbers against ``T`` and ``J``, and the fitted law.
+
+    Attributes:
+        n: signal length ``N``.
+        filters: ``J`` of the frame-bound figure (the paper's 40).
+        lengths: filter lengths ``T``.
+        kappa_filters: ``J`` values of the condition number against ``T``.
+        sweep_filters: ``J`` values of the condition number against ``J``, simulated at the
+            ``sweep_lengths`` (a subset of ``lengths``).
+        fit_min_filters: smallest ``J`` entering the fitted law (at least 5 is used).
+    """
+
+    n: int = 1024
+    filters: int = 40
+    lengths: tuple[int, ...] = _PAPER_LENGTHS
+    kappa_filters: tuple[int, ...] = (5, 10, 40)
+    sweep_filters: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 20, 24, 32, 40, 48, 64)
+    sweep_lengths: tuple[int, ...] = _POW2_LENGTHS
+    fit_min_filters: int = 8
+
+    def __post_init__(self):
+        tuples = ("lengths", "kappa_filters", "sweep_filters", "sweep_lengths")
+        _check(self, "frames", {"n": 2, "filters": 1, "fit_min_filters": 1}, tuples)
+        missing = sorted(set(self.sweep_lengths) - set(self.lengths))
+        if missing:
+            raise ValueError(f"frames.sweep_lengths {missing} are not in frames.lengths")
+
+    @property
+    def filter_set(self) -> tuple[int, ...]:
+        """``J`` values simulated at every length."""
+        return tuple(sorted({self.filters, *self.kappa_filters}))
+
+    @property
+    def sweep_filter_set(self) -> tuple[int, ...]:
+        """``J`` values simulated at the sweep lengths."""
+        return tuple(sorted({*self.filter_set, *self.sweep_filters}))
+
+
+_SUB = {"energy": EnergyConfig, "audio": AudioConfig, "frames": FramesConfig}
+_SUB["training"] = TrainingConfig
 
 
 @dataclass(frozen=True)
@@ -69,313 +135,156 @@ class ReproduceConfig:
     """Everything that determines the numbers of a reproduction run.
 
     Attributes:
-        seed: PRNG seed; every draw of every experiment derives from ``jax.random.key(seed)``
-            by ``fold_in`` (experiment, point, chunk), so equal configs give equal numbers.
+        seed: PRNG seed; experiment ``name`` draws from ``experiment_key(seed, name)``, its
+            point ``T`` from ``fold_in`` of that, draw ``i`` from ``fold_in(point key, i)``.
         draws: Monte Carlo draws (filterbanks) per point.
-        mode: ``"quick"``, ``"full"`` or ``"custom"`` (a label, recorded in ``config.json``).
-        experiments: which of :data:`EXPERIMENTS` to run, in this order (and any registered
-            with :func:`jaxfb.reproduce.register_experiment`); not empty, no duplicates.
-        training: run the training experiment. ``None`` (the default): as ``experiments``
-            says (so an explicit subset without ``"training"``, e.g. ``experiments=("energy",)``,
-            does not train); ``True`` adds ``"training"`` to ``experiments`` (last) if absent;
-            ``False`` removes it. After validation ``training`` is a bool, ``True`` exactly when
-            ``"training"`` is in ``experiments``; :meth:`replace` with ``experiments`` alone
-            derives it again, with ``training`` alone adds or removes ``"training"``.
-        levels: tail levels ``p`` of the deviation bounds, distinct (the paper's ``0.05``
-            first). The first sets the quantile of the claims and key numbers (``1 - p``,
-            95% for ``0.05``), the last the exceedance key number.
-        energy_n: signal length of the elementary signals (impulse, random walk, alternating).
-        energy_filters: ``J`` of the energy experiments.
-        energy_lengths: filter lengths ``T`` of the elementary-signal experiment.
-        audio_n: length of the audio signals in samples (1 s at ``audio_rate``).
-        audio_rate: sampling rate in Hz of the audio signals.
-        audio_lengths: filter lengths ``T`` of the audio experiment; its histograms use the
-            largest.
-        audio_files: WAV files to use instead of the synthetic snare, speech and flute.
-        frames_n: signal length ``N`` of the frame-bound experiments.
-        frames_filters: ``J`` of the frame-bound figure (the paper's 40).
-        frames_lengths: filter lengths ``T`` of the frame-bound and condition-number figures.
-        kappa_filters: ``J`` values of the condition number against ``T``.
-        sweep_filters: ``J`` values of the condition number against ``J``.
-        sweep_lengths: the ``T`` at which the whole ``J`` sweep is simulated (a subset of
-            ``frames_lengths``); every other ``T`` simulates ``kappa_filters`` and
-            ``frames_filters`` only.
-        fit_min_filters: smallest ``J`` entering the fitted scaling law.
-        theory_points: at most this many filter lengths get the exact (host-side, float64)
-            quantiles and tail probabilities; a log-spaced subset of the simulated lengths that
-            keeps the powers of two and both ends.
-        length_buckets: padded filter lengths of the compiled kernels (one compilation each);
-            a length ``T`` runs in the smallest bucket ``>= T`` with its taps beyond ``T`` set to
-            zero, which is exact (see ``docs/reproduction.md``). ``()``: powers of two (capped
-            at the largest ``T``). The bucket of each experiment's largest ``T`` must not
-            exceed that experiment's signal length (``energy_n``, ``audio_n``, ``frames_n``):
-            a ``ValueError`` names both settings otherwise. Buckets are not capped silently,
-            because the bucket sets the shape of the random draws and so the numbers. The
-            training experiment does not use buckets.
-        chunk: most draws per call of a compiled kernel (bounds memory: ``chunk * J * T``
-            weights).
-        hist_bins: bins of the energy histograms.
-        save_samples: also write every draw to ``samples.npz`` (a bool).
+        mode: ``"quick"``, ``"full"`` or ``"custom"`` (a label).
+        levels: tail levels ``p``, distinct; the first sets the quantile of the claims
+            (``1 - p``), the last the exceedance key number.
+        theory_points: at most this many lengths get the exact theory (log-spaced, with both
+            ends and the powers of two).
+        length_buckets: padded filter lengths of the compiled statistics (one compile each);
+            ``T`` runs in the smallest bucket ``>= T`` with its taps beyond ``T`` zero (exact).
+            ``()``: powers of two capped at the largest ``T``. A bucket must not exceed the
+            signal length of an experiment that uses it.
+        save_samples: also write every draw to ``samples.npz``.
+        energy, audio, frames, training: the experiments' configs (``None``: left out). A dict
+            becomes the config; in :meth:`replace` it updates the current one.
 
-    The ``training_*`` fields (``training_num_filters``, ``training_lengths``, ``training_n``,
-    ``training_sample_rate``, ``training_seeds``, ``training_penalty_weights``,
-    ``training_temperature``, ``training_steps``, ``training_learning_rate``) are the fields of
-    the training experiment's :class:`~jaxfb.reproduce.TrainingConfig` without the prefix (see
-    :meth:`training_config`). Its initial filterbanks derive from ``seed`` like every other
-    draw.
+    Examples:
+        >>> cfg = ReproduceConfig.quick(seed=0)
+        >>> cfg.draws, cfg.frames.lengths[-1], cfg.experiments
+        (200, 1024, ('energy', 'audio', 'frames', 'training'))
+        >>> cfg.replace(training=None, audio={"filters": 5}).audio.filters
+        5
     """
 
     seed: int = 0
     draws: int = 1000
     mode: str = "custom"
-    experiments: tuple[str, ...] = EXPERIMENTS
     levels: tuple[float, ...] = (0.05, 0.01)
-    energy_n: int = 1024
-    energy_filters: int = 10
-    energy_lengths: tuple[int, ...] = _PAPER_LENGTHS
-    audio_n: int = 22050
-    audio_rate: int = 22050
-    audio_lengths: tuple[int, ...] = _PAPER_LENGTHS
-    audio_files: tuple[str, ...] = ()
-    frames_n: int = 1024
-    frames_filters: int = 40
-    frames_lengths: tuple[int, ...] = _PAPER_LENGTHS
-    kappa_filters: tuple[int, ...] = (5, 10, 40)
-    sweep_filters: tuple[int, ...] = _SWEEP_FILTERS
-    sweep_lengths: tuple[int, ...] = _POW2_LENGTHS
-    fit_min_filters: int = 8
     theory_points: int = 24
     length_buckets: tuple[int, ...] = ()
-    chunk: int = 128
-    hist_bins: int = 50
     save_samples: bool = True
-    training: bool | None = None
-    training_num_filters: int = _TRAINING.num_filters
-    training_lengths: tuple[int, ...] = (32, 128, 512, 1024)
-    training_n: int = _TRAINING.n
-    training_sample_rate: float = _TRAINING.sample_rate
-    training_seeds: int = _TRAINING.seeds
-    training_penalty_weights: tuple[float, ...] = _TRAINING.penalty_weights
-    training_temperature: float = _TRAINING.temperature
-    training_steps: int = _TRAINING.steps
-    training_learning_rate: float = _TRAINING.learning_rate
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
-    """Options of registered (non built-in) experiments; not validated here."""
+    energy: EnergyConfig | None = field(default_factory=EnergyConfig)
+    audio: AudioConfig | None = field(default_factory=AudioConfig)
+    frames: FramesConfig | None = field(default_factory=FramesConfig)
+    training: TrainingConfig | None = field(
+        default_factory=lambda: TrainingConfig(lengths=(32, 128, 512, 1024))
+    )
 
     def __post_init__(self):
-        def setf(name, value):
-            object.__setattr__(self, name, value)
-
-        for name in ("seed",):
+        setf = object.__setattr__
+        for name, cls in _SUB.items():
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, got {value!r}")
-            if not 0 <= value < 2**63:
-                raise ValueError(f"{name} must be in [0, 2**63), got {value}")
-        for name, minimum in (
-            ("draws", 2),
-            ("energy_n", 2),
-            ("energy_filters", 1),
-            ("audio_n", 2),
-            ("audio_rate", 1),
-            ("frames_n", 2),
-            ("frames_filters", 1),
-            ("fit_min_filters", 1),
-            ("theory_points", 2),
-            ("chunk", 1),
-            ("hist_bins", 2),
-        ):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{name} must be an int, got {value!r}")
-            if value < minimum:
-                raise ValueError(f"{name} must be >= {minimum}, got {value}")
-        for name in (
-            "energy_lengths",
-            "audio_lengths",
-            "frames_lengths",
-            "kappa_filters",
-            "sweep_filters",
-            "sweep_lengths",
-        ):
-            setf(name, _ints(name, getattr(self, name)))
-        for name, n in (
-            ("energy_lengths", self.energy_n),
-            ("audio_lengths", self.audio_n),
-            ("frames_lengths", self.frames_n),
-        ):
-            if max(getattr(self, name)) > n:
-                raise ValueError(f"{name} has T={max(getattr(self, name))} > the signal length {n}")
-        missing = sorted(set(self.sweep_lengths) - set(self.frames_lengths))
-        if missing:
-            raise ValueError(f"sweep_lengths {missing} are not in frames_lengths")
+            if isinstance(value, dict):
+                setf(self, name, value := cls(**value))
+            if value is not None and not isinstance(value, cls):
+                raise TypeError(f"{name} must be a {cls.__name__}, a dict or None, got {value!r}")
+        if not self.experiments:
+            raise ValueError("the config must run at least one experiment (all are None)")
+        if _int("seed", self.seed, 0) >= 2**63:
+            raise ValueError(f"seed must be < 2**63, got {self.seed}")
+        _int("draws", self.draws, 2)
+        _int("theory_points", self.theory_points, 2)
         try:
             levels = tuple(float(p) for p in self.levels)
         except (TypeError, ValueError):
             raise TypeError(f"levels must be a sequence of floats, got {self.levels!r}") from None
-        if not levels or any(not 0 < p < 1 for p in levels):
-            raise ValueError(f"levels must be in (0, 1), got {self.levels}")
-        if len(set(levels)) != len(levels):
-            raise ValueError(f"levels has duplicates: {levels}")
-        setf("levels", levels)
-        setf("audio_files", tuple(str(f) for f in self.audio_files))
+        if not levels or any(not 0 < p < 1 for p in levels) or len(set(levels)) < len(levels):
+            raise ValueError(f"levels must be distinct numbers in (0, 1), got {self.levels}")
+        setf(self, "levels", levels)
         if not isinstance(self.save_samples, bool):
             raise TypeError(f"save_samples must be a bool, got {self.save_samples!r}")
-        if self.training is not None and not isinstance(self.training, bool):
-            raise TypeError(f"training must be a bool or None, got {self.training!r}")
-        if isinstance(self.experiments, str):
-            raise TypeError(
-                f"experiments must be a sequence of names, got the string {self.experiments!r}"
-            )
-        experiments = tuple(str(e) for e in self.experiments)
-        dupes = sorted({e for e in experiments if experiments.count(e) > 1})
-        if dupes:
-            raise ValueError(f"experiments has duplicates {dupes}: {experiments}")
-        if self.training is False:
-            experiments = tuple(e for e in experiments if e != "training")
-        elif self.training is True and "training" not in experiments:
-            experiments = (*experiments, "training")
-        if not experiments:
-            raise ValueError(
-                "experiments must name at least one experiment, got "
-                f"{tuple(self.experiments)!r}"
-                + (" (training=False removed 'training')" if self.experiments else "")
-            )
-        setf("experiments", experiments)
-        setf("training", "training" in experiments)
-        training = check_training_options(
-            {f: getattr(self, f"training_{f}") for f in _TRAINING_FIELDS},
-            label=lambda f: f"training_{f}",
-        )
-        for f, value in training.items():
-            setf(f"training_{f}", value)
         if self.mode not in ("quick", "full", "custom"):
             raise ValueError(f"mode must be 'quick', 'full' or 'custom', got {self.mode!r}")
-        buckets = tuple(self.length_buckets)
-        if buckets:
-            buckets = _ints("length_buckets", buckets)
-            top = max(self.energy_lengths + self.audio_lengths + self.frames_lengths)
-            if max(buckets) < top:
+        buckets = _ints("length_buckets", self.length_buckets) if self.length_buckets else ()
+        setf(self, "length_buckets", buckets)
+        for name in ("energy", "audio", "frames"):
+            sub = getattr(self, name)
+            T = max(sub.lengths) if sub is not None else 0
+            if sub is not None and buckets and max(buckets) < T:
+                raise ValueError(f"length_buckets {buckets} must reach {name}.lengths' T={T}")
+            if sub is not None and (L := self.bucket(T, sub.lengths)) > sub.n:
                 raise ValueError(
-                    f"length_buckets {buckets} must reach the largest filter length {top}"
-                )
-        setf("length_buckets", buckets)
-        # the kernels pad to the bucket, which must fit in the signal (L <= N); the largest T
-        # of an experiment has the largest bucket, so checking it suffices (always true for
-        # the default buckets, which stop at the largest T)
-        for lengths, n in (
-            ("energy_lengths", "energy_n"),
-            ("audio_lengths", "audio_n"),
-            ("frames_lengths", "frames_n"),
-        ):
-            T, N = max(getattr(self, lengths)), getattr(self, n)
-            L = self.bucket(T, getattr(self, lengths))
-            if L > N:
-                fit = tuple(sorted({*buckets, T}))
-                raise ValueError(
-                    f"length_buckets {buckets}: {lengths} T={T} runs in the bucket {L} > "
-                    f"{n} = {N} (a bucket must not exceed the signal length); add a bucket "
-                    f"in [{T}, {N}], e.g. length_buckets={fit}, or pass length_buckets=()"
+                    f"length_buckets {buckets}: {name}.lengths T={T} runs in the bucket {L} > "
+                    f"{name}.n = {sub.n} (a bucket must not exceed the signal length); add a "
+                    f"bucket in [{T}, {sub.n}], e.g. length_buckets={tuple(sorted({*buckets, T}))}"
+                    ", or pass length_buckets=()"
                 )
 
-    # -- presets ---------------------------------------------------------------------------------
+    @property
+    def experiments(self) -> tuple[str, ...]:
+        """The experiments this config runs, in order (those whose config is not ``None``)."""
+        return tuple(e for e in EXPERIMENTS if getattr(self, e) is not None)
 
     @classmethod
-    def full(cls, *, seed: int = 0, draws: int | None = None, **overrides) -> ReproduceConfig:
+    def full(cls, *, seed: int = 0, draws: int | None = None, **changes) -> ReproduceConfig:
         """The paper's sizes: ``T = 8, 16, ..., 1024``, 1000 draws per point."""
-        return cls(seed=seed, draws=1000 if draws is None else draws, mode="full", **overrides)
+        base = cls(seed=seed, draws=1000 if draws is None else draws, mode="full")
+        return base.replace(**changes)
 
     @classmethod
-    def quick(cls, *, seed: int = 0, draws: int | None = None, **overrides) -> ReproduceConfig:
-        """Powers of two ``T = 8 .. 1024``, 200 draws, three compiled lengths per experiment.
-
-        The training experiment uses :meth:`TrainingConfig.quick`'s sizes (``T = 32, 64``,
-        ``n = 256``, 2 seeds, 150 steps).
-        """
-        opts: dict[str, Any] = dict(
-            training_lengths=_TRAINING_QUICK.lengths,
-            training_n=_TRAINING_QUICK.n,
-            training_seeds=_TRAINING_QUICK.seeds,
-            training_steps=_TRAINING_QUICK.steps,
-            energy_lengths=_POW2_LENGTHS,
-            audio_lengths=_POW2_LENGTHS,
-            frames_lengths=_POW2_LENGTHS,
-            sweep_lengths=_POW2_LENGTHS,
-            sweep_filters=(1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 40, 48, 64),
+    def quick(cls, *, seed: int = 0, draws: int | None = None, **changes) -> ReproduceConfig:
+        """Powers of two ``T = 8 .. 1024``, 200 draws, three compiled lengths, quick training."""
+        sweep = (1, 2, 3, 4, 5, 6, 8, 10, 12, 16, 24, 32, 40, 48, 64)
+        base = cls(
+            seed=seed,
+            draws=200 if draws is None else draws,
+            mode="quick",
             length_buckets=(32, 256, 1024),
-            hist_bins=30,
+            energy=EnergyConfig(lengths=_POW2_LENGTHS),
+            audio=AudioConfig(lengths=_POW2_LENGTHS, hist_bins=30),
+            frames=FramesConfig(lengths=_POW2_LENGTHS, sweep_filters=sweep),
+            training=TrainingConfig.quick(),
         )
-        opts.update(overrides)
-        return cls(seed=seed, draws=200 if draws is None else draws, mode="quick", **opts)
+        return base.replace(**changes)
 
-    # -- derived quantities ----------------------------------------------------------------------
-
-    def buckets_for(self, lengths: tuple[int, ...]) -> tuple[int, ...]:
-        """The padded lengths that ``lengths`` run in."""
-        return self.length_buckets or _pow2_buckets(lengths)
+    def replace(self, **changes) -> ReproduceConfig:
+        """A copy with ``changes`` (validated); a dict for an experiment updates its config."""
+        for name, cls in _SUB.items():
+            if isinstance(value := changes.get(name), dict):
+                changes[name] = dataclasses.replace(getattr(self, name) or cls(), **value)
+        return dataclasses.replace(self, **changes)
 
     def bucket(self, length: int, lengths: tuple[int, ...]) -> int:
-        """The padded length of ``length`` (smallest bucket ``>= length``)."""
-        return min(b for b in self.buckets_for(lengths) if b >= length)
+        """The padded length of ``length`` (smallest bucket ``>= length``; see ``lengths``)."""
+        top = max(lengths)
+        buckets = self.length_buckets or {min(top, 1 << (t - 1).bit_length()) for t in lengths}
+        return min(b for b in buckets if b >= length)
 
     def theory_lengths(self, lengths: tuple[int, ...]) -> tuple[int, ...]:
         """Log-spaced subset of ``lengths`` (with both ends and the powers of two)."""
         lengths = tuple(sorted(lengths))
         if len(lengths) <= self.theory_points:
             return lengths
-        keep = {lengths[0], lengths[-1]}
-        keep |= {t for t in lengths if t & (t - 1) == 0}
+        keep = {lengths[0], lengths[-1]} | {t for t in lengths if t & (t - 1) == 0}
         lo, hi = math.log(lengths[0]), math.log(lengths[-1])
         for i in range(self.theory_points):
-            target = math.exp(lo + (hi - lo) * i / (self.theory_points - 1))
-            keep.add(min(lengths, key=lambda t: abs(math.log(t) - math.log(target))))
+            target = lo + (hi - lo) * i / (self.theory_points - 1)
+            keep.add(min(lengths, key=lambda t: abs(math.log(t) - target)))
         return tuple(sorted(keep))
 
-    def training_config(self) -> TrainingConfig:
-        """The :class:`~jaxfb.reproduce.TrainingConfig` of the ``training_*`` fields."""
-        return TrainingConfig(**{f: getattr(self, f"training_{f}") for f in _TRAINING_FIELDS})
-
-    @property
-    def frames_filter_set(self) -> tuple[int, ...]:
-        """``J`` values simulated at every frame length."""
-        return tuple(sorted({self.frames_filters, *self.kappa_filters}))
-
-    @property
-    def sweep_filter_set(self) -> tuple[int, ...]:
-        """``J`` values simulated at the sweep lengths."""
-        return tuple(sorted({*self.frames_filter_set, *self.sweep_filters}))
-
-    # -- serialisation ---------------------------------------------------------------------------
-
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-serialisable dict (tuples become lists)."""
-        out = dataclasses.asdict(self)
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+        """A JSON-ready dict (tuples become lists; experiment configs nested dicts)."""
+
+        def plain(v):
+            if dataclasses.is_dataclass(v):
+                return {f.name: plain(getattr(v, f.name)) for f in dataclasses.fields(v)}
+            return list(v) if isinstance(v, tuple) else v
+
+        return plain(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReproduceConfig:
         """Inverse of :meth:`to_dict` (unknown keys raise ``TypeError``)."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
+        unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
             raise TypeError(f"unknown config keys: {unknown}")
-        kw = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
-        return cls(**kw)
 
-    def replace(self, **changes) -> ReproduceConfig:
-        """A copy with ``changes`` (validated again).
+        def tuples(v):
+            if isinstance(v, dict):
+                return {k: tuples(x) for k, x in v.items()}
+            return tuple(v) if isinstance(v, list) else v
 
-        ``experiments`` without ``training`` derives ``training`` from the new list;
-        ``training`` without ``experiments`` adds (``True``) or removes (``False``)
-        ``"training"``.
-
-        Examples:
-            >>> cfg = ReproduceConfig.quick(training=False)
-            >>> cfg.replace(training=True).experiments
-            ('energy', 'audio', 'frames', 'training')
-            >>> cfg.replace(experiments=("energy",)).training
-            False
-        """
-        if "experiments" in changes and "training" not in changes:
-            changes["training"] = None
-        return dataclasses.replace(self, **changes)
+        return cls(**tuples(data))

@@ -1,31 +1,30 @@
 r"""Energy deviation of random filterbanks against the filter length (Haider et al. 2024).
 
-For each filter length ``T`` one set of ``draws`` Gaussian filterbanks (``J`` filters, variance
-``1/(J T)``) is applied to every signal at once (:func:`jaxfb.energy` with ``w[:, None]``), and the
-relative deviation :math:`\|\Phi x\|^2/\|x\|^2 - 1` is summarised: mean, 5-95% band and the
-``1 - p`` quantile. Theory at a log-spaced subset of lengths: the exact ``1 - p`` quantile,
-Cantelli's, the paper's Chernoff (labelled: not a valid bound), Laurent-Massart's and the exact
-Chernoff deviation; and the exact probability that the energy exceeds the paper's bound, which is
-above ``p`` at ``p = 0.01`` for broadband signals.
+Per ``T``, ``draws`` Gaussian filterbanks (``J`` filters, variance ``1/(J T)``) each applied to
+every signal; the relative deviation :math:`\|\Phi x\|^2/\|x\|^2 - 1` summarised (mean, 5-95%
+band, ``1 - p`` quantile) beside the exact quantile, four deviation bounds and the exact
+probability of exceeding the paper's.
 """
 
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from scipy import stats
 
 from .. import signals as sig
 from .. import theory
 from . import _plotting, _theory
 from ._config import ReproduceConfig
-from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber
-from ._simulate import energy_draws
-from ._tables import concat, mean_se, quantile_se, select
+from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber, Rule
+from ._simulate import draw, energy_statistic
+from ._stats import concat, mean_se, quantile_se, select
 
-__all__ = ["EnergyStudy", "energy_study", "level_tag", "run_energy"]
+__all__ = ["EnergyStudy", "energy_outputs", "energy_study", "level_tag", "run_energy"]
 
 BAND = (0.05, 0.95)
 
@@ -35,232 +34,123 @@ def level_tag(p: float) -> str:
     return "p" + f"{p:.10f}".rstrip("0").split(".")[1]
 
 
-def _progress(iterable, *, desc: str, enabled: bool, total: int | None = None):
-    if not enabled:
-        return iterable
-    from tqdm.auto import tqdm
+class EnergyStudy(NamedTuple):
+    """Draws and theory of one energy experiment: signal names, lengths, ``(L, draws, S)``
+    deviations, levels, a table per level, the exact laws at the theory lengths, devices used."""
 
-    return tqdm(iterable, desc=desc, total=total, leave=False, dynamic_ncols=True)
-
-
-def _point_key(key: jax.Array, length: int) -> jax.Array:
-    return jax.random.fold_in(key, length)
-
-
-class EnergyStudy:
-    """Draws and theory of one energy experiment (several signals, several lengths).
-
-    Attributes:
-        names: signal names, ``(S,)``.
-        lengths: simulated ``T``, ``(L,)``.
-        theory_lengths: the subset with exact theory.
-        deviations: ``(L, draws, S)`` relative deviations (float32).
-        levels: the ``p`` values.
-        tables: ``{p: table}`` (the CSV of each level's figure).
-        distributions: ``{T: EnergyDistribution}`` at the theory lengths (batch ``(S,)``).
-    """
-
-    def __init__(self, names, lengths, theory_lengths, deviations, levels, tables, distributions):
-        self.names = names
-        self.lengths = lengths
-        self.theory_lengths = theory_lengths
-        self.deviations = deviations
-        self.levels = levels
-        self.tables = tables
-        self.distributions = distributions
+    names: list[str]
+    lengths: tuple[int, ...]
+    deviations: np.ndarray
+    levels: tuple[float, ...]
+    tables: dict[float, dict[str, np.ndarray]]
+    distributions: dict[int, theory.EnergyDistribution]
+    num_devices: int = 1
 
 
-def energy_study(
-    key: jax.Array,
-    signals: dict[str, np.ndarray],
-    config: ReproduceConfig,
-    lengths: tuple[int, ...],
-    *,
-    desc: str,
-    progress: bool,
-    timings: dict[str, float],
-) -> EnergyStudy:
-    """Simulate and summarise the energy deviations of ``signals`` over ``lengths``."""
+def _simulate(key, xs, norms, num_filters, config, lengths):
+    """``(L, draws, S)`` deviations, one engine run per ``T``, and the devices used."""
+    dev = np.empty((len(lengths), config.draws, xs.shape[0]), np.float32)
+    devices = 1
+    for i, T in enumerate(lengths):
+        stat = energy_statistic(num_filters, config.bucket(T, lengths))
+        d = draw(stat, jax.random.fold_in(key, T), config.draws, T, signals=xs)
+        dev[i] = d.values["energy"] / norms[None, :] - 1.0
+        devices = max(devices, d.num_devices)
+    return dev, devices
+
+
+def _theory_at(xs, num_filters, levels, T):
+    """Exact law, bounds, exact quantiles and exceedance probabilities at one length."""
+    lam = _theory.gram_eigenvalues(xs, T)
+    dist = theory.EnergyDistribution(lam, num_filters)
+    mean = np.asarray(dist.mean)
+    lv = np.asarray(levels)
+    q = np.asarray(dist.isf(np.broadcast_to(lv[:, None], (lv.size, xs.shape[0]))))
+    alphas = [_theory.deviation_bounds(lam, num_filters, p) for p in levels]
+    th = np.stack([np.stack([(1.0 + b[k]) * mean for k in _theory.BOUNDS]) for b in alphas])
+    sf = np.asarray(dist.sf(th))  # (levels, bounds, S)
+    rows = {}
+    for i, p in enumerate(levels):
+        rows[p] = {
+            **alphas[i],
+            "exact_quantile": q[i] / mean - 1.0,
+            **{f"{k}_exceedance_exact": sf[i, j] for j, k in enumerate(_theory.BOUNDS)},
+        }
+    return dist, rows
+
+
+def _table(d, name, lengths, p, theory_rows, num_filters, n):
+    """The rows of one signal at level ``p``: ``d`` is its ``(L, draws)`` deviations."""
+    L, draws = d.shape
+    m, m_se = mean_se(d, axis=1)
+    q, q_se = quantile_se(d, 1 - p, axis=1)
+    keys = (*_theory.BOUNDS, "exact_quantile", *(f"{b}_exceedance_exact" for b in _theory.BOUNDS))
+    cols = {k: np.full(L, np.nan) for k in (*keys, "paper_exceedance_empirical")}
+    cols["paper_exceedance_se"], cols["paper_fails"] = np.full(L, np.nan), np.full(L, np.nan)
+    for i, T in enumerate(lengths):
+        if T not in theory_rows:
+            continue
+        row = theory_rows[T][p]
+        for k in keys:
+            cols[k][i] = row[k][name]
+        alpha = row["paper"][name]
+        cols["paper_exceedance_empirical"][i] = np.mean(d[i] > alpha)
+        # the rate is a mean of `draws` Bernoulli(P), P the exact probability
+        P = float(np.clip(row["paper_exceedance_exact"][name], 0.0, 1.0))
+        cols["paper_exceedance_se"][i] = np.sqrt(P * (1 - P) / draws)
+        cols["paper_fails"][i] = float(alpha < row["exact_quantile"][name])
+    full = lambda v: np.full(L, v)  # noqa: E731
+    return {
+        "signal": np.array([name] * L), "T": np.asarray(lengths), "J": full(num_filters),
+        "N": full(n), "draws": full(draws), "mean": m, "mean_se": m_se,
+        "band_lo": np.quantile(d, BAND[0], axis=1), "band_hi": np.quantile(d, BAND[1], axis=1),
+        "quantile": q, "quantile_se": q_se, **cols,
+    }  # fmt: skip
+
+
+def energy_study(key, signals: dict[str, np.ndarray], num_filters: int, lengths, config, timings):
+    """Simulate (through the engine) and summarise the energy deviations of ``signals``."""
     names = list(signals)
     xs_np = np.stack([np.asarray(signals[n], np.float64) for n in names])
     norms = np.sum(xs_np * xs_np, axis=-1)
+    t0 = time.perf_counter()
     xs = jnp.asarray(xs_np, jnp.float32)
-    J = config.energy_filters
-    draws = config.draws
-
-    t0 = time.perf_counter()
-    dev = np.empty((len(lengths), draws, len(names)), np.float32)
-    for i, T in enumerate(_progress(lengths, desc=desc, enabled=progress)):
-        e = energy_draws(
-            _point_key(key, T), xs, J, T, config.bucket(T, lengths), draws, config.chunk
-        )
-        dev[i] = e / norms[None, :] - 1.0
+    dev, devices = _simulate(key, xs, norms, num_filters, config, lengths)
     timings["simulate"] = time.perf_counter() - t0
-
     t0 = time.perf_counter()
-    theory_lengths = config.theory_lengths(lengths)
-    bounds: dict[tuple[int, float], dict[str, np.ndarray]] = {}
-    quantiles: dict[tuple[int, float], np.ndarray] = {}
-    exceed: dict[tuple[int, float], dict[str, np.ndarray]] = {}
-    distributions = {}
-    for T in _progress(theory_lengths, desc=f"{desc} theory", enabled=progress):
-        lam = _theory.gram_eigenvalues(xs_np, T)
-        dist = theory.EnergyDistribution(lam, J)
+    distributions, theory_rows = {}, {}
+    for T in config.theory_lengths(lengths):
+        dist, rows = _theory_at(xs_np, num_filters, config.levels, T)
         distributions[T] = dist
-        mean = np.asarray(dist.mean)
-        levels = np.asarray(config.levels)
-        q = np.asarray(dist.isf(np.broadcast_to(levels[:, None], (levels.size, len(names)))))
-        alphas = [_theory.deviation_bounds(lam, J, p) for p in config.levels]
-        # every bound at every level in one call: thresholds (levels, bounds, S)
-        th = np.stack([np.stack([(1.0 + b[k]) * mean for k in _theory.BOUNDS]) for b in alphas])
-        sf = np.asarray(dist.sf(th))
-        for i, p in enumerate(config.levels):
-            bounds[T, p] = alphas[i]
-            quantiles[T, p] = q[i] / mean - 1.0
-            exceed[T, p] = {k: sf[i, j] for j, k in enumerate(_theory.BOUNDS)}
+        theory_rows[T] = {p: {k: dict(zip(names, v, strict=True)) for k, v in r.items()}
+                          for p, r in rows.items()}  # fmt: skip
     timings["theory"] = time.perf_counter() - t0
-
-    tables = {}
-    for p in config.levels:
-        rows = []
-        for s, name in enumerate(names):
-            d = dev[:, :, s].astype(np.float64)  # (L, draws)
-            m, m_se = mean_se(d, axis=1)
-            q, q_se = quantile_se(d, 1 - p, axis=1)
-            theory_cols = {
-                k: np.full(len(lengths), np.nan)
-                for k in (
-                    *_theory.BOUNDS,
-                    "exact_quantile",
-                    *(f"{b}_exceedance_exact" for b in _theory.BOUNDS),
-                )
-            }
-            emp_rate = np.full(len(lengths), np.nan)
-            emp_se = np.full(len(lengths), np.nan)
-            fails = np.full(len(lengths), np.nan)
-            for i, T in enumerate(lengths):
-                if T not in distributions:
-                    continue
-                for k in _theory.BOUNDS:
-                    theory_cols[k][i] = bounds[T, p][k][s]
-                    theory_cols[f"{k}_exceedance_exact"][i] = exceed[T, p][k][s]
-                theory_cols["exact_quantile"][i] = quantiles[T, p][s]
-                alpha = bounds[T, p]["paper"][s]
-                emp_rate[i] = np.mean(d[i] > alpha)
-                # the rate is a mean of `draws` Bernoulli(P) with P the exact probability
-                P = float(np.clip(exceed[T, p]["paper"][s], 0.0, 1.0))
-                emp_se[i] = np.sqrt(P * (1 - P) / draws)
-                fails[i] = float(alpha < quantiles[T, p][s])
-            rows.append(
-                {
-                    "signal": np.array([name] * len(lengths)),
-                    "T": np.asarray(lengths),
-                    "J": np.full(len(lengths), J),
-                    "N": np.full(len(lengths), xs_np.shape[-1]),
-                    "draws": np.full(len(lengths), draws),
-                    "mean": m,
-                    "mean_se": m_se,
-                    "band_lo": np.quantile(d, BAND[0], axis=1),
-                    "band_hi": np.quantile(d, BAND[1], axis=1),
-                    "quantile": q,
-                    "quantile_se": q_se,
-                    **theory_cols,
-                    "paper_exceedance_empirical": emp_rate,
-                    "paper_exceedance_se": emp_se,
-                    "paper_fails": fails,
-                }
-            )
-        tables[p] = concat(rows)
-    return EnergyStudy(
-        names, tuple(lengths), theory_lengths, dev, config.levels, tables, distributions
-    )
-
-
-def energy_figures(study: EnergyStudy, stem: str, title: str) -> list[FigureOutput]:
-    """One figure per level: ``{stem}_{p05, p01, ...}``."""
-    out = []
-    for p in study.levels:
-        q = 100 * (1 - p)
-        caption = (
-            "Relative energy deviation ||Phi x||^2/||x||^2 - 1 of "
-            f"{int(study.tables[p]['draws'][0])} "
-            f"random Gaussian filterbanks (J = {int(study.tables[p]['J'][0])}, variance 1/(JT)) "
-            f"per filter length T: mean, 5-95% band and {q:g}% quantile of the draws; the exact "
-            f"{q:g}% quantile and the deviation bounds alpha at p = {p:g}: Cantelli, the paper's "
-            "Chernoff formula (not a valid bound), Laurent-Massart and the exact Chernoff bound. "
-            f"Crosses mark lengths where the paper's alpha lies below the exact {q:g}% quantile, "
-            "i.e. where it fails to bound."
-        )
-        out.append(
-            FigureOutput(
-                name=f"{stem}_{level_tag(p)}",
-                title=f"{title}, p = {p:g}",
-                caption=caption,
-                figure=_plotting.plot_energy(study.tables[p], p, title),
-                table=study.tables[p],
-            )
-        )
-    return out
+    tables = {
+        p: concat([
+            _table(dev[:, :, s].astype(np.float64), name, lengths, p, theory_rows, num_filters,
+                   xs_np.shape[-1])
+            for s, name in enumerate(names)
+        ])
+        for p in config.levels
+    }  # fmt: skip
+    return EnergyStudy(names, tuple(lengths), dev, config.levels, tables, distributions, devices)
 
 
 def _trend(lengths, values, se) -> str:
-    """``"grows"``, ``"shrinks"`` or ``"flat"``: a significant change from the first to the last T
-    (more than 3 standard errors) agreeing with the rank correlation's sign; ``"undetermined"``
-    (with a reason) where a standard error is ``nan``."""
-    from scipy import stats
-
-    rho = (
-        stats.spearmanr(lengths, values).statistic
-        if len(lengths) > 2
-        else np.sign(values[-1] - values[0])
-    )
-    change = values[-1] - values[0]
-    if not np.isfinite(se[-1]) or not np.isfinite(se[0]):
+    """``"grows"``, ``"shrinks"`` or ``"flat"``: a change from the first to the last T of more
+    than 3 standard errors agreeing with Spearman's rank correlation (``|rho| > 0.5``);
+    ``"undetermined"`` where a standard error is ``nan``."""
+    if not (np.isfinite(se[-1]) and np.isfinite(se[0])):
         return "undetermined (standard error undefined: too few draws)"
-    sig_ = abs(change) > 3 * np.hypot(se[-1], se[0])
-    if sig_ and change > 0 and rho > 0.5:
+    if len(lengths) > 2:
+        rho = stats.spearmanr(lengths, values).statistic
+    else:
+        rho = np.sign(values[-1] - values[0])
+    change = values[-1] - values[0]
+    big = abs(change) > 3 * np.hypot(se[-1], se[0])
+    if big and change > 0 and rho > 0.5:
         return "grows"
-    if sig_ and change < 0 and rho < -0.5:
-        return "shrinks"
-    return "flat"
-
-
-def energy_claims(study: EnergyStudy, *, label: str) -> list[Claim]:
-    """The claim that the deviation grows with ``T``, checked per signal."""
-    claims = []
-    p0 = study.levels[0]
-    table = study.tables[p0]
-    trends = {}
-    for name in study.names:
-        rows = np.asarray(table["signal"]) == name
-        trends[name] = _trend(
-            np.asarray(table["T"])[rows], table["quantile"][rows], table["quantile_se"][rows]
-        )
-    growing = [n for n, t in trends.items() if t == "grows"]
-    verdict = (
-        "supported"
-        if len(growing) == len(trends)
-        else "partly supported"
-        if growing
-        else "not supported"
-    )
-    claims.append(
-        Claim(
-            claim=f"The energy deviation grows with the filter length T ({label})",
-            verdict=verdict,
-            evidence="; ".join(
-                f"{n}: {100 * (1 - p0):g}% quantile {trends[n]} "
-                f"({_fmt_q(table, n, study.lengths[0])} at T = {study.lengths[0]} -> "
-                f"{_fmt_q(table, n, study.lengths[-1])} at T = {study.lengths[-1]})"
-                for n in study.names
-            ),
-            rule=f"per signal: the change of the {100 * (1 - p0):g}% quantile from the smallest "
-            "to the largest T exceeds 3 standard errors and agrees in sign with Spearman's rank "
-            "correlation (|rho| > 0.5); supported if it grows for every signal, partly if for "
-            "some",
-        )
-    )
-    return claims
+    return "shrinks" if big and change < 0 and rho < -0.5 else "flat"
 
 
 def _fmt_q(table, name, T):
@@ -268,124 +158,144 @@ def _fmt_q(table, name, T):
     return f"{table['quantile'][i]:.3g} +- {table['quantile_se'][i]:.1g}"
 
 
-def bound_claims(study: EnergyStudy, *, label: str) -> list[Claim]:
+def growth_claim(study: EnergyStudy, stem: str, label: str) -> Claim:
+    """The claim that the deviation grows with ``T``, checked per signal."""
+    p0 = study.levels[0]
+    tab, q = study.tables[p0], f"{100 * (1 - p0):g}% quantile"
+    trends = {}
+    for name in study.names:
+        rows = np.asarray(tab["signal"]) == name
+        trends[name] = _trend(tab["T"][rows], tab["quantile"][rows], tab["quantile_se"][rows])
+    lo, hi = study.lengths[0], study.lengths[-1]
+    return Claim(
+        f"The energy deviation grows with the filter length T ({label})",
+        {"signals_growing": sum(t == "grows" for t in trends.values()), "signals": len(trends)},
+        Rule("signals_growing", ">=", "signals", partly=1, text=(
+            f"per signal: the change of the {q} from the smallest to the largest T exceeds 3 "
+            "standard errors and agrees in sign with Spearman's rank correlation (|rho| > 0.5); "
+            "supported if it grows for every signal, partly if for some")),
+        "; ".join(f"{n}: {q} {trends[n]} ({_fmt_q(tab, n, lo)} at T = {lo} -> "
+                  f"{_fmt_q(tab, n, hi)} at T = {hi})" for n in study.names),
+        why="Longer random filters spread the energy more, so a learned front end starting "
+        "from them is less stable.",
+        figure=f"{stem}_{level_tag(p0)}",
+    )  # fmt: skip
+
+
+def bound_claims(study: EnergyStudy, stem: str, label: str) -> list[Claim]:
     """Does each bound hold (exact exceedance probability <= p) at every theory point?"""
-    claims = []
-    valid = ("cantelli", "laurent_massart", "exact_chernoff")
-    worst_valid = 0.0
+    claims, worst_valid = [], 0.0
     for p in study.levels:
         tab = study.tables[p]
         P = np.asarray(tab["paper_exceedance_exact"], float)
         ok = np.isfinite(P)
-        n_fail = int(np.sum(P[ok] > p))
-        i = int(np.nanargmax(P))
-        evidence = (
-            f"exact P(||Phi x||^2 > (1 + alpha_paper) ||x||^2) exceeds p = {p:g} at {n_fail} of "
-            f"{int(ok.sum())} (signal, T) points; the largest is {P[i]:.4g} "
+        n_fail, i = int(np.sum(P[ok] > p)), int(np.nanargmax(P))
+        claims.append(Claim(
+            f"The paper's Chernoff bound holds at p = {p:g} ({label})",
+            {"points_failing": n_fail, "points": int(ok.sum()), "worst_probability": P[i]},
+            Rule("points_failing", "<=", 0, text="the exact tail probability "
+                 "(jaxfb.theory.EnergyDistribution.sf) at the paper's alpha is <= p at every "
+                 "signal and theory length"),
+            f"exact P(||Phi x||^2 > (1 + alpha_paper) ||x||^2) exceeds p = {p:g} at {n_fail} "
+            f"of {int(ok.sum())} (signal, T) points; the largest is {P[i]:.4g} "
             f"({tab['signal'][i]}, T = {int(tab['T'][i])}), where "
             f"{tab['paper_exceedance_empirical'][i]:.4g} of the {int(tab['draws'][i])} draws "
-            f"exceed the paper's alpha (standard error {tab['paper_exceedance_se'][i]:.2g} at the "
-            "exact probability)"
-        )
-        claims.append(
-            Claim(
-                claim=f"The paper's Chernoff bound holds at p = {p:g} ({label})",
-                verdict="supported" if n_fail == 0 else "not supported",
-                evidence=evidence,
-                rule="the exact tail probability (jaxfb.theory.EnergyDistribution.sf) at the "
-                "paper's alpha is <= p at every signal and theory length",
-            )
-        )
-        for k in valid:
-            Pk = np.asarray(tab[f"{k}_exceedance_exact"], float)
-            worst_valid = max(worst_valid, float(np.nanmax(Pk)) / p)
-    claims.append(
-        Claim(
-            claim="jaxfb's valid bounds (Cantelli, Laurent-Massart, exact Chernoff) hold "
-            f"({label})",
-            verdict="supported" if worst_valid <= 1.0 + 1e-9 else "not supported",
-            evidence=f"the largest exact exceedance probability at these bounds' alpha is "
-            f"{worst_valid:.3g} times its level p, over every signal, theory length and level",
-            rule="exact tail probability at each bound's alpha <= p everywhere",
-        )
-    )
+            f"exceed the paper's alpha (standard error {tab['paper_exceedance_se'][i]:.2g} at "
+            "the exact probability)",
+            why="A bound that fails underestimates how far the energy of a random filterbank "
+            "can stray.",
+            figure=f"{stem}_{level_tag(p)}",
+        ))  # fmt: skip
+        for k in ("cantelli", "laurent_massart", "exact_chernoff"):
+            worst_valid = max(worst_valid, float(np.nanmax(tab[f"{k}_exceedance_exact"])) / p)
+    claims.append(Claim(
+        f"jaxfb's valid bounds (Cantelli, Laurent-Massart, exact Chernoff) hold ({label})",
+        {"worst_probability_over_p": worst_valid},
+        Rule("worst_probability_over_p", "<=", 1.0 + 1e-9,
+             text="exact tail probability at each bound's alpha <= p everywhere"),
+        f"the largest exact exceedance probability at these bounds' alpha is {worst_valid:.3g} "
+        "times its level p, over every signal, theory length and level",
+        why="These are the bounds jaxfb offers in place of the paper's.",
+        figure=f"{stem}_{level_tag(study.levels[-1])}", source="jaxfb",
+    ))  # fmt: skip
     return claims
 
 
-def energy_numbers(study: EnergyStudy, stem: str, *, label: str) -> list[KeyNumber]:
-    """Quantiles at the largest ``T`` and the paper's exceedance at the last level."""
-    out = []
-    T = study.lengths[-1]
-    p0 = study.levels[0]
-    tab = study.tables[p0]
-    csv = f"{stem}_{level_tag(p0)}"
-    for name in study.names:
-        i = select(tab, signal=name, T=T)
-        out.append(
-            KeyNumber(
-                label=f"{100 * (1 - p0):g}% quantile of the deviation, {name} ({label}), T = {T}",
-                value=float(tab["quantile"][i]),
-                se=float(tab["quantile_se"][i]),
-                csv=csv,
-                where={"signal": name, "T": T},
-                column="quantile",
-                note=f"exact {tab['exact_quantile'][i]:.4g}; paper's alpha {tab['paper'][i]:.4g}",
-            )
-        )
-    p1 = study.levels[-1]
-    tab = study.tables[p1]
-    csv = f"{stem}_{level_tag(p1)}"
-    P = np.asarray(tab["paper_exceedance_exact"], float)
-    if np.any(np.isfinite(P)):
-        i = int(np.nanargmax(P))
-        name, T = str(tab["signal"][i]), int(tab["T"][i])
-        out.append(
-            KeyNumber(
-                label=f"Draws above the paper's alpha at p = {p1:g}: worst point, {name} "
-                f"({label}), "
-                f"T = {T}",
-                value=float(tab["paper_exceedance_empirical"][i]),
-                se=float(tab["paper_exceedance_se"][i]),
-                csv=csv,
-                where={"signal": name, "T": T},
-                column="paper_exceedance_empirical",
-                note=f"exact probability {P[i]:.4g} vs p = {p1:g}",
-            )
-        )
-    return out
-
-
-def periodic_claim(study: EnergyStudy, periodic: str) -> Claim:
+def periodic_claim(study: EnergyStudy, periodic: str, stem: str) -> Claim:
     """Does the periodic signal deviate more than every other signal at every ``T``?"""
     p0 = study.levels[0]
     tab = study.tables[p0]
-    others = [n for n in study.names if n != periodic]
     wins = 0
     for T in study.lengths:
         i = select(tab, signal=periodic, T=T)
-        lo = tab["quantile"][i] - 2 * tab["quantile_se"][i]
-        best_other = max(
-            tab["quantile"][select(tab, signal=o, T=T)]
-            + 2 * tab["quantile_se"][select(tab, signal=o, T=T)]
-            for o in others
-        )
-        wins += bool(lo > best_other)
+        others = [select(tab, signal=o, T=T) for o in study.names if o != periodic]
+        best = max(tab["quantile"][j] + 2 * tab["quantile_se"][j] for j in others)
+        wins += bool(tab["quantile"][i] - 2 * tab["quantile_se"][i] > best)
     n = len(study.lengths)
     undefined = int(np.sum(~np.isfinite(np.asarray(tab["quantile_se"], float))))
-    verdict = "supported" if wins == n else "partly supported" if wins else "not supported"
     return Claim(
-        claim="Periodic signals deviate more (alternating sign vs impulse and random walk)",
-        verdict=verdict,
-        evidence=f"the {periodic}'s {100 * (1 - p0):g}% quantile exceeds every other signal's at "
-        f"{wins} of {n} lengths (2-standard-error intervals disjoint)"
-        + (
+        "Periodic signals deviate more (alternating sign vs impulse and random walk)",
+        {"lengths_shown": wins, "lengths": n},
+        Rule("lengths_shown", ">=", "lengths", partly=1, text="supported if at every T, partly "
+             "if at some (2-standard-error intervals of the quantiles disjoint)"),
+        f"the {periodic}'s {100 * (1 - p0):g}% quantile exceeds every other signal's at {wins} "
+        f"of {n} lengths (2-standard-error intervals disjoint)" + (
             f"; the standard error is undefined (too few draws for this quantile) at "
-            f"{undefined} (signal, T) points, which count as not shown"
-            if undefined
-            else ""
-        ),
-        rule="supported if at every T, partly if at some",
-    )
+            f"{undefined} (signal, T) points, which count as not shown" if undefined else ""),
+        why="Signals with energy at a few frequencies are the ones random filterbanks distort "
+        "most.",
+        figure=f"{stem}_{level_tag(p0)}",
+    )  # fmt: skip
+
+
+def energy_numbers(study: EnergyStudy, stem: str, label: str) -> list[KeyNumber]:
+    """Quantiles at the largest ``T`` and the paper's exceedance at the last level."""
+    T, p0, p1 = study.lengths[-1], study.levels[0], study.levels[-1]
+    tab, out = study.tables[p0], []
+    for name in study.names:
+        i = select(tab, signal=name, T=T)
+        out.append(KeyNumber(
+            f"{100 * (1 - p0):g}% quantile of the deviation, {name} ({label}), T = {T}",
+            float(tab["quantile"][i]), float(tab["quantile_se"][i]), f"{stem}_{level_tag(p0)}",
+            {"signal": name, "T": T}, "quantile",
+            f"exact {tab['exact_quantile'][i]:.4g}; paper's alpha {tab['paper'][i]:.4g}",
+        ))  # fmt: skip
+    tab = study.tables[p1]
+    P = np.asarray(tab["paper_exceedance_exact"], float)
+    i = int(np.nanargmax(P))
+    name, T = str(tab["signal"][i]), int(tab["T"][i])
+    out.append(KeyNumber(
+        f"Draws above the paper's alpha at p = {p1:g}: worst point, {name} ({label}), T = {T}",
+        float(tab["paper_exceedance_empirical"][i]), float(tab["paper_exceedance_se"][i]),
+        f"{stem}_{level_tag(p1)}", {"signal": name, "T": T}, "paper_exceedance_empirical",
+        f"exact probability {P[i]:.4g} vs p = {p1:g}",
+    ))  # fmt: skip
+    return out
+
+
+def energy_outputs(study: EnergyStudy, out: ExperimentOutput, stem: str, title: str, label: str):
+    """Figures (one per level), the growth claim, key numbers and samples into ``out``.
+
+    ``label`` names the signals in claims (``"elementary signals"``); its first word in numbers.
+    """
+    for p in study.levels:
+        q = f"{100 * (1 - p):g}%"
+        tab = study.tables[p]
+        out.figures.append(FigureOutput(
+            f"{stem}_{level_tag(p)}", f"{title}, p = {p:g}",
+            f"Relative energy deviation ||Phi x||^2/||x||^2 - 1 of {int(tab['draws'][0])} random "
+            f"Gaussian filterbanks (J = {int(tab['J'][0])}, variance 1/(JT)) per filter length "
+            f"T: mean, 5-95% band and {q} quantile of the draws; the exact {q} quantile and the "
+            f"deviation bounds alpha at p = {p:g}: Cantelli, the paper's Chernoff formula (not "
+            "a valid bound), Laurent-Massart and the exact Chernoff bound. Crosses mark lengths "
+            f"where the paper's alpha lies below the exact {q} quantile, i.e. fails to bound.",
+            _plotting.plot_energy(tab, p, title), tab,
+        ))  # fmt: skip
+    out.claims.append(growth_claim(study, stem, label))
+    out.numbers += energy_numbers(study, stem, label.split()[0])
+    out.samples[f"{stem}_deviation"] = study.deviations
+    out.samples[f"{stem}_lengths"] = np.asarray(study.lengths)
+    out.metadata["num_devices"] = study.num_devices
 
 
 def elementary_signals(key: jax.Array, n: int) -> dict[str, np.ndarray]:
@@ -397,31 +307,18 @@ def elementary_signals(key: jax.Array, n: int) -> dict[str, np.ndarray]:
     }
 
 
-def run_energy(config: ReproduceConfig, key: jax.Array, *, progress: bool) -> ExperimentOutput:
+def run_energy(config: ReproduceConfig, key: jax.Array) -> ExperimentOutput:
     """The elementary-signal experiment: figures, key numbers, claims."""
-    out = ExperimentOutput()
+    cfg, out = config.energy, ExperimentOutput()
     sig_key, sim_key = jax.random.split(key)
-    signals = elementary_signals(sig_key, config.energy_n)
-    study = energy_study(
-        sim_key,
-        signals,
-        config,
-        config.energy_lengths,
-        desc="energy",
-        progress=progress,
-        timings=out.timings,
-    )
+    signals = elementary_signals(sig_key, cfg.n)
+    study = energy_study(sim_key, signals, cfg.filters, cfg.lengths, config, out.timings)
     t0 = time.perf_counter()
-    out.figures += energy_figures(
-        study, "energy_elementary", "Energy deviation, elementary signals"
-    )
+    stem = "energy_elementary"
+    energy_outputs(study, out, stem, "Energy deviation, elementary signals", "elementary signals")
+    out.claims.append(periodic_claim(study, "alternating sign", stem))
+    out.claims += bound_claims(study, stem, "elementary signals")
     out.timings["figures"] = time.perf_counter() - t0
-    out.claims += energy_claims(study, label="elementary signals")
-    out.claims.append(periodic_claim(study, "alternating sign"))
-    out.numbers += energy_numbers(study, "energy_elementary", label="elementary")
-    out.samples["energy_elementary_deviation"] = study.deviations
-    out.samples["energy_elementary_lengths"] = np.asarray(study.lengths)
-    out.claims += bound_claims(study, label="elementary signals")
     out.sources["energy theory"] = (
         "host float64 spectra (jaxfb.reproduce._theory) + jaxfb.theory.EnergyDistribution"
     )

@@ -1,105 +1,50 @@
-"""The runner: experiments in order, figures (PNG, PDF, CSV), samples, config.json and reports."""
+"""The runner: checks every input, runs the experiments, writes figures, samples, ``config.json``
+and the reports, and resumes from per-experiment checkpoints (``checkpoints/NAME.{json,npz}``,
+written through :mod:`jaxfb.io`, identified by :func:`jaxfb._identity.digest` of the inputs).
+"""
 
 from __future__ import annotations
 
-import json
+import dataclasses
+import hashlib
 import os
 import sys
-import tempfile
 import time
 import zlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import jax
 import numpy as np
 
+from .. import _identity, io
 from .._env import environment
-from ..io import atomic_write_bytes
-from ._checkpoint import (
-    CHECKPOINTS,
-    Checkpoint,
-    fingerprint_inputs,
-    load_checkpoint,
-    output_record,
-    save_checkpoint,
-)
-from ._config import EXPERIMENTS, ReproduceConfig
+from ._audio import check_audio_files, run_audio
+from ._config import ReproduceConfig
+from ._energy import run_energy
+from ._frames import run_frames
 from ._plotting import save_figure
 from ._report import write_reports
-from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber
-from ._tables import write_csv
+from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber, Rule
+from ._training import run_training
 
-__all__ = ["EXPERIMENT_REGISTRY", "RunResult", "register_experiment", "run"]
+__all__ = ["CHECKPOINTS", "RunResult", "experiment_key", "run"]
 
-Experiment = Callable[..., ExperimentOutput]
-"""``fn(config, key, *, progress) -> ExperimentOutput``."""
+CHECKPOINTS = "checkpoints"
+"""Subfolder of the output folder holding the checkpoints."""
 
-
-def _builtin() -> dict[str, Experiment]:
-    from ._audio import run_audio
-    from ._energy import run_energy
-    from ._frames import run_frames
-    from ._training import run_training
-
-    return {
-        "energy": run_energy,
-        "audio": run_audio,
-        "frames": run_frames,
-        "training": run_training,
-    }
-
-
-EXPERIMENT_REGISTRY: dict[str, Experiment] = {}
-"""Experiments added with :func:`register_experiment` (the built-in ones are not listed here)."""
-
-
-def register_experiment(name: str, fn: Experiment, *, overwrite: bool = False) -> None:
-    """Add an experiment that :func:`run` runs when ``config.experiments`` names it.
-
-    ``fn(config, key, *, progress)`` gets the run's :class:`ReproduceConfig` (its ``extra`` dict
-    holds the experiment's own options), a PRNG key derived from the seed and ``name`` only, and
-    whether to show progress; it returns an :class:`ExperimentOutput` whose figures, key numbers
-    and claims go into the report. This is the hook for experiments owned elsewhere (e.g. the
-    training of a filterbank with a tightness penalty). A name of :data:`EXPERIMENTS` (a
-    built-in experiment) or one already registered is refused unless ``overwrite=True``, which
-    makes :func:`run` call ``fn`` in its place.
-
-    Examples:
-        >>> from jaxfb import reproduce
-        >>> def noop(config, key, *, progress):
-        ...     return reproduce.ExperimentOutput(notes=["nothing to see"])
-        >>> reproduce.register_experiment("noop", noop, overwrite=True)
-        >>> del reproduce.EXPERIMENT_REGISTRY["noop"]
-    """
-    if not name.isidentifier():
-        raise ValueError(f"experiment name must be an identifier, got {name!r}")
-    if name in EXPERIMENTS and not overwrite:
-        raise ValueError(
-            f"{name!r} is a built-in experiment; pass overwrite=True to replace it in run()"
-        )
-    if name in EXPERIMENT_REGISTRY and not overwrite:
-        raise ValueError(f"an experiment named {name!r} is already registered (overwrite=True)")
-    EXPERIMENT_REGISTRY[name] = fn
+RUNNERS: dict[str, Callable[[ReproduceConfig, jax.Array], ExperimentOutput]] = {
+    "energy": run_energy, "audio": run_audio, "frames": run_frames, "training": run_training,
+}  # fmt: skip
 
 
 class RunResult(NamedTuple):
-    """What :func:`run` wrote and computed.
-
-    Attributes:
-        out: the output directory.
-        report_md, report_html, config_json: paths.
-        figures: basenames of the figures (each with ``.png``, ``.pdf``, ``.csv``).
-        numbers: the key numbers of the report.
-        claims: the claims with their verdicts.
-        timings: seconds per experiment and phase (of the run that computed it, for a
-            resumed experiment).
-        resumed: the experiments loaded from checkpoints instead of recomputed.
-        partial: ``True`` for the outputs written on the way out of an interrupted run (never
-            returned by :func:`run`, which raises then; recorded in ``config.json``).
-    """
+    """What :func:`run` wrote (paths; figure basenames, each with ``.png``, ``.pdf``, ``.csv``)
+    and computed (key numbers, claims, seconds per experiment and phase); the experiments
+    ``resumed`` from checkpoints; ``partial``: the outputs of an interrupted run."""
 
     out: Path
     report_md: Path
@@ -113,249 +58,215 @@ class RunResult(NamedTuple):
     partial: bool = False
 
 
-def prepare_output(out: str | os.PathLike) -> Path:
-    """Create ``out`` (with parents) and check that files can be written there."""
-    path = Path(out).expanduser()
-    if path.exists() and not path.is_dir():
-        raise NotADirectoryError(f"--out {str(out)!r} exists and is not a directory")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".jaxfb-write-test-"):
-            pass
-    except OSError as err:
-        raise PermissionError(
-            f"--out {str(out)!r} is not writable: {err.strerror or err}"
-        ) from None
-    return path
-
-
 def experiment_key(seed: int, name: str) -> jax.Array:
     """The PRNG key of experiment ``name``: depends on the seed and the name only."""
     return jax.random.fold_in(jax.random.key(seed), zlib.crc32(name.encode()) & 0x7FFFFFFF)
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def inputs(config: ReproduceConfig, name: str) -> dict[str, Any]:
+    """Everything that determines the numbers of experiment ``name`` (its checkpoint's identity)."""
+    data = config.to_dict()
+    shared = ("seed",) if name == "training" else ("seed", "draws", "levels", "theory_points",
+                                                   "length_buckets")  # fmt: skip
+    record: dict[str, Any] = {k: data[k] for k in shared}
+    record[name] = data[name]
+    if name == "audio" and config.audio.files:
+        record["audio_files_sha256"] = [_sha256(f) for f in config.audio.files]
+    env = environment()
+    return {
+        "experiment": name,
+        "config": record,
+        "versions": {k: env["versions"][k] for k in ("jaxfb", "jax", "jaxlib")},
+        "jaxfb_source_sha256": _identity.source_digest(),
+        "device": {k: env["device"][k] for k in ("backend", "x64")},
+    }
+
+
+class Done(NamedTuple):
+    """A finished experiment: its record (what the report needs), timings, samples."""
+
+    record: dict[str, Any]
+    timings: dict[str, float]
+    samples: dict[str, np.ndarray]
+    finished_utc: str
+
+
+def _record(res: ExperimentOutput) -> dict[str, Any]:
+    """The JSON form of an experiment's output, without samples and figure objects."""
+    return io.from_json(io.to_json({
+        "figures": [{"name": f.name, "title": f.title, "caption": f.caption} for f in res.figures],
+        "numbers": [dataclasses.asdict(n) for n in res.numbers],
+        "claims": [dataclasses.asdict(c) for c in res.claims],
+        "notes": res.notes, "sources": res.sources, "metadata": res.metadata,
+    }))  # fmt: skip
+
+
+def save_checkpoint(out: Path, name: str, inp, res: ExperimentOutput, timings, keep: bool) -> Done:
+    """``checkpoints/NAME.npz`` (if ``keep``), then ``NAME.json`` naming the NPZ's SHA-256."""
+    folder = out / CHECKPOINTS
+    folder.mkdir(exist_ok=True)
+    samples, info = (dict(res.samples), None) if keep else ({}, None)
+    if keep:
+        io.save_npz(folder / f"{name}.npz", samples)
+        info = {"file": f"{name}.npz", "sha256": _sha256(folder / f"{name}.npz")}
+    finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    record = _record(res)
+    doc = {"fingerprint": _identity.digest(inp), "inputs": inp, "finished_utc": finished,
+           "record": record, "timings": timings, "samples": info}  # fmt: skip
+    io.save_json(folder / f"{name}.json", doc)
+    return Done(record, timings, samples, finished)
+
+
+def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
+    out = []
+    for k in sorted(set(old) | set(new)):
+        a, b = old.get(k), new.get(k)
+        if isinstance(a, dict) and isinstance(b, dict):
+            out += _differences(a, b, f"{prefix}{k}.")
+        elif a != b:
+            out.append(f"{prefix}{k}")
+    return out
+
+
+def load_checkpoint(out: Path, name: str, inp, *, need_samples: bool) -> tuple[Done | None, str]:
+    """The checkpoint of ``name`` if it matches ``inp``; else ``(None, why)`` (``""``: none)."""
+    path = out / CHECKPOINTS / f"{name}.json"
+    if not path.exists():
+        return None, ""
+    try:
+        doc = io.load_json(path)
+        if doc["fingerprint"] != _identity.digest(inp):
+            diff = ", ".join(_differences(doc["inputs"], io.from_json(io.to_json(inp)))) or "?"
+            return None, f"its checkpoint is of different inputs ({diff})"
+        missing = [
+            f"{f['name']}.{ext}"
+            for f in doc["record"]["figures"]
+            for ext in ("png", "pdf", "csv")
+            if not (out / f"{f['name']}.{ext}").exists()
+        ]
+        if missing:
+            return None, f"files of its figures are missing ({', '.join(missing)})"
+        samples, info = {}, doc["samples"]
+        if need_samples:
+            if info is None:
+                return None, "its checkpoint has no samples (written with save_samples=False)"
+            npz = out / CHECKPOINTS / info["file"]
+            if not npz.exists() or _sha256(npz) != info["sha256"]:
+                return None, f"its samples {npz.name} are missing or changed"
+            with np.load(npz) as z:
+                samples = {k: z[k] for k in z.files}
+        return Done(doc["record"], doc["timings"], samples, doc["finished_utc"]), ""
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        return None, f"its checkpoint cannot be read ({type(err).__name__}: {err})"
+
+
+def check_inputs(config: ReproduceConfig, out: str | os.PathLike) -> Path:
+    """Check every input before the first experiment: audio files, then the output folder."""
+    if not isinstance(config, ReproduceConfig):
+        raise TypeError(f"config must be a ReproduceConfig, got {type(config).__name__}")
+    if config.audio is not None and config.audio.files:
+        check_audio_files(config.audio.files, rate=config.audio.rate)
+    path = Path(out).expanduser()
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"--out {str(out)!r} exists and is not a directory")
+    return io.check_writable(path, argument="--out")
+
+
+def _compute(config, path: Path, name: str, inp) -> Done:
+    """Run experiment ``name``, write its figures and its checkpoint."""
+    # the figures about to be overwritten belong to no checkpoint until the new one
+    (path / CHECKPOINTS / f"{name}.json").unlink(missing_ok=True)
+    t0, c0 = time.perf_counter(), time.process_time()
+    res = RUNNERS[name](config, experiment_key(config.seed, name))
+    t_write = time.perf_counter()
+    for fig in res.figures:
+        save_figure(fig.figure, path / fig.name)
+        io.write_csv(path / f"{fig.name}.csv", fig.table)
+        fig.figure = None  # free the matplotlib figure
+    t_done = time.perf_counter()
+    timings = {**res.timings, "write": t_done - t_write, "total": t_done - t0,
+               "cpu_total": time.process_time() - c0}  # fmt: skip
+    return save_checkpoint(path, name, inp, res, timings, config.save_samples)
 
 
 def run(
     config: ReproduceConfig,
     out: str | os.PathLike,
     *,
-    progress: bool | None = None,
     argv: Sequence[str] | None = None,
     log: Callable[[str], None] | None = None,
     resume: bool = True,
 ) -> RunResult:
     """Run the experiments of ``config`` and write figures, data and reports into ``out``.
 
-    Writes, for each figure, ``NAME.png``, ``NAME.pdf`` and ``NAME.csv`` (the plotted data);
-    ``samples.npz`` (every draw, if ``config.save_samples``); ``config.json`` (the config with
-    its seed, versions of jaxfb and JAX, the device, timings per experiment, sources of the
-    theory curves, the command line); ``report.md`` and ``report.html`` (key numbers with
-    standard errors, the paper's claims with verdicts computed from this run, the figures).
-
-    Interruptions lose no finished work. After each experiment its figures are written and
-    ``checkpoints/NAME.json`` (numbers, claims, notes, timings, figure captions) and
-    ``checkpoints/NAME.npz`` (its samples) are written atomically, tagged with a fingerprint of
-    the inputs that determine its numbers (:mod:`jaxfb.reproduce._checkpoint`). A rerun into the
-    same ``out`` loads every experiment whose checkpoint matches instead of recomputing it (and
-    says so through ``log``, or on stderr without one; ``config.json`` lists them under
-    ``resumed_experiments``), so its report has the numbers of an uninterrupted run; a
-    checkpoint of other inputs is recomputed and overwritten. If an experiment raises (a
-    ``KeyboardInterrupt`` included), ``config.json`` and the reports of the finished experiments
-    are written, marked partial, before the exception propagates.
+    Every input is checked first (config, audio files, a writable ``out``). Each experiment
+    draws through :func:`jaxfb.montecarlo.monte_carlo` (sharded over every local device) and
+    writes ``NAME.png``, ``.pdf``, ``.csv`` per figure and its checkpoint; then ``samples.npz``,
+    ``config.json`` (config, versions, device, timings, each experiment's ``num_devices``,
+    numbers, claims) and ``report.md`` / ``report.html`` (``docs/reproduction.md``). A rerun
+    into ``out`` loads the experiments whose checkpoints have the same inputs (``resume=False``
+    recomputes them); if an experiment raises (Ctrl-C included), a partial report of the
+    finished ones is written before the exception propagates.
 
     Args:
         config: what to run (:meth:`ReproduceConfig.quick`, :meth:`ReproduceConfig.full`, ...).
-        out: output directory (created if missing).
-        progress: show tqdm progress bars; default: when stderr is a terminal.
-        argv: the command line that started the run (program first), recorded in
-            ``config.json`` and quoted in the report.
-        log: called with one line per finished or loaded experiment (default: silent, except
-            that loaded and recomputed checkpoints are announced on stderr).
-        resume: load matching checkpoints from ``out``; ``False`` recomputes every experiment
-            (and overwrites the checkpoints).
-
-    Returns:
-        :class:`RunResult`.
+        out: output folder (created if missing).
+        argv: the command line that started the run, recorded in ``config.json``.
+        log: called with one line per finished or loaded experiment (default: loaded and
+            recomputed checkpoints are announced on stderr).
+        resume: load matching checkpoints.
 
     Raises:
-        PermissionError: ``out`` cannot be written.
-        FileNotFoundError: an audio file of ``config.audio_files`` is missing.
-        ValueError: an unknown experiment name.
+        OSError: ``out`` cannot be written (``NotADirectoryError``: it is a file).
+        FileNotFoundError: an audio file is missing; ``ValueError``: it cannot be read.
     """
-    registry = {**_builtin(), **EXPERIMENT_REGISTRY}
-    unknown = [e for e in config.experiments if e not in registry]
-    if unknown:
-        raise ValueError(f"unknown experiments {unknown}; choose from {sorted(registry)}")
-    if "audio" in config.experiments and config.audio_files:
-        from ._audio import check_audio_files
-
-        check_audio_files(config.audio_files)
-    path = prepare_output(out)
-    if progress is None:
-        progress = sys.stderr.isatty()
+    path = check_inputs(config, out)
     notice = log or (lambda msg: print(f"jaxfb reproduce: {msg}", file=sys.stderr, flush=True))
     log = log or (lambda _msg: None)
-
-    collected = _Collected(started=datetime.now(timezone.utc))
-    t_start = time.perf_counter()
-    cpu_start = time.process_time()
-    current = None
+    done: dict[str, Done] = {}
+    resumed: list[str] = []
+    started = datetime.now(timezone.utc)
+    t_start, cpu_start = time.perf_counter(), time.process_time()
+    name = None
     try:
         for name in config.experiments:
-            current = name
-            fn = registry[name]
-            inputs = fingerprint_inputs(config, name, fn if name in EXPERIMENT_REGISTRY else None)
-            done, why = None, ""
-            if resume:
-                done, why = load_checkpoint(path, name, inputs, need_samples=config.save_samples)
-            if done is not None:
-                notice(
-                    f"{name}: loaded from {CHECKPOINTS}/{name}.json (finished "
-                    f"{done.finished_utc} with the same inputs), not recomputed"
-                )
-                collected.add(name, done, resumed=True)
+            inp = inputs(config, name)
+            hit, why = load_checkpoint(path, name, inp, need_samples=config.save_samples)
+            if hit is not None and resume:
+                notice(f"{name}: loaded from {CHECKPOINTS}/{name}.json (finished "
+                       f"{hit.finished_utc} with the same inputs), not recomputed")  # fmt: skip
+                done[name] = hit
+                resumed.append(name)
                 continue
-            if why:
+            if why and resume:
                 notice(f"{name}: recomputing, {why}")
-            # the figures about to be overwritten belong to no checkpoint until the new one
-            (path / CHECKPOINTS / f"{name}.json").unlink(missing_ok=True)
-            t0 = time.perf_counter()
-            c0 = time.process_time()
-            res = fn(config, experiment_key(config.seed, name), progress=progress)
-            t_write = time.perf_counter()
-            for fig in res.figures:
-                if hasattr(fig.figure, "savefig"):
-                    save_figure(fig.figure, path / fig.name)
-                else:  # a writer owned by the experiment: base path -> NAME.png and NAME.pdf
-                    fig.figure(path / fig.name)
-                write_csv(path / f"{fig.name}.csv", fig.table)
-                fig.figure = None  # free the matplotlib figure
-            t_done = time.perf_counter()
-            timings = {
-                **res.timings,
-                "write": t_done - t_write,
-                "total": t_done - t0,
-                "cpu_total": time.process_time() - c0,
-            }
-            done = save_checkpoint(
-                path,
-                name,
-                inputs,
-                output_record(res),
-                timings,
-                dict(res.samples) if config.save_samples else None,
-            )
-            collected.add(name, done, resumed=False)
-            log(f"{name}: {len(res.figures)} figures in {t_done - t0:.1f} s")
-        current = None
+            done[name] = _compute(config, path, name, inp)
+            log(f"{name}: {len(done[name].record['figures'])} figures in "
+                f"{done[name].timings['total']:.1f} s")  # fmt: skip
     except BaseException as err:
-        pending = [e for e in config.experiments if e not in collected.timings]
         partial = {
-            "experiment": current,
+            "experiment": name,
             "error": type(err).__name__ + (f": {err}" if str(err) else ""),
-            "finished": list(collected.timings),
-            "pending": pending,
+            "finished": list(done),
+            "pending": [e for e in config.experiments if e not in done],
         }
         try:
-            _write_outputs(
-                config, path, collected, argv, t_start, cpu_start, partial=partial, samples=False
-            )
-            notice(
-                f"stopped in {current} ({partial['error']}); wrote a partial report of "
-                f"{', '.join(collected.timings) or 'no experiments'} to {path}; rerun the same "
-                "command to finish (finished experiments are loaded, not recomputed)"
-            )
+            _write_outputs(config, path, done, resumed, argv, started, t_start, cpu_start, partial)
+            notice(f"stopped in {name} ({partial['error']}); wrote a partial report of "
+                   f"{', '.join(done) or 'no experiments'} to {path}; rerun the same command to "
+                   "finish (finished experiments are loaded, not recomputed)")  # fmt: skip
         except Exception as write_err:  # never mask the original exception
             notice(f"could not write the partial report: {write_err}")
         raise
-    return _write_outputs(
-        config, path, collected, argv, t_start, cpu_start, partial=None, samples=config.save_samples
-    )
+    return _write_outputs(config, path, done, resumed, argv, started, t_start, cpu_start, None)
 
 
-class _Collected:
-    """What the finished (computed or loaded) experiments produced, in the config's order."""
-
-    def __init__(self, started: datetime):
-        self.started = started
-        self.figures: list[FigureOutput] = []
-        self.numbers: list[KeyNumber] = []
-        self.claims: list[Claim] = []
-        self.samples: dict[str, np.ndarray] = {}
-        self.sources: dict[str, str] = {}
-        self.notes: list[str] = []
-        self.metadata: dict[str, dict[str, Any]] = {}
-        self.timings: dict[str, dict[str, float]] = {}
-        self.resumed: list[str] = []
-
-    def add(self, name: str, done: Checkpoint, *, resumed: bool) -> None:
-        self.figures += done.figures
-        self.numbers += done.numbers
-        self.claims += done.claims
-        self.samples.update(done.samples)
-        self.sources.update(done.sources)
-        self.notes += done.notes
-        if done.metadata:
-            self.metadata[name] = done.metadata
-        self.timings[name] = done.timings
-        if resumed:
-            self.resumed.append(name)
-
-
-def _write_outputs(
-    config: ReproduceConfig,
-    path: Path,
-    done: _Collected,
-    argv: Sequence[str] | None,
-    t_start: float,
-    cpu_start: float,
-    *,
-    partial: dict[str, Any] | None,
-    samples: bool,
-) -> RunResult:
-    """``samples.npz`` (if ``samples``), ``config.json`` and the reports of ``done``."""
-    if samples and done.samples:
-        np.savez(path / "samples.npz", **done.samples)
-    total = time.perf_counter() - t_start
-    cpu_total = time.process_time() - cpu_start
-    env = environment()
-    versions, device, host = env["versions"], env["device"], env["host"]
-    meta = {
-        "config": config.to_dict(),
-        "seed": config.seed,
-        "mode": config.mode,
-        "argv": list(argv) if argv is not None else None,
-        "started_utc": done.started.isoformat(timespec="seconds"),
-        "partial": partial is not None,
-        **({"interrupted": partial} if partial is not None else {}),
-        "resumed_experiments": list(done.resumed),
-        **env,
-        "timings_seconds": done.timings,
-        "total_seconds": total,
-        "total_cpu_seconds": cpu_total,
-        "sources": done.sources,
-        "experiments": done.metadata,
-        "figures": [f.name for f in done.figures],
-        "key_numbers": [
-            {
-                "label": n.label,
-                "value": n.value,
-                "se": n.se,
-                "csv": n.csv,
-                "where": n.where,
-                "column": n.column,
-                "note": n.note,
-            }
-            for n in done.numbers
-        ],
-        "claims": [
-            {"claim": c.claim, "verdict": c.verdict, "evidence": c.evidence, "rule": c.rule}
-            for c in done.claims
-        ],
-    }
-    config_json = path / "config.json"
-    atomic_write_bytes(
-        config_json, (json.dumps(_clean(meta), indent=2, allow_nan=False) + "\n").encode()
-    )
+def _header(config, meta, done, resumed, argv, partial) -> list[str]:
+    versions, device, host = meta["versions"], meta["device"], meta["host"]
     header = []
     if partial is not None:
         header.append(
@@ -365,60 +276,60 @@ def _write_outputs(
             f"to finish: the finished experiments are loaded from `{CHECKPOINTS}/`, not "
             "recomputed."
         )
+    sharded = max((d.record["metadata"].get("num_devices", 1) for d in done.values()), default=1)
     header += [
-        f"- Mode: **{config.mode}**, seed {config.seed}, {config.draws} draws per point; "
-        f"run started {meta['started_utc']}, {total:.0f} s in all ({cpu_total:.0f} s of CPU "
-        "time, all threads).",
+        f"- Mode: **{config.mode}**, seed {config.seed}, {config.draws} draws per point; run "
+        f"started {meta['started_utc']}, {meta['total_seconds']:.0f} s in all "
+        f"({meta['total_cpu_seconds']:.0f} s of CPU time, all threads).",
         f"- jaxfb {versions['jaxfb']}, JAX {versions['jax']}; backend {device['backend']} "
-        f"({device['kind']}, {device['count']} device(s)); host CPUs: "
-        f"{host['cpus']}.",
+        f"({device['kind']}, {device['count']} device(s), draws sharded over {sharded}); "
+        f"host CPUs: {host['cpus']}.",
         "- Regenerate: `"
         + (" ".join(argv) if argv else f"jaxfb reproduce --out DIR --seed {config.seed}")
         + "` (the full configuration is in `config.json`).",
     ]
-    if done.resumed:
+    if resumed:
         header.append(
-            f"- Resumed: {', '.join(done.resumed)} loaded from `{CHECKPOINTS}/` (finished by an "
-            "earlier run into this directory with the same inputs and versions; their timings "
+            f"- Resumed: {', '.join(resumed)} loaded from `{CHECKPOINTS}/` (finished by an "
+            "earlier run into this folder with the same inputs and versions; their timings "
             "are that run's)."
         )
-    md, page = write_reports(
-        path,
-        header=header,
-        numbers=done.numbers,
-        claims=done.claims,
-        figures=done.figures,
-        sources=done.sources,
-        timings=done.timings,
-        notes=done.notes,
-    )
-    return RunResult(
-        path,
-        md,
-        page,
-        config_json,
-        [f.name for f in done.figures],
-        done.numbers,
-        done.claims,
-        done.timings,
-        tuple(done.resumed),
-        partial is not None,
-    )
+    return header
 
 
-def _clean(obj):
-    """JSON-safe copy: NumPy scalars to Python, non-finite floats to ``"inf"``/``"nan"``."""
-    if isinstance(obj, dict):
-        return {str(k): _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    if isinstance(obj, (np.integer, np.bool_)):
-        return obj.item()
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        if v != v:
-            return "nan"
-        if v in (float("inf"), float("-inf")):
-            return "inf" if v > 0 else "-inf"
-        return v
-    return obj
+def _write_outputs(config, path, done, resumed, argv, started, t_start, cpu_start, partial):
+    """``samples.npz`` (complete runs), ``config.json`` and the reports of ``done``."""
+    if partial is None and config.save_samples:
+        io.save_npz(
+            path / "samples.npz", {k: v for d in done.values() for k, v in d.samples.items()}
+        )
+    figures = [FigureOutput(f["name"], f["title"], f["caption"], None, {})
+               for d in done.values() for f in d.record["figures"]]  # fmt: skip
+    numbers = [KeyNumber(**n) for d in done.values() for n in d.record["numbers"]]
+    claims = [Claim(**{**c, "rule": Rule(**c["rule"])}) for d in done.values()
+              for c in d.record["claims"]]  # fmt: skip
+    sources = {k: v for d in done.values() for k, v in d.record["sources"].items()}
+    notes = [n for d in done.values() for n in d.record["notes"]]
+    timings = {n: d.timings for n, d in done.items()}
+    meta = {
+        "config": config.to_dict(), "seed": config.seed, "mode": config.mode,
+        "argv": list(argv) if argv is not None else None,
+        "started_utc": started.isoformat(timespec="seconds"), "partial": partial is not None,
+        **({"interrupted": partial} if partial is not None else {}),
+        "resumed_experiments": list(resumed), **environment(), "timings_seconds": timings,
+        "total_seconds": time.perf_counter() - t_start,
+        "total_cpu_seconds": time.process_time() - cpu_start, "sources": sources,
+        "experiments": {n: d.record["metadata"] for n, d in done.items()},
+        "figures": [f.name for f in figures],
+        "key_numbers": [dataclasses.asdict(n) for n in numbers],
+        "claims": [{**dataclasses.asdict(c), "verdict": c.verdict} for c in claims],
+    }  # fmt: skip
+    io.save_json(path / "config.json", meta)
+    header = _header(config, meta, done, resumed, argv, partial)
+    # the report renders claim, verdict, evidence and rule as text (until it renders Claim)
+    shown = [SimpleNamespace(claim=c.statement, verdict=c.verdict, evidence=c.finding,
+                             rule=c.rule.text) for c in claims]  # fmt: skip
+    md, page = write_reports(path, header=header, numbers=numbers, claims=shown, figures=figures,
+                             sources=sources, timings=timings, notes=notes)  # fmt: skip
+    return RunResult(path, md, page, path / "config.json", [f.name for f in figures], numbers,
+                     claims, timings, tuple(resumed), partial is not None)  # fmt: skip

@@ -1,15 +1,10 @@
-r"""Theory curves of the reproduction, on the host in float64, one eigendecomposition per point.
+r"""Theory curves of the energy figures, on the host in float64, one eigendecomposition per point.
 
-For a signal ``x`` and a filter length ``T`` every prediction of the energy figures is a function
-of the eigenvalues :math:`\lambda` of the Toeplitz Gram matrix :math:`Q_T` (SPEC section 2):
-Cantelli's, the paper's, Laurent-Massart's and the exact Chernoff deviations at level ``p``, and
-the exact quantiles and tail probabilities of :math:`\|\Phi x\|^2 = \sigma^2\sum_k\lambda_k Y_k`.
-:mod:`jaxfb.theory` computes each of these from ``x`` with a jit-compiled kernel per length (and
-one eigendecomposition per call); over the reproduction's grids (a hundred lengths, several
-bounds and levels) compiling dominates. This module computes the spectrum once per
-``(signal, T)`` in NumPy float64 and evaluates the closed forms on it; the exact law is
-:class:`jaxfb.theory.EnergyDistribution` built from the same eigenvalues. The tests check every
-value against :mod:`jaxfb.theory` at a few points.
+Every prediction of the energy figures is a function of the eigenvalues :math:`\lambda` of the
+Toeplitz Gram matrix :math:`Q_T` of the signal (``docs/theory.md``). :mod:`jaxfb.theory` computes
+each from ``x`` with a kernel compiled per length; over the reproduction's grids compiling
+dominates, so this module computes the spectrum once per ``(signal, T)`` and evaluates the closed
+forms on it (the tests check them against :mod:`jaxfb.theory`).
 """
 
 from __future__ import annotations
@@ -77,18 +72,9 @@ BOUNDS = ("cantelli", "paper", "laurent_massart", "exact_chernoff")
 def deviation_bounds(lam: np.ndarray, num_filters: int, p: float) -> dict[str, np.ndarray]:
     r"""Upper deviation bounds :math:`\alpha` at level ``p`` from the spectra ``lam (S, T)``.
 
-    With :math:`\ell = \log(1/p)`, :math:`E = \sum\lambda/T = \|x\|^2`,
-    :math:`\|\lambda\|_2^2 = \sum\lambda^2`:
-
-    - ``cantelli``: :math:`\sqrt{(1/p - 1)\,2\|\lambda\|_2^2/J}\,/\,(T E)`;
-    - ``paper``: :math:`(\ell\lambda_{\max} + \sqrt{\ell^2\lambda_{\max}^2 +
-      2\ell J\|\lambda\|_2^2})/(J T E)` (Haider et al. 2024, as coded; not a valid bound);
-    - ``laurent_massart``: :math:`2(\sqrt{J\ell}\|\lambda\|_2 + \ell\lambda_{\max})/(J T E)`;
-    - ``exact_chernoff``: :math:`\inf_s e^{K(s) - st} = p` solved for ``t``.
-
-    These are the formulas of :func:`jaxfb.theory.cantelli_deviation` and
-    :func:`jaxfb.theory.chernoff_deviation` (variants ``"paper"``, ``"laurent_massart"``,
-    ``"exact"``), evaluated on a precomputed spectrum.
+    The formulas of :func:`jaxfb.theory.cantelli_deviation` and
+    :func:`jaxfb.theory.chernoff_deviation` (variants ``"paper"`` (not a valid bound),
+    ``"laurent_massart"``, ``"exact"``) on a precomputed spectrum.
 
     Returns:
         ``{name: (S,) array}`` for the names in :data:`BOUNDS`.
@@ -112,17 +98,10 @@ def deviation_bounds(lam: np.ndarray, num_filters: int, p: float) -> dict[str, n
 def energy_density(lam: np.ndarray, num_filters: int, t: np.ndarray) -> np.ndarray:
     r"""Density of :math:`\|\Phi x\|^2 = \sigma^2\sum_k\lambda_k Y_k` at ``t`` (one signal).
 
-    Second-order saddlepoint density (Daniels 1954), renormalised to integrate to one:
-
-    .. math:: f(t) \approx \frac{e^{K(\hat s) - \hat s t}}{\sqrt{2\pi K''(\hat s)}}
-              \Bigl(1 + \frac{\rho_4}{8} - \frac{5\rho_3^2}{24}\Bigr), \qquad K'(\hat s) = t,
-
-    with :math:`K(s) = -\tfrac J2\sum_k\log(1 - 2a_k s)`, :math:`a_k = \sigma^2\lambda_k`,
-    :math:`\sigma^2 = 1/(JT)`, :math:`\rho_3 = K'''/K''^{3/2}`, :math:`\rho_4 = K''''/K''^2`.
-    Its relative error is far below what a histogram resolves (the tests compare it with the
-    derivative of the exact cdf of :class:`jaxfb.theory.EnergyDistribution`), and it costs one
-    vectorised root-finding, where differentiating the exact cdf costs two contour integrals
-    per point.
+    Second-order saddlepoint density (Daniels 1954), renormalised; :math:`K(s) = -\tfrac J2
+    \sum_k\log(1 - 2a_k s)`, :math:`a_k = \lambda_k/(JT)`. Its error is far below what a
+    histogram resolves (tested against the exact cdf of
+    :class:`jaxfb.theory.EnergyDistribution`), for one vectorised root-finding.
 
     Args:
         lam: ``(T,)`` eigenvalues of :math:`Q_T`.
