@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Claim", "ExperimentOutput", "FigureOutput", "KeyNumber"]
+__all__ = ["VERDICTS", "Claim", "ExperimentOutput", "FigureOutput", "KeyNumber", "Rule", "judge"]
 
 
 @dataclass
@@ -54,23 +55,6 @@ class KeyNumber:
 
 
 @dataclass
-class Claim:
-    """A claim of the paper and whether this run supports it (computed, never hard-coded).
-
-    Attributes:
-        claim: the claim, in the paper's words or close to them.
-        verdict: ``"supported"``, ``"partly supported"`` or ``"not supported"``.
-        evidence: the numbers behind the verdict.
-        rule: the decision rule applied to them.
-    """
-
-    claim: str
-    verdict: str
-    evidence: str
-    rule: str = ""
-
-
-@dataclass
 class ExperimentOutput:
     """Everything an experiment produced.
 
@@ -94,3 +78,73 @@ class ExperimentOutput:
     sources: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+VERDICTS = ("supported", "partly supported", "not supported", "undecided")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A decision rule: compare one evidence number with a threshold (and an optional second,
+    weaker one for "partly supported").
+
+    quantity: key of Claim.evidence that is judged.
+    op: "<=" (small is good) or ">=" (large is good).
+    supported: threshold: a number, or the key of another Claim.evidence number.
+    partly: weaker threshold for "partly supported" (same kinds), or None.
+    text: the rule in plain words, for the report ("supported if ... ; partly if ...").
+    """
+
+    quantity: str
+    op: str
+    supported: float | str
+    partly: float | str | None = None
+    text: str = ""
+
+
+@dataclass
+class Claim:
+    """A claim is data: the statement, the numbers it rests on, the rule. Its verdict is
+    computed by the one shared function `judge`, never written by hand.
+
+    statement: what was tested (the paper's claim in its words or close; or jaxfb's own).
+    evidence: {name: float}, the numbers the verdict rests on.
+    rule: the Rule applied to evidence.
+    finding: what was found, one or two sentences quoting the numbers.
+    why: why it matters, one sentence (plain words, for the report's verdict table).
+    figure: name (FigureOutput.name) of the figure that shows it, or None.
+    source: "paper" (a claim of the paper) or "jaxfb" (the project's own check).
+    """
+
+    statement: str
+    evidence: dict[str, float]
+    rule: Rule
+    finding: str
+    why: str = ""
+    figure: str | None = None
+    source: str = "paper"
+
+    @property
+    def verdict(self) -> str:
+        return judge(self)
+
+
+def _threshold(value, evidence) -> float:
+    return float(evidence[value]) if isinstance(value, str) else float(value)
+
+
+def _passes(x: float, op: str, t: float) -> bool:
+    return x <= t if op == "<=" else x >= t
+
+
+def judge(claim: Claim) -> str:
+    """The one verdict function every experiment shares."""
+    r = claim.rule
+    x = float(claim.evidence[r.quantity])
+    if not math.isfinite(_threshold(r.supported, claim.evidence)) or math.isnan(x):
+        return "undecided"
+    if _passes(x, r.op, _threshold(r.supported, claim.evidence)):
+        return "supported"
+    if r.partly is not None and _passes(x, r.op, _threshold(r.partly, claim.evidence)):
+        return "partly supported"
+    return "not supported"
