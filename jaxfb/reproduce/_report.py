@@ -77,15 +77,16 @@ def _verdict_blocks(claims: list[Claim], names: set[str]) -> list[tuple]:
     blocks: list[tuple] = [("h", 2, "Verdicts", "verdicts")]
     blocks.append(("p", f"{len(claims)} claims checked against this run: {tally or 'none'}."))
     head = ["#", "what was tested", "what was found", "why it matters", "verdict", "figure"]
-    groups: dict[str, list] = {source: [] for source, _ in _GROUPS}
+    groups: dict[str, tuple[list, list]] = {source: ([], []) for source, _ in _GROUPS}
     for i, c in enumerate(claims, 1):
-        groups["paper" if c.source == "paper" else "jaxfb"].append(
-            [f"[{i}](#claim-{i})", c.statement, c.finding, c.why, ("badge", c.verdict),
-             _figure_link(c, names)]
-        )  # fmt: skip
+        rows, ids = groups["paper" if c.source == "paper" else "jaxfb"]
+        rows.append([f"[{i}](#claim-{i})", c.statement, c.finding, c.why,
+                     ("badge", c.verdict), _figure_link(c, names)])  # fmt: skip
+        ids.append(f"verdict-{i}")
     for source, heading in _GROUPS:
-        if groups[source]:
-            blocks += [("h", 3, heading, None), ("table", head, groups[source], None, "verdicts")]
+        rows, ids = groups[source]
+        if rows:
+            blocks += [("h", 3, heading, None), ("table", head, rows, ids, "verdicts")]
     return blocks
 
 
@@ -93,7 +94,9 @@ def _figure_blocks(figures: list[FigureOutput], claims: list[Claim]) -> list[tup
     blocks: list[tuple] = [("h", 2, "Figures", "figures"), ("gallery", figures)]
     for f in figures:
         shown = [
-            f"[{i}](#claim-{i}) {c.verdict}" for i, c in enumerate(claims, 1) if c.figure == f.name
+            f"[#{i}](#verdict-{i}) {c.verdict}"
+            for i, c in enumerate(claims, 1)
+            if c.figure == f.name
         ]
         files = f"Files: `{f.name}.png`, `{f.name}.pdf`, data `{f.name}.csv`."
         blocks += [("h", 3, f.title, _anchor(f.name)), ("figure", f), ("p", f.caption)]
@@ -195,7 +198,8 @@ table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.85em; width: 10
 th, td { border-bottom: 1px solid #e3e3e3; padding: 0.35em 0.5em; vertical-align: top;
          text-align: left; }
 th { background: #f5f5f5; border-bottom: 2px solid #ccc; }
-tr:target { background: #fff7d6; } table.verdicts td:nth-child(2) { width: 20%; }
+tr:target { background: #fff7d6; } td.num { text-align: right; white-space: nowrap; }
+table.verdicts td:nth-child(2) { width: 20%; }
 table.verdicts td:nth-child(3) { width: 38%; } table.verdicts td:nth-child(4) { width: 20%; }
 .badge { display: inline-block; padding: 0.1em 0.55em; border-radius: 0.8em; color: #fff;
          font-weight: 600; font-size: 0.9em; white-space: nowrap; }
@@ -238,17 +242,19 @@ def _html_cell(cell, tag: str = "td") -> str:
     if isinstance(cell, tuple):
         v = cell[1]
         return f"<{tag}><span class='badge v-{v.replace(' ', '-')}'>{html.escape(v)}</span></{tag}>"
-    return f"<{tag}>{_inline_html(cell)}</{tag}>"
+    num = tag == "td" and re.fullmatch(r"-?(\d[\d.e+-]*|nan|inf)", str(cell))
+    return f"<{tag}{' class=num' if num else ''}>{_inline_html(cell)}</{tag}>"
 
 
 def _png(out: Path, name: str, scale: float | None = None) -> str:
     """``data:`` URI of ``out/name.png`` (scaled down by ``scale`` for a thumbnail)."""
     data = (out / f"{name}.png").read_bytes()
     if scale is not None:
-        from matplotlib.image import thumbnail
+        from PIL import Image
 
-        buf = io.BytesIO()
-        thumbnail(io.BytesIO(data), buf, scale=scale)
+        image, buf = Image.open(io.BytesIO(data)), io.BytesIO()
+        image.thumbnail((round(image.width * scale), round(image.height * scale)))
+        image.save(buf, format="PNG", optimize=True)
         data = buf.getvalue()
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
 
