@@ -25,6 +25,7 @@ __all__ = ["format_number", "number_source", "write_reports"]
 
 TITLE = "Reproduction of Haider et al. (2024), *Instabilities in Convnets for Raw Audio*"
 _GROUPS = (("paper", "Claims of the paper"), ("jaxfb", "jaxfb's own checks"))
+_EVIDENCE_HEAD = ["#", "claim", "verdict", "evidence", "decision rule"]
 
 
 def format_number(value: float | None, digits: int = 5) -> str:
@@ -53,8 +54,8 @@ def number_source(n: KeyNumber) -> str:
 
 
 # -- content: built once -------------------------------------------------------------------------
-# A block is a tuple: ("h", level, text, anchor) | ("p", text) | ("list", [text], css_class)
-# | ("table", head, rows, row_anchors[, css_class]) | ("figure", FigureOutput)
+# A block is a tuple: ("h", level, text, anchor) | ("p", text) | ("list" or "header", [text])
+# | ("table", head, rows, row_anchors, css_class) | ("figure", FigureOutput)
 # | ("gallery", [FigureOutput]) | ("details", summary, [block]). Text is inline Markdown
 # (**bold**, *italic*, `code`, [text](#anchor)); a table cell is text or ("badge", verdict).
 
@@ -86,7 +87,7 @@ def _verdict_blocks(claims: list[Claim], names: set[str]) -> list[tuple]:
     for source, heading in _GROUPS:
         rows, ids = groups[source]
         if rows:
-            blocks += [("h", 3, heading, None), ("table", head, rows, ids, "verdicts")]
+            blocks += [("h", 3, heading, None), _table(head, rows, ids, "verdicts")]
     return blocks
 
 
@@ -123,18 +124,19 @@ def _detail_blocks(numbers, claims, sources, timings, notes) -> list[tuple]:
     ]
     ids = [f"claim-{i}" for i in range(1, len(claims) + 1)]
     details = [
-        ("Key numbers", [("table", ["quantity", "value", "std. error", "stored in", "note"],
-                          nums, None)]),
-        ("Evidence and decision rules", [("table", ["#", "claim", "verdict", "evidence",
-                                                    "decision rule"], evidence, ids)]),
-        ("Where the theory curves come from", [("list", [f"{k}: {v}" for k, v in
-                                                         sources.items()], "")]),
-        ("Timings (seconds)", [("table", ["experiment", *phases], times, None)]),
-        ("Notes", [("list", list(notes), "")]),
-    ]  # fmt: skip
+        ("Key numbers", _table(["quantity", "value", "std. error", "stored in", "note"], nums)),
+        ("Evidence and decision rules", _table(_EVIDENCE_HEAD, evidence, ids)),
+        ("Where the theory curves come from", ("list", [f"{k}: {v}" for k, v in sources.items()])),
+        ("Timings (seconds)", _table(["experiment", *phases], times)),
+        ("Notes", ("list", list(notes))),
+    ]
     blocks: list[tuple] = [("h", 2, "Details", "details")]
-    filled = [(s, b) for s, b in details if b[0][2 if b[0][0] == "table" else 1]]
-    return blocks + [("details", s, b) for s, b in filled]
+    blocks.append(("p", "Key numbers, evidence and decision rules, sources, timings, notes."))
+    return blocks + [("details", s, [b]) for s, b in details if b[2 if b[0] == "table" else 1]]
+
+
+def _table(head: list[str], rows: list[list], ids: list[str] | None = None, css: str = ""):
+    return ("table", head, rows, ids, css)
 
 
 def _rule_text(claim: Claim) -> str:
@@ -146,7 +148,7 @@ def _rule_text(claim: Claim) -> str:
 def _content(header, numbers, claims, figures, sources, timings, notes) -> list[tuple]:
     names = {f.name for f in figures}
     blocks: list[tuple] = [("h", 1, TITLE, None)]
-    blocks.append(("list", [h.removeprefix("- ") for h in header if h.strip()], "header"))
+    blocks.append(("header", [h.removeprefix("- ") for h in header if h.strip()]))
     blocks += _verdict_blocks(claims, names) + _figure_blocks(figures, claims)
     return blocks + _detail_blocks(numbers, claims, sources, timings, notes)
 
@@ -167,10 +169,10 @@ def _md(blocks: list[tuple]) -> list[str]:
             lines += ["#" * a[0] + " " + a[1], ""]
         elif kind == "p":
             lines += [a[0], ""]
-        elif kind == "list":
+        elif kind in ("list", "header"):
             lines += [f"- {t}" for t in a[0]] + [""]
         elif kind == "table":
-            head, rows, ids = a[:3]
+            head, rows, ids, _ = a
             lines += ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
             for r, row in enumerate(rows):
                 cells = [_md_cell(c) for c in row]
@@ -182,7 +184,7 @@ def _md(blocks: list[tuple]) -> list[str]:
         elif kind == "gallery":
             lines += [f"- [{f.title}](#{_anchor(f.name)})" for f in a[0]] + [""]
         elif kind == "details":
-            lines += [f"### {a[0]}", "", *_md(a[1])]
+            lines += [f"## {a[0]}", "", *_md(a[1])]
     return lines
 
 
@@ -193,7 +195,7 @@ body { font-family: system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-s
        max-width: 1200px; margin: 1.5em auto; padding: 0 1em; color: #222; line-height: 1.4; }
 h1 { font-size: 1.5em; margin-bottom: 0.3em; } h3 { margin: 1.2em 0 0.4em; }
 h2 { margin-top: 1.6em; border-bottom: 1px solid #ddd; }
-ul.header { font-size: 0.85em; color: #555; padding-left: 1.2em; margin-top: 0; }
+.header p { font-size: 0.85em; color: #555; margin: 0.15em 0; }
 table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.85em; width: 100%; }
 th, td { border-bottom: 1px solid #e3e3e3; padding: 0.35em 0.5em; vertical-align: top;
          text-align: left; }
@@ -243,7 +245,16 @@ def _html_cell(cell, tag: str = "td") -> str:
         v = cell[1]
         return f"<{tag}><span class='badge v-{v.replace(' ', '-')}'>{html.escape(v)}</span></{tag}>"
     num = tag == "td" and re.fullmatch(r"-?(\d[\d.e+-]*|nan|inf)", str(cell))
-    return f"<{tag}{' class=num' if num else ''}>{_inline_html(cell)}</{tag}>"
+    attr = " class='num'" if num else ""
+    return f"<{tag}{attr}>{_inline_html(cell)}</{tag}>"
+
+
+def _html_table(head: list[str], rows: list[list], ids: list[str] | None, css: str) -> list[str]:
+    lines = [f"<table class='{css}'><tr>" + "".join(_html_cell(h, "th") for h in head) + "</tr>"]
+    for r, row in enumerate(rows):
+        rid = f" id='{ids[r]}'" if ids else ""
+        lines.append(f"<tr{rid}>" + "".join(_html_cell(c) for c in row) + "</tr>")
+    return [*lines, "</table>"]
 
 
 def _png(out: Path, name: str, scale: float | None = None) -> str:
@@ -268,22 +279,15 @@ def _html(blocks: list[tuple], out: Path) -> list[str]:
         elif kind == "p":
             parts.append(f"<p>{_inline_html(a[0])}</p>")
         elif kind == "list":
+            parts += ["<ul>", *(f"<li>{_inline_html(t)}</li>" for t in a[0]), "</ul>"]
+        elif kind == "header":
             parts += [
-                f"<ul class='{a[1]}'>" if len(a) > 1 else "<ul>",
-                *(f"<li>{_inline_html(t)}</li>" for t in a[0]),
-                "</ul>",
+                "<div class='header'>",
+                *(f"<p>{_inline_html(t)}</p>" for t in a[0]),
+                "</div>",
             ]
         elif kind == "table":
-            head, rows, ids, *cls = a
-            parts.append(
-                f"<table class='{cls[0] if cls else ''}'><tr>"
-                + "".join(_html_cell(h, "th") for h in head)
-                + "</tr>"
-            )
-            for r, row in enumerate(rows):
-                rid = f" id='{ids[r]}'" if ids else ""
-                parts.append(f"<tr{rid}>" + "".join(_html_cell(c) for c in row) + "</tr>")
-            parts.append("</table>")
+            parts += _html_table(*a)
         elif kind == "figure":
             parts.append(
                 f"<figure><img alt='{e(a[0].title)}' src='{_png(out, a[0].name)}'></figure>"

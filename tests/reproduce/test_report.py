@@ -111,7 +111,10 @@ def test_the_verdict_table_comes_before_the_first_figure(report):
         assert md.index(c.statement) < md.index("![")
     assert page.index("table class='verdicts'") < first_img
     assert (
-        md.index("## Verdicts") < md.index("## Figures") < md.index("![") < md.index("## Details")
+        md.index("## Verdicts")
+        < md.index("## Figures")
+        < md.index("![")
+        < md.index("## Key numbers")
     )
 
 
@@ -135,6 +138,7 @@ def test_paper_claims_and_jaxfb_checks_are_two_groups(report):
     assert page.index("jaxfb's own checks") < page.index("jaxfb check, supported")
     assert page.index("paper claim that is undecided") < page.index("jaxfb's own checks")
     assert md.index("### jaxfb's own checks") < md.index("jaxfb check, supported")
+    assert md.index("## Details") < md.index("## Key numbers") < md.index("## Notes")
 
 
 def test_every_link_resolves_to_an_anchor_that_exists(report):
@@ -173,7 +177,7 @@ def test_non_finite_numbers_are_spelled_out(report):
     _, _, md, page = report
     assert format_number(math.nan) == "nan" and format_number(-math.inf) == "-inf"
     for cell in ("nan", "inf", "-inf"):
-        assert f"<td class=num>{cell}</td>" in page
+        assert f"<td class='num'>{cell}</td>" in page
     assert "| not a number | nan | - |" in md
     assert "| plus infinity | inf | nan |" in md
     assert "x = nan; n = 7" in md
