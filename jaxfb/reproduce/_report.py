@@ -64,15 +64,16 @@ def _anchor(figure: str) -> str:
     return "fig-" + re.sub(r"[^A-Za-z0-9_-]+", "-", figure)
 
 
-def _figure_link(claim: Claim, names: set[str]) -> str:
+def _figure_link(claim: Claim, numbers: dict[str, int]) -> str:
+    """``[Figure k](#fig-name)``: figures are numbered in the order of the report."""
     if claim.figure is None:
         return "-"
-    if claim.figure not in names:
+    if claim.figure not in numbers:
         return f"{claim.figure} (not made)"
-    return f"[{claim.figure}](#{_anchor(claim.figure)})"
+    return f"[Figure {numbers[claim.figure]}](#{_anchor(claim.figure)})"
 
 
-def _verdict_blocks(claims: list[Claim], names: set[str]) -> list[tuple]:
+def _verdict_blocks(claims: list[Claim], numbers: dict[str, int]) -> list[tuple]:
     counts = Counter(c.verdict for c in claims)
     tally = ", ".join(f"{counts[v]} {v}" for v in VERDICTS if counts[v])
     blocks: list[tuple] = [("h", 2, "Verdicts", "verdicts")]
@@ -82,7 +83,7 @@ def _verdict_blocks(claims: list[Claim], names: set[str]) -> list[tuple]:
     for i, c in enumerate(claims, 1):
         rows, ids = groups["paper" if c.source == "paper" else "jaxfb"]
         rows.append([f"[{i}](#claim-{i})", c.statement, c.finding, c.why,
-                     ("badge", c.verdict), _figure_link(c, names)])  # fmt: skip
+                     ("badge", c.verdict), _figure_link(c, numbers)])  # fmt: skip
         ids.append(f"verdict-{i}")
     for source, heading in _GROUPS:
         rows, ids = groups[source]
@@ -93,14 +94,15 @@ def _verdict_blocks(claims: list[Claim], names: set[str]) -> list[tuple]:
 
 def _figure_blocks(figures: list[FigureOutput], claims: list[Claim]) -> list[tuple]:
     blocks: list[tuple] = [("h", 2, "Figures", "figures"), ("gallery", figures)]
-    for f in figures:
+    for k, f in enumerate(figures, 1):
         shown = [
             f"[#{i}](#verdict-{i}) {c.verdict}"
             for i, c in enumerate(claims, 1)
             if c.figure == f.name
         ]
         files = f"Files: `{f.name}.png`, `{f.name}.pdf`, data `{f.name}.csv`."
-        blocks += [("h", 3, f.title, _anchor(f.name)), ("figure", f), ("p", f.caption)]
+        blocks += [("h", 3, f"Figure {k}. {f.title}", _anchor(f.name)), ("figure", f)]
+        blocks.append(("p", f.caption))
         blocks.append(("p", files + (f" Claims shown: {'; '.join(shown)}." if shown else "")))
     return blocks
 
@@ -146,10 +148,10 @@ def _rule_text(claim: Claim) -> str:
 
 
 def _content(header, numbers, claims, figures, sources, timings, notes) -> list[tuple]:
-    names = {f.name for f in figures}
+    numbers_of = {f.name: k for k, f in enumerate(figures, 1)}
     blocks: list[tuple] = [("h", 1, TITLE, None)]
     blocks.append(("header", [h.removeprefix("- ") for h in header if h.strip()]))
-    blocks += _verdict_blocks(claims, names) + _figure_blocks(figures, claims)
+    blocks += _verdict_blocks(claims, numbers_of) + _figure_blocks(figures, claims)
     return blocks + _detail_blocks(numbers, claims, sources, timings, notes)
 
 
@@ -182,7 +184,8 @@ def _md(blocks: list[tuple]) -> list[str]:
         elif kind == "figure":
             lines += [f"![{a[0].title}]({a[0].name}.png)", ""]
         elif kind == "gallery":
-            lines += [f"- [{f.title}](#{_anchor(f.name)})" for f in a[0]] + [""]
+            lines += [f"{k}. [{f.title}](#{_anchor(f.name)})" for k, f in enumerate(a[0], 1)]
+            lines.append("")
         elif kind == "details":
             lines += [f"## {a[0]}", "", *_md(a[1])]
     return lines
@@ -201,8 +204,10 @@ th, td { border-bottom: 1px solid #e3e3e3; padding: 0.35em 0.5em; vertical-align
          text-align: left; }
 th { background: #f5f5f5; border-bottom: 2px solid #ccc; }
 tr:target { background: #fff7d6; } td.num { text-align: right; white-space: nowrap; }
-table.verdicts td:nth-child(2) { width: 20%; }
-table.verdicts td:nth-child(3) { width: 38%; } table.verdicts td:nth-child(4) { width: 20%; }
+table.verdicts { table-layout: fixed; } table.verdicts td { overflow-wrap: anywhere; }
+.verdicts th:nth-child(1) { width: 3%; } .verdicts th:nth-child(2) { width: 19%; }
+.verdicts th:nth-child(3) { width: 38%; } .verdicts th:nth-child(4) { width: 20%; }
+.verdicts th:nth-child(5) { width: 11%; } .verdicts th:nth-child(6) { width: 9%; }
 .badge { display: inline-block; padding: 0.1em 0.55em; border-radius: 0.8em; color: #fff;
          font-weight: 600; font-size: 0.9em; white-space: nowrap; }
 .v-supported { background: #2e7d32; } .v-partly-supported { background: #b7791f; }
@@ -211,7 +216,8 @@ table.verdicts td:nth-child(3) { width: 38%; } table.verdicts td:nth-child(4) { 
            gap: 0.8em; }
 .gallery a { display: block; border: 1px solid #e3e3e3; border-radius: 4px; padding: 0.4em;
              text-decoration: none; color: #222; font-size: 0.85em; }
-.gallery a:hover { border-color: #888; } .gallery img { width: 100%; display: block; }
+.gallery a:hover { border-color: #888; }
+.gallery img { width: 100%; height: 150px; object-fit: contain; display: block; }
 figure { margin: 0.5em 0; } figure img { max-width: 100%; }
 details { margin: 0.5em 0; } summary { cursor: pointer; font-weight: 600; font-size: 1.05em; }
 a { color: #1a5fb4; } code { font-size: 0.85em; background: #f3f3f3; padding: 0 0.2em; }
@@ -296,8 +302,8 @@ def _html(blocks: list[tuple], out: Path) -> list[str]:
             parts.append("<div class='gallery'>")
             parts += [
                 f"<a href='#{_anchor(f.name)}'><img alt='{e(f.title)}' "
-                f"src='{_png(out, f.name, 0.35)}'>{e(f.title)}</a>"
-                for f in a[0]
+                f"src='{_png(out, f.name, 0.35)}'>Figure {k}. {e(f.title)}</a>"
+                for k, f in enumerate(a[0], 1)
             ]
             parts.append("</div>")
         elif kind == "details":

@@ -150,10 +150,12 @@ def test_every_link_resolves_to_an_anchor_that_exists(report):
     assert md_links and set(md_links) <= md_ids
     for i, c in enumerate(claims, 1):
         row = re.search(rf"<tr id='verdict-{i}'>(.*?)</tr>", page).group(1)
-        links = re.findall(r'href="#(fig-[^"]+)"', row)
+        links = re.findall(r'href="#(fig-[^"]+)">(Figure \d+)</a>', row)
         if c.figure in ("fig_a", "fig b"):
-            assert len(links) == 1 and links[0] in tags.ids
-            section = page.index(f"id='{links[0]}'")
+            assert len(links) == 1 and links[0][0] in tags.ids
+            section = page.index(f"id='{links[0][0]}'")
+            heading = re.search(rf"id='{links[0][0]}'>([^<]*)<", page).group(1)
+            assert heading == f"{links[0][1]}. Title of {c.figure}"  # same number
             assert page.index("<img", section) < page.index("<h", section + 5)  # figure first
         else:
             assert links == []
