@@ -281,6 +281,7 @@ def plot_frame_bounds(table: dict, title: str) -> Figure:
         ax.plot(T[exact], col[f"jaxfb_{side}"][exact], ls="none", marker="*", ms=9,
                 color=COLORS["jaxfb"])  # fmt: skip
     _log2_axis(ax, T)
+    _undefined(ax, math.exp(col["J"][0] / 4), math.inf)  # there 1 - 2 sqrt(log T / J) <= 0
     ax.axhline(1.0, color="grey", lw=0.6)
     ax.set(xlabel="filter length T", ylabel="frame bound")
     ax.set_title(f"{title} (J = {int(col['J'][0])}, N = {int(col['N'][0])})")

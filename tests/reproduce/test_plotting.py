@@ -41,10 +41,10 @@ def _kappa_table(cumulative: bool = True) -> dict[str, np.ndarray]:
     return table
 
 
-def _frame_table() -> dict[str, np.ndarray]:
+def _frame_table(J: int = 40) -> dict[str, np.ndarray]:
     T = np.array(LENGTHS, float)
-    r = 2 * np.sqrt(np.log(T) / 40)
-    t = {"T": T, "J": np.full(T.size, 40), "N": np.full(T.size, N)}
+    r = 2 * np.sqrt(np.log(T) / J)
+    t = {"T": T, "J": np.full(T.size, J), "N": np.full(T.size, N)}
     for side, sign in (("A", -1), ("B", 1)):
         m = 1 + sign * r / 2
         t |= {f"mean_{side}": m, f"q05_{side}": m - 0.1, f"q95_{side}": m + 0.1,
@@ -171,6 +171,14 @@ def test_no_shading_where_kappa_tilde_is_defined_everywhere():
     assert _shaded(fig.axes[0]) == [] and P.UNDEFINED_LABEL not in _legend_texts(fig)
     fig = _drawn(P.plot_scaling(_scaling_table(0.2), "s", "fit"))
     assert _shaded(fig.axes[0]) == []
+
+
+def test_the_frame_bounds_shade_where_the_papers_lower_bound_is_not_positive(figures):
+    assert _shaded(figures["frame_bounds"].axes[0]) == []  # J = 40 > 4 log 256
+    ax = _drawn(P.plot_frame_bounds(_frame_table(10), "J = 10")).axes[0]
+    ((lo, hi),) = _shaded(ax)
+    assert lo == pytest.approx(math.exp(10 / 4)) and hi == pytest.approx(ax.get_xlim()[1])
+    assert [line.get_label() for line in ax.lines if "1 - 2 sqrt" in line.get_label()]
 
 
 def test_the_scaling_plot_shades_u_from_one_quarter(figures):
