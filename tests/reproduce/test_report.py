@@ -192,3 +192,12 @@ def test_the_html_is_self_contained_and_escaped(report):
     assert "&lt;angle brackets&gt;" in page
     assert "<strong>quick</strong>" in page and "<code>a &lt; b</code>" in page
     assert number_source(numbers[0]) == "fig_a.csv [J=5, T=8] mean"
+
+
+def test_an_empty_run_still_writes_both_reports(tmp_path):
+    md, page = write_reports(
+        tmp_path, header=[], numbers=[], claims=[], figures=[], sources={}, timings={}, notes=[]
+    )
+    assert "0 claims checked against this run: none." in md.read_text()
+    tags = _parsed(page.read_text())
+    assert set(tags.hrefs) <= tags.ids and "<details>" not in page.read_text()
