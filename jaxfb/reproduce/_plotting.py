@@ -3,7 +3,9 @@
 Every function takes the table that is written beside the figure as CSV and returns a
 :class:`matplotlib.figure.Figure`; figures are built without :mod:`matplotlib.pyplot` (no global
 state, no display: the Agg canvas renders PNG and the PDF backend the PDF), so a run behaves the
-same on a headless machine, in a thread, or next to an interactive session.
+same on a headless machine, in a thread, or next to an interactive session. Legends speak plain
+words and sit below the panels, off the curves; where the paper's ``kappa_tilde`` is undefined
+(``J <= 4 log T``) the panel is shaded and the legend says so.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from matplotlib.figure import Figure
 
 __all__ = [
     "COLORS",
+    "UNDEFINED_LABEL",
     "plot_energy",
     "plot_frame_bounds",
     "plot_histograms",
@@ -52,14 +55,18 @@ COLORS = {
     "jaxfb": "black",
     "lower": "tab:blue",
     "upper": "tab:red",
+    "undefined": "0.55",
 }
 
-LABELS = {
-    "cantelli": "Cantelli",
-    "paper": "Chernoff, paper's formula (not a valid bound)",
-    "laurent_massart": "Laurent-Massart (valid)",
-    "exact_chernoff": "exact Chernoff (valid)",
+BOUNDS = {  # column: legend label
+    "cantelli": "Cantelli bound (valid)",
+    "laurent_massart": "Laurent-Massart bound (valid)",
+    "exact_chernoff": "exact Chernoff bound (valid)",
+    "paper": "the paper's Chernoff bound (not a valid bound)",
 }
+
+#: Legend label of the shaded region where the paper's ``kappa_tilde`` is undefined.
+UNDEFINED_LABEL = "the paper's kappa_tilde is undefined here (J <= 4 log T)"
 
 WIDTH = 7.2  # inches: a two-column page
 
@@ -82,11 +89,6 @@ def _styled(fn):
     return wrapper
 
 
-def _legend(ax_or_fig, **kw):
-    kw.setdefault("frameon", False)
-    return ax_or_fig.legend(**kw)
-
-
 def save_figure(fig: Figure, base: str | Path, *, dpi: int = 150) -> list[Path]:
     """Write ``base.png`` and ``base.pdf`` (no timestamps: same data, same bytes)."""
     base = Path(base)
@@ -97,24 +99,55 @@ def save_figure(fig: Figure, base: str | Path, *, dpi: int = 150) -> list[Path]:
 
 
 def _merged_legend(fig, axes, *, rename=None, ncols=3):
-    """One legend below the panels with every distinct label of every panel."""
+    """One legend below the panels (off the curves) with every distinct label of every panel."""
     handles, labels = [], []
     for ax in axes:
         for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
             if lab not in labels:
                 handles.append(h)
                 labels.append(lab)
-    rename = rename or {}
-    labels = [rename.get(lab, lab) for lab in labels]
-    return _legend(fig, handles=handles, labels=labels, loc="outside lower center", ncols=ncols)
+    labels = [(rename or {}).get(lab, lab) for lab in labels]
+    return fig.legend(
+        handles=handles, labels=labels, loc="outside lower center", ncols=ncols, frameon=False
+    )
+
+
+def _finishing(fig, axes, count: int, title: str, ncols: int = 3, rename=None) -> Figure:
+    """Hide the unused panels, add the merged legend and the title."""
+    for ax in axes.flat[count:]:
+        ax.set_visible(False)
+    _merged_legend(fig, axes.flat[:count], rename=rename, ncols=ncols)
+    fig.suptitle(title, fontsize=RC["axes.titlesize"] + 1)
+    return fig
+
+
+def _curve(ax, x, y, **kw) -> None:
+    """Plot the finite points of ``y`` against ``x`` (nothing when there are none)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    ok = np.isfinite(x) & np.isfinite(y)
+    if np.any(ok):
+        ax.plot(x[ok], y[ok], **kw)
+
+
+def _band(ax, x, lo, hi, **kw) -> None:
+    x, lo, hi = (np.asarray(v, float) for v in (x, lo, hi))
+    ok = np.isfinite(lo) & np.isfinite(hi)
+    if np.any(ok):
+        ax.fill_between(x[ok], lo[ok], hi[ok], lw=0, **kw)
+
+
+def _undefined(ax, lo: float, hi: float) -> None:
+    """Shade the x-range ``[lo, hi]`` (clipped to the axes) where ``kappa_tilde`` is undefined."""
+    x0, x1 = ax.get_xlim()
+    lo, hi = max(lo, x0), min(hi, x1)
+    if hi > lo:
+        ax.axvspan(lo, hi, color=COLORS["undefined"], alpha=0.18, lw=0, zorder=0,
+                   label=UNDEFINED_LABEL)  # fmt: skip
+        ax.set_xlim(x0, x1)
 
 
 def _ordered(values) -> list[str]:
-    seen: list[str] = []
-    for v in np.asarray(values).tolist():
-        if v not in seen:
-            seen.append(v)
-    return seen
+    return list(dict.fromkeys(np.asarray(values).tolist()))
 
 
 def _log2_axis(ax, lengths, max_labels: int = 6):
@@ -142,9 +175,9 @@ def _log_y(ax):
     ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.5)))
 
 
-def _grid_shape(count: int, max_cols: int = 3) -> tuple[int, int]:
+def _panels(count: int, height: float, max_cols: int = 3) -> tuple[Figure, np.ndarray]:
     ncols = min(count, max_cols)
-    return math.ceil(count / ncols), ncols
+    return _figure(math.ceil(count / ncols), ncols, height)
 
 
 # -- energy ------------------------------------------------------------------------------------
@@ -154,69 +187,30 @@ def _grid_shape(count: int, max_cols: int = 3) -> tuple[int, int]:
 def plot_energy(table: dict, p: float, title: str) -> Figure:
     """Relative energy deviation against ``T`` per signal, with the bounds at level ``p``."""
     signals = _ordered(table["signal"])
-    nrows, ncols = _grid_shape(len(signals))
-    fig, axes = _figure(nrows, ncols, 2.5)
-    q = 1 - p
+    fig, axes = _panels(len(signals), 2.5)
+    q = f"{100 * (1 - p):g}%"
+    col = {k: np.asarray(v, float) for k, v in table.items() if k != "signal"}
     for ax, name in zip(axes.flat, signals, strict=False):
         rows = np.asarray(table["signal"]) == name
-        T = np.asarray(table["T"], float)[rows]
-        ax.fill_between(
-            T,
-            table["band_lo"][rows],
-            table["band_hi"][rows],
-            color=COLORS["band"],
-            alpha=0.15,
-            lw=0,
-            label="5-95% of draws",
-        )
-        ax.plot(T, table["mean"][rows], color=COLORS["empirical"], label="mean")
-        ax.plot(
-            T,
-            table["quantile"][rows],
-            color=COLORS["empirical"],
-            ls="--",
-            label=f"{100 * q:g}% quantile (draws)",
-        )
-        th = rows & np.isfinite(np.asarray(table["exact_quantile"], float))
-        Tt = np.asarray(table["T"], float)[th]
-        ax.plot(
-            Tt,
-            table["exact_quantile"][th],
-            color=COLORS["exact"],
-            ls=":",
-            marker=".",
-            label=f"{100 * q:g}% quantile (exact)",
-        )
-        for key in ("cantelli", "laurent_massart", "exact_chernoff", "paper"):
-            ax.plot(
-                Tt,
-                table[key][th],
-                color=COLORS[key],
-                ls="--" if key == "paper" else "-",
-                lw=1.0,
-                label=f"{LABELS[key]}",
-            )
-        fails = th & (np.asarray(table["paper_fails"], float) > 0)
-        if np.any(fails):
-            ax.plot(
-                np.asarray(table["T"], float)[fails],
-                table["paper"][fails],
-                ls="none",
-                marker="x",
-                ms=6,
-                mew=1.5,
-                color=COLORS["paper"],
-                label=f"paper's alpha < exact {100 * q:g}% quantile",
-            )
+        T = col["T"][rows]
+        _band(ax, T, col["band_lo"][rows], col["band_hi"][rows], color=COLORS["band"],
+              alpha=0.15, label="5-95% of the draws")  # fmt: skip
+        ax.plot(T, col["mean"][rows], color=COLORS["empirical"], label="mean of the draws")
+        ax.plot(T, col["quantile"][rows], color=COLORS["empirical"], ls="--",
+                label=f"{q} quantile of the draws")  # fmt: skip
+        th = np.isfinite(col["exact_quantile"][rows])
+        _curve(ax, T, col["exact_quantile"][rows], color=COLORS["exact"], ls=":", marker=".",
+               label=f"exact {q} quantile")  # fmt: skip
+        for key, label in BOUNDS.items():
+            _curve(ax, T[th], col[key][rows][th], color=COLORS[key], lw=1.0,
+                   ls="--" if key == "paper" else "-", label=label)  # fmt: skip
+        fails = th & (col["paper_fails"][rows] > 0)
+        _curve(ax, T[fails], col["paper"][rows][fails], ls="none", marker="x", ms=6, mew=1.5,
+               color=COLORS["paper"],
+               label=f"the paper's bound is below the exact {q} quantile")  # fmt: skip
         _log2_axis(ax, T)
-        ax.set_title(name)
-        ax.set_xlabel("filter length T")
-        ax.set_ylabel(r"$\|\Phi x\|^2/\|x\|^2 - 1$")
-    for ax in axes.flat[len(signals) :]:
-        ax.set_visible(False)
-    _merged_legend(fig, axes.flat[: len(signals)])
-    fig.suptitle(f"{title}, p = {p:g}", fontsize=RC["axes.titlesize"] + 1)
-    return fig
+        ax.set(title=name, xlabel="filter length T", ylabel=r"$\|\Phi x\|^2/\|x\|^2 - 1$")
+    return _finishing(fig, axes, len(signals), f"{title}, p = {p:g}")
 
 
 @_styled
@@ -224,66 +218,34 @@ def plot_histograms(table: dict, title: str) -> Figure:
     """Histograms of the energy with the exact density (``kind == "bin"`` / ``"curve"`` rows)."""
     kinds = np.asarray(table["kind"])
     signals = _ordered(table["signal"])
-    nrows, ncols = _grid_shape(len(signals))
-    fig, axes = _figure(nrows, ncols, 2.3)
+    fig, axes = _panels(len(signals), 2.3)
     for ax, name in zip(axes.flat, signals, strict=False):
         sel = np.asarray(table["signal"]) == name
-        bins = sel & (kinds == "bin")
-        curve = sel & (kinds == "curve")
+        bins, curve = sel & (kinds == "bin"), sel & (kinds == "curve")
         left, right = table["left"][bins], table["right"][bins]
-        ax.bar(
-            left,
-            table["empirical_density"][bins],
-            width=right - left,
-            align="edge",
-            color=COLORS["empirical"],
-            alpha=0.45,
-            lw=0,
-            label="draws",
-        )
-        ax.plot(
-            table["x"][curve],
-            table["theory_density"][curve],
-            color=COLORS["exact"],
-            lw=1.2,
-            label="theory density",
-        )
-        ax.set_title(f"{name} (T = {int(table['T'][bins][0])})")
-        ax.set_xlabel(r"$\|\Phi x\|^2/\|x\|^2$")
-        ax.set_ylabel("density")
-    for ax in axes.flat[len(signals) :]:
-        ax.set_visible(False)
-    _legend(axes.flat[0], loc="best")
-    fig.suptitle(title, fontsize=RC["axes.titlesize"] + 1)
-    return fig
+        ax.bar(left, table["empirical_density"][bins], width=right - left, align="edge",
+               color=COLORS["empirical"], alpha=0.45, lw=0,
+               label="histogram of the draws")  # fmt: skip
+        ax.plot(table["x"][curve], table["theory_density"][curve], color=COLORS["exact"],
+                lw=1.2, label="exact density")  # fmt: skip
+        ax.set(title=f"{name} (T = {int(table['T'][bins][0])})", ylabel="density",
+               xlabel=r"$\|\Phi x\|^2/\|x\|^2$")  # fmt: skip
+    return _finishing(fig, axes, len(signals), title)
 
 
 @_styled
 def plot_spectrograms(table: dict, title: str) -> Figure:
     """Spectrograms (dB) of the audio signals, from long-format rows ``signal, time, freq, db``."""
     signals = _ordered(table["signal"])
-    nrows, ncols = _grid_shape(len(signals))
-    fig, axes = _figure(nrows, ncols, 2.3)
+    fig, axes = _panels(len(signals), 2.3)
     vmax = float(np.nanmax(np.asarray(table["db"], float)))
     for ax, name in zip(axes.flat, signals, strict=False):
         sel = np.asarray(table["signal"]) == name
-        t = np.unique(table["time"][sel])
-        f = np.unique(table["freq"][sel])
+        t, f = np.unique(table["time"][sel]), np.unique(table["freq"][sel])
         db = np.asarray(table["db"][sel], float).reshape(t.size, f.size).T
-        mesh = ax.pcolormesh(
-            t,
-            f / 1000,
-            db,
-            shading="auto",
-            cmap="magma",
-            vmin=vmax - 80,
-            vmax=vmax,
-            rasterized=True,
-        )
-        ax.set_title(name)
-        ax.set_xlabel("time (s)")
-        ax.set_ylabel("frequency (kHz)")
-        ax.grid(False)
+        mesh = ax.pcolormesh(t, f / 1000, db, shading="auto", cmap="magma", vmin=vmax - 80,
+                             vmax=vmax, rasterized=True)  # fmt: skip
+        ax.set(title=name, xlabel="time (s)", ylabel="frequency (kHz)")
         ax.grid(False)
     for ax in axes.flat[len(signals) :]:
         ax.set_visible(False)
@@ -300,147 +262,80 @@ def plot_frame_bounds(table: dict, title: str) -> Figure:
     """Mean frame bounds ``A``, ``B`` with their 5-95% spread against ``T``, and predictions."""
     fig, axes = _figure(1, 1, 3.2)
     ax = axes[0, 0]
-    T = np.asarray(table["T"], float)
-    for side, key in (("A", "lower"), ("B", "upper")):
-        ax.fill_between(
-            T, table[f"q05_{side}"], table[f"q95_{side}"], color=COLORS[key], alpha=0.15, lw=0
-        )
-        ax.plot(T, table[f"mean_{side}"], color=COLORS[key], label=f"mean {side} (5-95% band)")
-        chi2 = np.asarray(table[f"paper_chi2_{side}"], float)
-        ok = np.isfinite(chi2)  # computed at the theory lengths only
-        ax.plot(
-            T[ok],
-            chi2[ok],
-            color=COLORS[key],
-            ls="--",
-            lw=1.0,
-            label=rf"paper: E {'min' if side == 'A' else 'max'} of T $\chi^2_J/J$",
-        )
-        asym = np.asarray(table[f"asymptotic_{side}"], float)
-        ok = asym > 0
-        ax.plot(
-            T[ok],
-            asym[ok],
-            color=COLORS[key],
-            ls=":",
-            lw=1.0,
-            label=rf"paper: $1 {'-' if side == 'A' else '+'} 2\sqrt{{\log T/J}}$",
-        )
-        pred = np.asarray(table[f"jaxfb_{side}"], float)
-        ok = np.isfinite(pred)
-        ax.plot(
-            T[ok],
-            pred[ok],
-            color=COLORS["jaxfb"],
-            lw=0.9,
-            marker=".",
-            label="jaxfb prediction (exact at T = N)" if side == "A" else None,
-        )
-        exact = ok & (T == np.asarray(table["N"], float))
-        ax.plot(T[exact], pred[exact], ls="none", marker="*", ms=9, color=COLORS["jaxfb"])
+    col = {k: np.asarray(v, float) for k, v in table.items()}
+    T = col["T"]
+    for side, key, word, extreme, sign in (("A", "lower", "lower", "min", "-"),
+                                           ("B", "upper", "upper", "max", "+")):  # fmt: skip
+        color = COLORS[key]
+        _band(ax, T, col[f"q05_{side}"], col[f"q95_{side}"], color=color, alpha=0.15)
+        ax.plot(T, col[f"mean_{side}"], color=color,
+                label=f"mean {word} bound {side} (band: 5-95% of the draws)")  # fmt: skip
+        _curve(ax, T, col[f"paper_chi2_{side}"], color=color, ls="--", lw=1.0,
+               label=f"the paper's {side}: E {extreme} of T chi2_J / J")  # fmt: skip
+        asym = np.where(col[f"asymptotic_{side}"] > 0, col[f"asymptotic_{side}"], np.nan)
+        _curve(ax, T, asym, color=color, ls=":", lw=1.0,
+               label=f"the paper's {side}: 1 {sign} 2 sqrt(log T / J)")  # fmt: skip
+        _curve(ax, T, col[f"jaxfb_{side}"], color=COLORS["jaxfb"], lw=0.9, marker=".",
+               label="jaxfb law (exact at T = N, star)" if side == "A" else None)  # fmt: skip
+        exact = np.isfinite(col[f"jaxfb_{side}"]) & (T == col["N"])
+        ax.plot(T[exact], col[f"jaxfb_{side}"][exact], ls="none", marker="*", ms=9,
+                color=COLORS["jaxfb"])  # fmt: skip
     _log2_axis(ax, T)
+    _undefined(ax, math.exp(col["J"][0] / 4), math.inf)  # there 1 - 2 sqrt(log T / J) <= 0
     ax.axhline(1.0, color="grey", lw=0.6)
-    ax.set_xlabel("filter length T")
-    ax.set_ylabel("frame bound")
-    J, N = int(table["J"][0]), int(table["N"][0])
-    ax.set_title(f"{title} (J = {J}, N = {N})")
-    _legend(fig, loc="outside lower center", ncols=3)
+    ax.set(xlabel="filter length T", ylabel="frame bound")
+    ax.set_title(f"{title} (J = {int(col['J'][0])}, N = {int(col['N'][0])})")
+    _merged_legend(fig, [ax], ncols=2)
     return fig
 
 
-def _kappa_lines(ax, x, rows, table, *, exact_label):
-    mean = np.asarray(table["mean_kappa"], float)[rows]
-    se = np.asarray(table["mean_kappa_se"], float)[rows]
-    ok = np.isfinite(mean)
-    if np.any(ok):
-        ax.plot(x[ok], mean[ok], color=COLORS["empirical"], marker="o", label="mean kappa")
-        band = ok & np.isfinite(se)
-        ax.fill_between(
-            x[band],
-            (mean - 2 * se)[band],
-            (mean + 2 * se)[band],
-            color=COLORS["band"],
-            alpha=0.2,
-            lw=0,
-        )
-    ax.plot(
-        x,
-        np.asarray(table["median_kappa"], float)[rows],
-        color=COLORS["empirical"],
-        ls=":",
-        label="median kappa",
-    )
-    ax.plot(
-        x,
-        np.asarray(table["ratio_of_means"], float)[rows],
-        color="tab:cyan",
-        ls="-.",
-        lw=1.0,
-        label="mean B / mean A",
-    )
-    if "cumulative_mean_kappa" in table:
-        cum = np.asarray(table["cumulative_mean_kappa"], float)[rows]
-        ok = np.isfinite(cum)
-        ax.plot(
-            x[ok],
-            cum[ok],
-            color="grey",
-            lw=0.9,
-            ls="--",
-            label="authors' cumulative average over T",
-        )
-    tilde = np.asarray(table["kappa_tilde"], float)[rows]
-    ok = np.isfinite(tilde)
-    ax.plot(
-        x[ok],
-        tilde[ok],
-        color=COLORS["paper"],
-        ls="--",
-        marker="s",
-        ms=2.5,
-        label=r"paper's $\tilde\kappa$ (where defined)",
-    )
-    pred = np.asarray(table["jaxfb_kappa"], float)[rows]
-    ok = np.isfinite(pred)
-    ax.plot(x[ok], pred[ok], color=COLORS["jaxfb"], lw=0.9, marker=".", label=exact_label)
-    med = np.asarray(table["jaxfb_median_kappa"], float)[rows]
-    ok = np.isfinite(med)
-    if np.any(ok):
-        ax.plot(
-            x[ok],
-            med[ok],
-            color=COLORS["jaxfb"],
-            lw=0.9,
-            ls=":",
-            label="jaxfb prediction of the median",
-        )
-    fitted = np.asarray(table["fitted_kappa"], float)[rows]
-    ok = np.isfinite(fitted)
-    if np.any(ok):
-        ax.plot(x[ok], fitted[ok], color=COLORS["fit"], lw=1.0, ls="-", label="fitted law")
+_KAPPA_CURVES = (  # column, style, legend label
+    ("median_kappa", {"color": COLORS["empirical"], "ls": ":"}, "median condition number"),
+    ("ratio_of_means", {"color": "tab:cyan", "ls": "-.", "lw": 1.0}, "mean B / mean A"),
+    ("cumulative_mean_kappa", {"color": "grey", "ls": "--", "lw": 0.9},
+     "the authors' curve: running mean over T"),
+    ("kappa_tilde", {"color": COLORS["paper"], "ls": "--", "marker": "s", "ms": 2.5},
+     "the paper's kappa_tilde"),
+    ("jaxfb_kappa", {"color": COLORS["jaxfb"], "lw": 0.9, "marker": "."},
+     "jaxfb law for the mean (exact at T = N)"),
+    ("jaxfb_median_kappa", {"color": COLORS["jaxfb"], "lw": 0.9, "ls": ":"},
+     "jaxfb law for the median (exact at T = N)"),
+    ("fitted_kappa", {"color": COLORS["fit"], "lw": 1.0}, "fitted law"),
+)  # fmt: skip
+
+
+def _kappa_lines(ax, x, rows, table) -> None:
+    mean, se = (np.asarray(table[k], float)[rows] for k in ("mean_kappa", "mean_kappa_se"))
+    _band(ax, x, mean - 2 * se, mean + 2 * se, color=COLORS["band"], alpha=0.2)
+    _curve(ax, x, mean, color=COLORS["empirical"], marker="o",
+           label="mean condition number (band: 2 standard errors)")  # fmt: skip
+    for key, style, label in _KAPPA_CURVES:
+        if key in table:
+            _curve(ax, x, np.asarray(table[key], float)[rows], label=label, **style)
 
 
 def _kappa_panels(
     table: dict, panel_by: str, values: list[int], x_by: str, xlabel: str, fit_label: str,
     title: str, height: float, max_cols: int = 3,
 ) -> Figure:  # fmt: skip
-    """One panel of condition numbers against ``table[x_by]`` for each ``table[panel_by]`` value."""
-    nrows, ncols = _grid_shape(len(values), max_cols)
-    fig, axes = _figure(nrows, ncols, height)
+    """One panel of condition numbers against ``table[x_by]`` for each ``table[panel_by]`` value.
+
+    The x-range where ``J <= 4 log T`` (the paper's ``kappa_tilde`` undefined) is shaded.
+    """
+    fig, axes = _panels(len(values), height, max_cols)
     for ax, v in zip(axes.flat, values, strict=False):
         rows = np.asarray(table[panel_by], float) == v
         x = np.asarray(table[x_by], float)[rows]
-        _kappa_lines(ax, x, rows, table, exact_label="jaxfb prediction of E kappa")
+        _kappa_lines(ax, x, rows, table)
         _log2_axis(ax, x)
         _log_y(ax)
-        ax.set_title(f"{panel_by} = {v}")
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("condition number")
-    for ax in axes.flat[len(values) :]:
-        ax.set_visible(False)
-    _merged_legend(fig, axes.flat, rename={"fitted law": fit_label}, ncols=2)
-    fig.suptitle(f"{title} (N = {int(table['N'][0])})", fontsize=RC["axes.titlesize"] + 1)
-    return fig
+        if panel_by == "J":  # undefined for T >= exp(J / 4)
+            _undefined(ax, math.exp(v / 4), math.inf)
+        else:  # undefined for J <= 4 log T
+            _undefined(ax, 0.0, 4 * math.log(v))
+        ax.set(title=f"{panel_by} = {v}", xlabel=xlabel, ylabel="condition number")
+    title = f"{title} (N = {int(table['N'][0])})"
+    return _finishing(fig, axes, len(values), title, ncols=2, rename={"fitted law": fit_label})
 
 
 @_styled
@@ -464,45 +359,34 @@ def plot_kappa_vs_J(table: dict, title: str, fit_label: str, max_panels: int = 4
 
 @_styled
 def plot_scaling(table: dict, title: str, fit_label: str) -> Figure:
-    """``log`` of the mean condition number against ``log T / J``, every ``(J, T)`` point."""
+    """``log`` of the mean condition number against ``u = log T / J``, every ``(J, T)`` point.
+
+    The paper's ``kappa_tilde`` is undefined for ``u >= 1/4``: that range is shaded.
+    """
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
     fig, axes = _figure(1, 1, 3.0)
     ax = axes[0, 0]
-    u = np.asarray(table["u"], float)
-    y = np.asarray(table["log_mean_kappa"], float)
-    se = np.asarray(table["log_mean_kappa_se"], float)
-    J = np.asarray(table["J"], float)
-    sc = ax.scatter(u, y, c=np.log2(J), cmap="viridis", s=9, zorder=3)
-    ax.errorbar(
-        u,
-        y,
-        yerr=2 * np.where(np.isfinite(se), se, 0),
-        ls="none",
-        ecolor="grey",
-        elinewidth=0.6,
-        zorder=2,
-    )
+    col = {k: np.asarray(v, float) for k, v in table.items()}
+    u, y, se, J = col["u"], col["log_mean_kappa"], col["log_mean_kappa_se"], col["J"]
+    sc = ax.scatter(u, y, c=np.log2(J), cmap="viridis", s=9, zorder=3,
+                    label="log mean condition number (colour: J)")  # fmt: skip
+    ax.errorbar(u, y, yerr=2 * np.where(np.isfinite(se), se, 0), ls="none", ecolor="grey",
+                elinewidth=0.6, zorder=2)  # fmt: skip
     order = np.argsort(u)
-    tilde = np.asarray(table["log_kappa_tilde"], float)[order]
-    ok = np.isfinite(tilde)
-    ax.plot(
-        u[order][ok], tilde[ok], color=COLORS["paper"], ls="--", label=r"paper's $\log\tilde\kappa$"
-    )
-    fit = np.asarray(table["fitted"], float)[order]
-    ok = np.isfinite(fit)
-    ax.plot(u[order][ok], fit[ok], color=COLORS["fit"], label=fit_label)
+    _curve(ax, u[order], col["log_kappa_tilde"][order], color=COLORS["paper"], ls="--",
+           label="the paper's log kappa_tilde")  # fmt: skip
+    _curve(ax, u[order], col["fitted"][order], color=COLORS["fit"], label=fit_label)
     cb = fig.colorbar(sc, ax=ax)
     ticks = sorted({round(float(v)) for v in np.log2(J)})
     cb.set_ticks(ticks)
     cb.set_ticklabels([str(2**t) for t in ticks])
     cb.set_label("J")
-    from matplotlib.ticker import FuncFormatter, NullFormatter
-
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel("u = log T / J")
-    ax.set_ylabel("log mean kappa")
-    ax.set_ylim(0, max(np.nanmax(y) * 1.3, 0.1))
-    ax.set_title(title)
-    _legend(ax, loc="upper left")
+    ax.set(xlabel="u = log T / J", ylabel="log mean condition number", title=title)
+    ax.set_ylim(0, max(np.nanmax(y) * 1.1, 0.1))
+    _undefined(ax, 0.25, math.inf)
+    _merged_legend(fig, [ax], ncols=2)
     return fig
