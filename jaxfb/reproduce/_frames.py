@@ -8,7 +8,6 @@ from :mod:`jaxfb.theory`; laws fitted with :func:`jaxfb.scaling.fit`.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
 from typing import NamedTuple
@@ -79,11 +78,6 @@ class LawFit(NamedTuple):
         return f"{_FORMULAS[self.model]} with {body}"
 
 
-def _predict_at(res, J, T, theta) -> np.ndarray:
-    """The law of ``res`` at other parameters ``theta`` (until ``predict(..., params=)``)."""
-    return np.asarray(dataclasses.replace(res, params=np.asarray(theta)).predict(J, T), float)
-
-
 def sandwich_stderr(at_data, params: np.ndarray, se: np.ndarray, cov: np.ndarray) -> np.ndarray:
     r"""Standard errors of weighted least-squares estimates when the data are correlated.
 
@@ -125,8 +119,13 @@ def fit_laws(J, T, y, se, cov=None) -> tuple[dict[str, LawFit], dict[str, str]]:
             continue
         names = list(res.model.param_names)
         theta, plain = np.asarray(res.params, float), np.asarray(res.stderr, float)
-        sw = plain if cov is None else sandwich_stderr(
-            lambda p, r=res: _predict_at(r, J, T, p), theta, se, cov)  # fmt: skip
+        sw = (
+            plain
+            if cov is None
+            else sandwich_stderr(
+                lambda p, r=res: np.asarray(r.predict(J, T, params=p), float), theta, se, cov
+            )
+        )
         fits[model] = LawFit(
             model, dict(zip(names, theta.tolist(), strict=True)),
             dict(zip(names, np.asarray(sw).tolist(), strict=True)),

@@ -14,7 +14,6 @@ import zlib
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, NamedTuple
 
 import jax
@@ -326,10 +325,7 @@ def _write_outputs(config, path, done, resumed, argv, started, t_start, cpu_star
     }  # fmt: skip
     io.save_json(path / "config.json", meta)
     header = _header(config, meta, done, resumed, argv, partial)
-    # the report renders claim, verdict, evidence and rule as text (until it renders Claim)
-    shown = [SimpleNamespace(claim=c.statement, verdict=c.verdict, evidence=c.finding,
-                             rule=c.rule.text) for c in claims]  # fmt: skip
-    md, page = write_reports(path, header=header, numbers=numbers, claims=shown, figures=figures,
+    md, page = write_reports(path, header=header, numbers=numbers, claims=claims, figures=figures,
                              sources=sources, timings=timings, notes=notes)  # fmt: skip
     return RunResult(path, md, page, path / "config.json", [f.name for f in figures], numbers,
                      claims, timings, tuple(resumed), partial is not None)  # fmt: skip
