@@ -22,6 +22,8 @@ from ._frames import condition_number as condition_number
 from ._frames import filter_autocorrelation as filter_autocorrelation
 from ._frames import frame_bounds as frame_bounds
 from ._frames import littlewood_paley as littlewood_paley
+from ._gram import equivalent_filterbank as equivalent_filterbank
+from ._gram import sample_frame_bounds as sample_frame_bounds
 from ._penalty import smooth_condition_number as smooth_condition_number
 from ._penalty import tightness_penalty as tightness_penalty
 from ._sampling import INITS as INITS
