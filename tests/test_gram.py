@@ -336,3 +336,32 @@ def test_sample_frame_bounds_float64(x64):
     assert A.dtype == jnp.float64 and B.dtype == jnp.float64
     A, B = jaxfb.sample_frame_bounds(jax.random.key(13), 40, 8, 64, batch_shape=3)
     assert A.dtype == jnp.float64 and bool(jnp.all(A < B))
+
+
+def test_a_second_call_with_the_same_shapes_does_not_compile_again():
+    kernel = _gram._sample_frame_bounds
+    for method in ("gram", "spectrum"):
+        jaxfb.sample_frame_bounds(jax.random.key(1), 13, 11, 11, batch_shape=3, method=method)
+        before = kernel._cache_size()
+        jaxfb.sample_frame_bounds(jax.random.key(2), 13, 11, 11, batch_shape=3, method=method)
+        assert kernel._cache_size() == before
+    jaxfb.equivalent_filterbank(jax.random.key(1), 13, 11, batch_shape=2)
+    before = _gram._jit_bartlett._cache_size()
+    jaxfb.equivalent_filterbank(jax.random.key(3), 13, 11, batch_shape=2)
+    assert _gram._jit_bartlett._cache_size() == before
+
+
+@pytest.mark.slow
+def test_bench_gram_runs_on_a_tiny_workload(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_gram.py"
+    out = tmp_path / "bench.json"
+    args = ["--reps", "1", "--scale", "0.004", "--rows", "1,4", "--json", str(out)]
+    run = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    rows = jaxfb.io.load_json(out)["rows"]
+    assert [r["fast_method"] for r in rows] == ["gram", "spectrum"]
+    assert all(r["draws_per_s"]["fast"] > 0 and r["draws_per_s"]["numpy"] > 0 for r in rows)
