@@ -10,8 +10,9 @@ on a batch of draws; the **RNG floor**
 (``jax.random.normal`` of the ``J T`` weights per draw, jitted); and a plain **NumPy**
 implementation (Generator normals, ``np.fft.rfft`` of size ``N``, the Littlewood-Paley sum,
 min/max; stride 1 only). Warm-up calls (compilation) are excluded; every call ends with
-``block_until_ready``; the table shows the best of ``--reps`` repetitions and the JSON keeps
-every time. See ``docs/performance.md``.
+``block_until_ready``; at ``T = N`` also the spectrum path built on ``jax.random.gamma``
+(column "jax.random.gamma /s"). The table shows the best of ``--reps`` repetitions and the
+JSON keeps every time. See ``docs/performance.md``.
 """
 
 from __future__ import annotations
@@ -69,6 +70,21 @@ def _numpy_timer(J, T, N, draws, seed=0):
     return once
 
 
+def _spectrum_by_jax_gamma(J, N, draws):
+    """Frame bounds at ``T = N`` from ``jax.random.gamma``: chi2_J/J edges, Gamma(J)/J inside."""
+    edge = np.zeros(N // 2 + 1, dtype=bool)
+    edge[0] = True
+    edge[-1] |= N % 2 == 0
+    shape = np.broadcast_to(np.where(edge, J / 2, J), (draws, N // 2 + 1))
+    scale = np.broadcast_to(np.where(edge, 2 / J, 1 / J).astype(np.float32), shape.shape)
+
+    def fn(k):
+        lp = jax.random.gamma(k, shape) * scale
+        return lp.min(axis=-1), lp.max(axis=-1)
+
+    return fn
+
+
 def bench_row(J, T, N, stride, draws, numpy_draws, reps, key):
     """Time the four contenders at one point, interleaved; return a JSON-ready dict."""
     kw = dict(batch_shape=(draws,), stride=stride)
@@ -88,6 +104,8 @@ def bench_row(J, T, N, stride, draws, numpy_draws, reps, key):
         ),
         "floor": (draws, _jax_timer(lambda k: jax.random.normal(k, (draws, J, T)), key)),
     }
+    if fast_method == "spectrum":  # the same law from jax.random.gamma (a per-entry loop)
+        timers["spectrum_jax_gamma"] = (draws, _jax_timer(_spectrum_by_jax_gamma(J, N, draws), key))
     if numpy_draws:
         timers["numpy"] = (numpy_draws, _numpy_timer(J, T, N, numpy_draws))
     times = {name: [] for name in timers}
@@ -104,6 +122,7 @@ def bench_row(J, T, N, stride, draws, numpy_draws, reps, key):
         "speedup_median_of_reps": float(np.median(np.divide(times["weights"], times["fast"]))),
         "weights_over_floor": rate["weights"] / rate["floor"],
         "fast_over_floor": rate["fast"] / rate["floor"],
+        "fast_over_jax_gamma": rate["fast"] / rate.get("spectrum_jax_gamma", float("nan")),
     }  # fmt: skip
 
 
@@ -118,8 +137,8 @@ def main(argv=None):
     key = jax.random.key(0)
     results = []
     head = "| J | T | N | stride | path | weights /s | fast /s | speedup (best) | speedup (median) "
-    head += "| RNG floor /s | fast / floor | NumPy /s |"
-    print(head + "\n|" + "--:|" * 4 + ":--|" + "--:|" * 7)
+    head += "| RNG floor /s | fast / floor | NumPy /s | jax.random.gamma /s |"
+    print(head + "\n|" + "--:|" * 4 + ":--|" + "--:|" * 8)
     for J, T, N, stride, draws, numpy_draws in rows:
         draws = max(1, int(draws * args.scale))
         numpy_draws = max(1, int(numpy_draws * args.scale)) if numpy_draws else 0
@@ -127,11 +146,13 @@ def main(argv=None):
         results.append(r)
         rate = r["draws_per_s"]
         numpy_rate = f"{rate['numpy']:.0f}" if "numpy" in rate else "n/a"
+        gamma_rate = rate.get("spectrum_jax_gamma")
+        gamma_rate = "n/a" if gamma_rate is None else f"{gamma_rate:.0f}"
         print(
             f"| {J} | {T} | {N} | {stride} | {r['fast_method']} | {rate['weights']:.0f} | "
             f"{rate['fast']:.0f} | {r['speedup_fast_over_weights']:.1f}x | "
             f"{r['speedup_median_of_reps']:.1f}x | {rate['floor']:.0f} | "
-            f"{r['fast_over_floor']:.1f}x | {numpy_rate} |",
+            f"{r['fast_over_floor']:.1f}x | {numpy_rate} | {gamma_rate} |",
             flush=True,
         )
     io.save_json(args.json, {"reps": args.reps, "rows": results, **jaxfb.environment()})

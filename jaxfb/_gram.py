@@ -357,9 +357,11 @@ def sample_frame_bounds(
       Littlewood-Paley sum are independent, :math:`\chi^2_J / J` at ``k = 0`` and ``k = n/2``
       and :math:`\mathrm{Gamma}(J, 1/J)` in between (for variance ``1/(J T)``): ``n//2 + 1``
       gamma draws, no FFT; ``A`` and ``B`` are their min and max;
-    - ``"auto"`` (default): the cheapest that applies by :func:`jaxfb._gram.path_cost`'s model
-      (random numbers plus kernel flops; see ``docs/performance.md``), falling back to
-      ``"weights"``.
+    - ``"auto"`` (default): the cheapest that applies by a cost model (each random number
+      counts 20 flops, a gamma draw 2.2 numbers, plus the kernel's flops; see
+      ``docs/performance.md``), falling back to ``"weights"``. Where they apply, ``"spectrum"``
+      and ``"gram"`` are the cheaper ones, except for tiny banks (``J = 1, T = n = 8``: 8
+      normals beat 5 gamma draws).
 
     "Gaussian" means the normal-family inits (``"gaussian"``, ``"glorot_normal"``,
     ``"lecun_normal"``, ``"he_normal"``) with the variance :func:`jaxfb.random_filterbank` gives

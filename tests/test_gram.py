@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 import jaxfb
-from jaxfb import _gram, theory
+from jaxfb import _gram, io, theory
 
 P_MIN = 1e-3
 K_SE = 5.0
@@ -362,6 +362,6 @@ def test_bench_gram_runs_on_a_tiny_workload(tmp_path):
     args = ["--reps", "1", "--scale", "0.004", "--rows", "1,4", "--json", str(out)]
     run = subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr[-2000:]
-    rows = jaxfb.io.load_json(out)["rows"]
+    rows = io.load_json(out)["rows"]
     assert [r["fast_method"] for r in rows] == ["gram", "spectrum"]
     assert all(r["draws_per_s"]["fast"] > 0 and r["draws_per_s"]["numpy"] > 0 for r in rows)
