@@ -91,10 +91,12 @@ def _gamma(key: jax.Array, a, batch: tuple[int, ...], dtype) -> jax.Array:
     Marsaglia and Tsang (2000): :math:`d = a - 1/3`, :math:`v = (1 + x/\sqrt{9d})^3` with
     :math:`x \sim \mathcal N(0,1)`, accepted with probability :math:`\exp(x^2/2 + d - dv +
     d\log v)` (at least 0.95 for ``a >= 1``, tending to 1). Every entry gets one proposal; then a
-    ``lax.while_loop`` gathers the rejected entries (a fixed-size buffer, so shapes stay static)
-    and redraws them until all are accepted: each entry keeps its first accepted proposal, so
-    the law is exact. Shapes below 1 use :math:`\mathrm{Gamma}(a) = \mathrm{Gamma}(a + 1)\,
-    U^{1/a}` (e.g. ``a = 1/2`` for :math:`\chi^2_1`). Deterministic for a key; jit/vmap safe.
+    ``lax.while_loop`` gathers the rows of ``_BLOCK`` entries that hold a rejection (into a
+    fixed-size buffer, so shapes stay static) and redraws their rejected entries until all are
+    accepted: each entry keeps its first accepted proposal, and every proposal is a fresh draw
+    whatever happened to the other entries, so the draws are i.i.d. with exactly the target law.
+    Shapes below 1 use :math:`\mathrm{Gamma}(a) = \mathrm{Gamma}(a + 1)\,U^{1/a}`
+    (e.g. ``a = 1/2`` for :math:`\chi^2_1`). Deterministic for a key; jit/vmap safe.
     """
     a = np.asarray(a, dtype=np.float64)
     if not np.all(a > 0):

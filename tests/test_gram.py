@@ -365,3 +365,24 @@ def test_bench_gram_runs_on_a_tiny_workload(tmp_path):
     rows = io.load_json(out)["rows"]
     assert [r["fast_method"] for r in rows] == ["gram", "spectrum"]
     assert all(r["draws_per_s"]["fast"] > 0 and r["draws_per_s"]["numpy"] > 0 for r in rows)
+
+
+def test_spectrum_values_have_the_law_of_the_direct_littlewood_paley_sum():
+    # T = n: LP(k) by the spectrum sampler against LP(k) of Gaussian weights, one KS per frequency
+    # (chi2_J / J at k = 0 and n/2, Gamma(J, 1/J) inside), and no correlation between frequencies
+    J, n, draws = 3, 8, 4000
+    k1, k2 = _keys(15)
+    lp_w = jaxfb.littlewood_paley(jaxfb.random_filterbank(k1, J, n, batch_shape=draws), n)
+    lp_s = _gram._spectrum_lp(k2, J, n, (draws,), 1.0 / J, jnp.float32)
+    assert lp_s.shape == lp_w.shape == (draws, n // 2 + 1)
+    lp_w, lp_s = np.asarray(lp_w, np.float64), np.asarray(lp_s, np.float64)
+    for f in range(n // 2 + 1):
+        _assert_same_law(lp_w[:, f], lp_s[:, f], f"LP({f})")
+        edge = f in (0, n // 2)
+        law = stats.chi2(J, scale=1 / J) if edge else stats.gamma(J, scale=1 / J)
+        assert stats.kstest(lp_s[:, f], law.cdf).pvalue > P_MIN, f
+    c = lp_s - lp_s.mean(0)
+    for f in range(n // 2):
+        prod = c[:, f] * c[:, f + 1]  # mean 0 for independent neighbours
+        se = prod.std(ddof=1) / np.sqrt(draws)
+        assert abs(prod.mean()) < K_SE * se, (f, prod.mean(), se)
