@@ -24,6 +24,8 @@ from ._frames import condition_number as condition_number
 from ._frames import filter_autocorrelation as filter_autocorrelation
 from ._frames import frame_bounds as frame_bounds
 from ._frames import littlewood_paley as littlewood_paley
+from ._gram import equivalent_filterbank as equivalent_filterbank
+from ._gram import sample_frame_bounds as sample_frame_bounds
 from ._penalty import smooth_condition_number as smooth_condition_number
 from ._penalty import tightness_penalty as tightness_penalty
 from ._sampling import INITS as INITS
@@ -49,6 +51,7 @@ __all__ = [
     "condition_number",
     "energy",
     "environment",
+    "equivalent_filterbank",
     "filter_autocorrelation",
     "frame_bounds",
     "io",
@@ -56,6 +59,7 @@ __all__ = [
     "mel_filterbank",
     "montecarlo",
     "random_filterbank",
+    "sample_frame_bounds",
     "scaling",
     "signals",
     "smooth_condition_number",
