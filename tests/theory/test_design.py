@@ -190,6 +190,7 @@ def test_vectorised_equals_scalar_calls():
         (dict(kappa0=2.0, length=8.0, n=16), "length"),
         (dict(kappa0=2.0, length=8, n=np.array([16.0])), "n"),
         (dict(kappa0=2.0, length=True, n=16), "length"),
+        (dict(kappa0=1.0001, length=64, n=64), "kappa0"),  # needs > 2^24 filters
     ],
 )
 def test_bad_input_raises_naming_the_argument(kwargs, name):
