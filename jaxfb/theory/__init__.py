@@ -9,6 +9,8 @@ laws of ``A``, ``B`` and ``kappa`` when ``T = N`` (:func:`frame_bound_distributi
 effective-count predictor for ``T < N`` (:func:`expected_frame_bounds`,
 :func:`expected_condition_number`; ``inf`` where a mean does not exist, with
 :func:`median_condition_number` and :func:`expected_log_condition_number` beside them).
+Design rule: :func:`required_filters`, the fewest filters with ``E[kappa] <= kappa0``, and its
+large-deviation asymptote :func:`required_filters_slope` (filters per e-fold of ``T``).
 See ``docs/theory.md``.
 """
 
@@ -18,6 +20,8 @@ from ._chisq_mixture import EnergyDistribution as EnergyDistribution
 from ._chisq_mixture import energy_distribution as energy_distribution
 from ._chisq_mixture import energy_quantile as energy_quantile
 from ._chisq_mixture import energy_sf as energy_sf
+from ._design import required_filters as required_filters
+from ._design import required_filters_slope as required_filters_slope
 from ._frame_bounds import EffectiveCounts as EffectiveCounts
 from ._frame_bounds import ExpectedFrameBounds as ExpectedFrameBounds
 from ._frame_bounds import FrameBoundDistribution as FrameBoundDistribution
@@ -62,4 +66,6 @@ __all__ = [
     "median_condition_number",
     "paper_asymptotic_bounds",
     "paper_expected_frame_bounds",
+    "required_filters",
+    "required_filters_slope",
 ]
