@@ -80,14 +80,19 @@ def histogram_table(study: EnergyStudy, bins: int) -> dict[str, np.ndarray]:
         x = np.concatenate([centers, grid])
         dens = _theory.energy_density(dist.eigenvalues[s], dist.num_filters, x * scale) * scale
         nan = np.full(grid.size, np.nan)
-        parts.append({
-            "kind": np.array(["bin"] * bins + ["curve"] * grid.size),
-            "signal": np.array([name] * x.size), "T": np.full(x.size, T), "x": x,
-            "left": np.concatenate([edges[:-1], nan]), "right": np.concatenate([edges[1:], nan]),
-            "count": np.concatenate([counts, nan]),
-            "empirical_density": np.concatenate([counts / (draws * np.diff(edges)), nan]),
-            "theory_density": dens,
-        })  # fmt: skip
+        parts.append(
+            {
+                "kind": np.array(["bin"] * bins + ["curve"] * grid.size),
+                "signal": np.array([name] * x.size),
+                "T": np.full(x.size, T),
+                "x": x,
+                "left": np.concatenate([edges[:-1], nan]),
+                "right": np.concatenate([edges[1:], nan]),
+                "count": np.concatenate([counts, nan]),
+                "empirical_density": np.concatenate([counts / (draws * np.diff(edges)), nan]),
+                "theory_density": dens,
+            }
+        )
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
@@ -96,13 +101,22 @@ def spectrogram_table(signals: dict[str, np.ndarray], rate: int) -> dict[str, np
     parts: dict[str, list] = {"signal": [], "time": [], "freq": [], "db": []}
     for name, x in signals.items():
         f, t, S = sps.spectrogram(
-            np.asarray(x, np.float64), fs=rate, window="hann", nperseg=512, noverlap=0,
-            scaling="spectrum", mode="magnitude",
-        )  # fmt: skip
+            np.asarray(x, np.float64),
+            fs=rate,
+            window="hann",
+            nperseg=512,
+            noverlap=0,
+            scaling="spectrum",
+            mode="magnitude",
+        )
         db = np.round(20 * np.log10(np.maximum(S, 1e-12)), 2)
         tt, ff = np.meshgrid(t, f, indexing="ij")
-        for k, v in (("signal", np.full(tt.size, name)), ("time", tt.ravel()),
-                     ("freq", ff.ravel()), ("db", db.T.ravel())):  # fmt: skip
+        for k, v in (
+            ("signal", np.full(tt.size, name)),
+            ("time", tt.ravel()),
+            ("freq", ff.ravel()),
+            ("db", db.T.ravel()),
+        ):
             parts[k].append(v)
     return {k: np.concatenate(v) for k, v in parts.items()}
 
@@ -117,22 +131,30 @@ def run_audio(config: ReproduceConfig, key: jax.Array) -> ExperimentOutput:
     source = "WAV files" if cfg.files else "synthetic stand-ins"
     energy_outputs(study, out, "energy_audio", f"Energy deviation, audio ({source})", "audio")
     hist, T = histogram_table(study, cfg.hist_bins), study.lengths[-1]
-    out.figures.append(FigureOutput(
-        "energy_audio_histograms", f"Histograms of the energy at T = {T}, audio",
-        f"Histograms of ||Phi x||^2 / ||x||^2 over {config.draws} random filterbanks (J = "
-        f"{cfg.filters}, T = {T}, N = {cfg.n}) with the exact density of the weighted "
-        "chi-squared law (second-order saddlepoint density, renormalised, on the exact spectrum; "
-        "it agrees with the derivative of the exact cdf of jaxfb.theory.EnergyDistribution to "
-        "about 1e-4).",
-        _plotting.plot_histograms(hist, f"Energy at T = {T}, audio ({source})"), hist,
-    ))  # fmt: skip
+    out.figures.append(
+        FigureOutput(
+            "energy_audio_histograms",
+            f"Histograms of the energy at T = {T}, audio",
+            f"Histograms of ||Phi x||^2 / ||x||^2 over {config.draws} random filterbanks (J = "
+            f"{cfg.filters}, T = {T}, N = {cfg.n}) with the exact density of the weighted "
+            "chi-squared law (second-order saddlepoint density, renormalised, on the exact spectrum; "
+            "it agrees with the derivative of the exact cdf of jaxfb.theory.EnergyDistribution to "
+            "about 1e-4).",
+            _plotting.plot_histograms(hist, f"Energy at T = {T}, audio ({source})"),
+            hist,
+        )
+    )
     spec = spectrogram_table(signals, cfg.rate)
-    out.figures.append(FigureOutput(
-        "audio_spectrograms", "Spectrograms of the audio signals",
-        "Magnitude spectrograms (Hann window of 512 samples, no overlap, dB) of the audio "
-        f"signals ({source}, {cfg.n} samples at {cfg.rate} Hz).",
-        _plotting.plot_spectrograms(spec, f"Audio signals ({source})"), spec,
-    ))  # fmt: skip
+    out.figures.append(
+        FigureOutput(
+            "audio_spectrograms",
+            "Spectrograms of the audio signals",
+            "Magnitude spectrograms (Hann window of 512 samples, no overlap, dB) of the audio "
+            f"signals ({source}, {cfg.n} samples at {cfg.rate} Hz).",
+            _plotting.plot_spectrograms(spec, f"Audio signals ({source})"),
+            spec,
+        )
+    )
     out.timings["figures"] = time.perf_counter() - t0
     out.claims += bound_claims(study, "energy_audio", "audio")
     out.notes.append(f"Audio signals: {', '.join(study.names)} ({source}).")

@@ -101,11 +101,19 @@ def _table(d, name, lengths, p, theory_rows, num_filters, n):
         cols["paper_fails"][i] = float(alpha < row["exact_quantile"][name])
     full = lambda v: np.full(L, v)  # noqa: E731
     return {
-        "signal": np.array([name] * L), "T": np.asarray(lengths), "J": full(num_filters),
-        "N": full(n), "draws": full(draws), "mean": m, "mean_se": m_se,
-        "band_lo": np.quantile(d, BAND[0], axis=1), "band_hi": np.quantile(d, BAND[1], axis=1),
-        "quantile": q, "quantile_se": q_se, **cols,
-    }  # fmt: skip
+        "signal": np.array([name] * L),
+        "T": np.asarray(lengths),
+        "J": full(num_filters),
+        "N": full(n),
+        "draws": full(draws),
+        "mean": m,
+        "mean_se": m_se,
+        "band_lo": np.quantile(d, BAND[0], axis=1),
+        "band_hi": np.quantile(d, BAND[1], axis=1),
+        "quantile": q,
+        "quantile_se": q_se,
+        **cols,
+    }
 
 
 def energy_study(key, signals: dict[str, np.ndarray], num_filters: int, lengths, config, timings):
@@ -122,17 +130,27 @@ def energy_study(key, signals: dict[str, np.ndarray], num_filters: int, lengths,
     for T in config.theory_lengths(lengths):
         dist, rows = _theory_at(xs_np, num_filters, config.levels, T)
         distributions[T] = dist
-        theory_rows[T] = {p: {k: dict(zip(names, v, strict=True)) for k, v in r.items()}
-                          for p, r in rows.items()}  # fmt: skip
+        theory_rows[T] = {
+            p: {k: dict(zip(names, v, strict=True)) for k, v in r.items()} for p, r in rows.items()
+        }
     timings["theory"] = time.perf_counter() - t0
     tables = {
-        p: concat([
-            _table(dev[:, :, s].astype(np.float64), name, lengths, p, theory_rows, num_filters,
-                   xs_np.shape[-1])
-            for s, name in enumerate(names)
-        ])
+        p: concat(
+            [
+                _table(
+                    dev[:, :, s].astype(np.float64),
+                    name,
+                    lengths,
+                    p,
+                    theory_rows,
+                    num_filters,
+                    xs_np.shape[-1],
+                )
+                for s, name in enumerate(names)
+            ]
+        )
         for p in config.levels
-    }  # fmt: skip
+    }
     return EnergyStudy(names, tuple(lengths), dev, config.levels, tables, distributions, devices)
 
 
@@ -170,16 +188,26 @@ def growth_claim(study: EnergyStudy, stem: str, label: str) -> Claim:
     return Claim(
         f"The energy deviation grows with the filter length T ({label})",
         {"signals_growing": sum(t == "grows" for t in trends.values()), "signals": len(trends)},
-        Rule("signals_growing", ">=", "signals", partly=1, text=(
-            f"per signal: the change of the {q} from the smallest to the largest T exceeds 3 "
-            "standard errors and agrees in sign with Spearman's rank correlation (|rho| > 0.5); "
-            "supported if it grows for every signal, partly if for some")),
-        "; ".join(f"{n}: {q} {trends[n]} ({_fmt_q(tab, n, lo)} at T = {lo} -> "
-                  f"{_fmt_q(tab, n, hi)} at T = {hi})" for n in study.names),
+        Rule(
+            "signals_growing",
+            ">=",
+            "signals",
+            partly=1,
+            text=(
+                f"per signal: the change of the {q} from the smallest to the largest T exceeds 3 "
+                "standard errors and agrees in sign with Spearman's rank correlation (|rho| > 0.5); "
+                "supported if it grows for every signal, partly if for some"
+            ),
+        ),
+        "; ".join(
+            f"{n}: {q} {trends[n]} ({_fmt_q(tab, n, lo)} at T = {lo} -> "
+            f"{_fmt_q(tab, n, hi)} at T = {hi})"
+            for n in study.names
+        ),
         why="Longer random filters spread the energy more, so a learned front end starting "
         "from them is less stable.",
         figure=f"{stem}_{level_tag(p0)}",
-    )  # fmt: skip
+    )
 
 
 def bound_claims(study: EnergyStudy, stem: str, label: str) -> list[Claim]:
@@ -190,34 +218,48 @@ def bound_claims(study: EnergyStudy, stem: str, label: str) -> list[Claim]:
         P = np.asarray(tab["paper_exceedance_exact"], float)
         ok = np.isfinite(P)
         n_fail, i = int(np.sum(P[ok] > p)), int(np.nanargmax(P))
-        claims.append(Claim(
-            f"The paper's Chernoff bound holds at p = {p:g} ({label})",
-            {"points_failing": n_fail, "points": int(ok.sum()), "worst_probability": P[i]},
-            Rule("points_failing", "<=", 0, text="the exact tail probability "
-                 "(jaxfb.theory.EnergyDistribution.sf) at the paper's alpha is <= p at every "
-                 "signal and theory length"),
-            f"exact P(||Phi x||^2 > (1 + alpha_paper) ||x||^2) exceeds p = {p:g} at {n_fail} "
-            f"of {int(ok.sum())} (signal, T) points; the largest is {P[i]:.4g} "
-            f"({tab['signal'][i]}, T = {int(tab['T'][i])}), where "
-            f"{tab['paper_exceedance_empirical'][i]:.4g} of the {int(tab['draws'][i])} draws "
-            f"exceed the paper's alpha (standard error {tab['paper_exceedance_se'][i]:.2g} at "
-            "the exact probability)",
-            why="A bound that fails underestimates how far the energy of a random filterbank "
-            "can stray.",
-            figure=f"{stem}_{level_tag(p)}",
-        ))  # fmt: skip
+        claims.append(
+            Claim(
+                f"The paper's Chernoff bound holds at p = {p:g} ({label})",
+                {"points_failing": n_fail, "points": int(ok.sum()), "worst_probability": P[i]},
+                Rule(
+                    "points_failing",
+                    "<=",
+                    0,
+                    text="the exact tail probability "
+                    "(jaxfb.theory.EnergyDistribution.sf) at the paper's alpha is <= p at every "
+                    "signal and theory length",
+                ),
+                f"exact P(||Phi x||^2 > (1 + alpha_paper) ||x||^2) exceeds p = {p:g} at {n_fail} "
+                f"of {int(ok.sum())} (signal, T) points; the largest is {P[i]:.4g} "
+                f"({tab['signal'][i]}, T = {int(tab['T'][i])}), where "
+                f"{tab['paper_exceedance_empirical'][i]:.4g} of the {int(tab['draws'][i])} draws "
+                f"exceed the paper's alpha (standard error {tab['paper_exceedance_se'][i]:.2g} at "
+                "the exact probability)",
+                why="A bound that fails underestimates how far the energy of a random filterbank "
+                "can stray.",
+                figure=f"{stem}_{level_tag(p)}",
+            )
+        )
         for k in ("cantelli", "laurent_massart", "exact_chernoff"):
             worst_valid = max(worst_valid, float(np.nanmax(tab[f"{k}_exceedance_exact"])) / p)
-    claims.append(Claim(
-        f"jaxfb's valid bounds (Cantelli, Laurent-Massart, exact Chernoff) hold ({label})",
-        {"worst_probability_over_p": worst_valid},
-        Rule("worst_probability_over_p", "<=", 1.0 + 1e-9,
-             text="exact tail probability at each bound's alpha <= p everywhere"),
-        f"the largest exact exceedance probability at these bounds' alpha is {worst_valid:.3g} "
-        "times its level p, over every signal, theory length and level",
-        why="These are the bounds jaxfb offers in place of the paper's.",
-        figure=f"{stem}_{level_tag(study.levels[-1])}", source="jaxfb",
-    ))  # fmt: skip
+    claims.append(
+        Claim(
+            f"jaxfb's valid bounds (Cantelli, Laurent-Massart, exact Chernoff) hold ({label})",
+            {"worst_probability_over_p": worst_valid},
+            Rule(
+                "worst_probability_over_p",
+                "<=",
+                1.0 + 1e-9,
+                text="exact tail probability at each bound's alpha <= p everywhere",
+            ),
+            f"the largest exact exceedance probability at these bounds' alpha is {worst_valid:.3g} "
+            "times its level p, over every signal, theory length and level",
+            why="These are the bounds jaxfb offers in place of the paper's.",
+            figure=f"{stem}_{level_tag(study.levels[-1])}",
+            source="jaxfb",
+        )
+    )
     return claims
 
 
@@ -236,16 +278,26 @@ def periodic_claim(study: EnergyStudy, periodic: str, stem: str) -> Claim:
     return Claim(
         "Periodic signals deviate more (alternating sign vs impulse and random walk)",
         {"lengths_shown": wins, "lengths": n},
-        Rule("lengths_shown", ">=", "lengths", partly=1, text="supported if at every T, partly "
-             "if at some (2-standard-error intervals of the quantiles disjoint)"),
+        Rule(
+            "lengths_shown",
+            ">=",
+            "lengths",
+            partly=1,
+            text="supported if at every T, partly "
+            "if at some (2-standard-error intervals of the quantiles disjoint)",
+        ),
         f"the {periodic}'s {100 * (1 - p0):g}% quantile exceeds every other signal's at {wins} "
-        f"of {n} lengths (2-standard-error intervals disjoint)" + (
+        f"of {n} lengths (2-standard-error intervals disjoint)"
+        + (
             f"; the standard error is undefined (too few draws for this quantile) at "
-            f"{undefined} (signal, T) points, which count as not shown" if undefined else ""),
+            f"{undefined} (signal, T) points, which count as not shown"
+            if undefined
+            else ""
+        ),
         why="Signals with energy at a few frequencies are the ones random filterbanks distort "
         "most.",
         figure=f"{stem}_{level_tag(p0)}",
-    )  # fmt: skip
+    )
 
 
 def energy_numbers(study: EnergyStudy, stem: str, label: str) -> list[KeyNumber]:
@@ -254,22 +306,32 @@ def energy_numbers(study: EnergyStudy, stem: str, label: str) -> list[KeyNumber]
     tab, out = study.tables[p0], []
     for name in study.names:
         i = select(tab, signal=name, T=T)
-        out.append(KeyNumber(
-            f"{100 * (1 - p0):g}% quantile of the deviation, {name} ({label}), T = {T}",
-            float(tab["quantile"][i]), float(tab["quantile_se"][i]), f"{stem}_{level_tag(p0)}",
-            {"signal": name, "T": T}, "quantile",
-            f"exact {tab['exact_quantile'][i]:.4g}; paper's alpha {tab['paper'][i]:.4g}",
-        ))  # fmt: skip
+        out.append(
+            KeyNumber(
+                f"{100 * (1 - p0):g}% quantile of the deviation, {name} ({label}), T = {T}",
+                float(tab["quantile"][i]),
+                float(tab["quantile_se"][i]),
+                f"{stem}_{level_tag(p0)}",
+                {"signal": name, "T": T},
+                "quantile",
+                f"exact {tab['exact_quantile'][i]:.4g}; paper's alpha {tab['paper'][i]:.4g}",
+            )
+        )
     tab = study.tables[p1]
     P = np.asarray(tab["paper_exceedance_exact"], float)
     i = int(np.nanargmax(P))
     name, T = str(tab["signal"][i]), int(tab["T"][i])
-    out.append(KeyNumber(
-        f"Draws above the paper's alpha at p = {p1:g}: worst point, {name} ({label}), T = {T}",
-        float(tab["paper_exceedance_empirical"][i]), float(tab["paper_exceedance_se"][i]),
-        f"{stem}_{level_tag(p1)}", {"signal": name, "T": T}, "paper_exceedance_empirical",
-        f"exact probability {P[i]:.4g} vs p = {p1:g}",
-    ))  # fmt: skip
+    out.append(
+        KeyNumber(
+            f"Draws above the paper's alpha at p = {p1:g}: worst point, {name} ({label}), T = {T}",
+            float(tab["paper_exceedance_empirical"][i]),
+            float(tab["paper_exceedance_se"][i]),
+            f"{stem}_{level_tag(p1)}",
+            {"signal": name, "T": T},
+            "paper_exceedance_empirical",
+            f"exact probability {P[i]:.4g} vs p = {p1:g}",
+        )
+    )
     return out
 
 
@@ -281,16 +343,20 @@ def energy_outputs(study: EnergyStudy, out: ExperimentOutput, stem: str, title: 
     for p in study.levels:
         q = f"{100 * (1 - p):g}%"
         tab = study.tables[p]
-        out.figures.append(FigureOutput(
-            f"{stem}_{level_tag(p)}", f"{title}, p = {p:g}",
-            f"Relative energy deviation ||Phi x||^2/||x||^2 - 1 of {int(tab['draws'][0])} random "
-            f"Gaussian filterbanks (J = {int(tab['J'][0])}, variance 1/(JT)) per filter length "
-            f"T: mean, 5-95% band and {q} quantile of the draws; the exact {q} quantile and the "
-            f"deviation bounds alpha at p = {p:g}: Cantelli, the paper's Chernoff formula (not "
-            "a valid bound), Laurent-Massart and the exact Chernoff bound. Crosses mark lengths "
-            f"where the paper's alpha lies below the exact {q} quantile, i.e. fails to bound.",
-            _plotting.plot_energy(tab, p, title), tab,
-        ))  # fmt: skip
+        out.figures.append(
+            FigureOutput(
+                f"{stem}_{level_tag(p)}",
+                f"{title}, p = {p:g}",
+                f"Relative energy deviation ||Phi x||^2/||x||^2 - 1 of {int(tab['draws'][0])} random "
+                f"Gaussian filterbanks (J = {int(tab['J'][0])}, variance 1/(JT)) per filter length "
+                f"T: mean, 5-95% band and {q} quantile of the draws; the exact {q} quantile and the "
+                f"deviation bounds alpha at p = {p:g}: Cantelli, the paper's Chernoff formula (not "
+                "a valid bound), Laurent-Massart and the exact Chernoff bound. Crosses mark lengths "
+                f"where the paper's alpha lies below the exact {q} quantile, i.e. fails to bound.",
+                _plotting.plot_energy(tab, p, title),
+                tab,
+            )
+        )
     out.claims.append(growth_claim(study, stem, label))
     out.numbers += energy_numbers(study, stem, label.split()[0])
     out.samples[f"{stem}_deviation"] = study.deviations

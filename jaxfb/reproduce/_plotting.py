@@ -141,8 +141,9 @@ def _undefined(ax, lo: float, hi: float) -> None:
     x0, x1 = ax.get_xlim()
     lo, hi = max(lo, x0), min(hi, x1)
     if hi > lo:
-        ax.axvspan(lo, hi, color=COLORS["undefined"], alpha=0.18, lw=0, zorder=0,
-                   label=UNDEFINED_LABEL)  # fmt: skip
+        ax.axvspan(
+            lo, hi, color=COLORS["undefined"], alpha=0.18, lw=0, zorder=0, label=UNDEFINED_LABEL
+        )
         ax.set_xlim(x0, x1)
 
 
@@ -193,21 +194,55 @@ def plot_energy(table: dict, p: float, title: str) -> Figure:
     for ax, name in zip(axes.flat, signals, strict=False):
         rows = np.asarray(table["signal"]) == name
         T = col["T"][rows]
-        _band(ax, T, col["band_lo"][rows], col["band_hi"][rows], color=COLORS["band"],
-              alpha=0.15, label="5-95% of the draws")  # fmt: skip
+        _band(
+            ax,
+            T,
+            col["band_lo"][rows],
+            col["band_hi"][rows],
+            color=COLORS["band"],
+            alpha=0.15,
+            label="5-95% of the draws",
+        )
         ax.plot(T, col["mean"][rows], color=COLORS["empirical"], label="mean of the draws")
-        ax.plot(T, col["quantile"][rows], color=COLORS["empirical"], ls="--",
-                label=f"{q} quantile of the draws")  # fmt: skip
+        ax.plot(
+            T,
+            col["quantile"][rows],
+            color=COLORS["empirical"],
+            ls="--",
+            label=f"{q} quantile of the draws",
+        )
         th = np.isfinite(col["exact_quantile"][rows])
-        _curve(ax, T, col["exact_quantile"][rows], color=COLORS["exact"], ls=":", marker=".",
-               label=f"exact {q} quantile")  # fmt: skip
+        _curve(
+            ax,
+            T,
+            col["exact_quantile"][rows],
+            color=COLORS["exact"],
+            ls=":",
+            marker=".",
+            label=f"exact {q} quantile",
+        )
         for key, label in BOUNDS.items():
-            _curve(ax, T[th], col[key][rows][th], color=COLORS[key], lw=1.0,
-                   ls="--" if key == "paper" else "-", label=label)  # fmt: skip
+            _curve(
+                ax,
+                T[th],
+                col[key][rows][th],
+                color=COLORS[key],
+                lw=1.0,
+                ls="--" if key == "paper" else "-",
+                label=label,
+            )
         fails = th & (col["paper_fails"][rows] > 0)
-        _curve(ax, T[fails], col["paper"][rows][fails], ls="none", marker="x", ms=6, mew=1.5,
-               color=COLORS["paper"],
-               label=f"the paper's bound is below the exact {q} quantile")  # fmt: skip
+        _curve(
+            ax,
+            T[fails],
+            col["paper"][rows][fails],
+            ls="none",
+            marker="x",
+            ms=6,
+            mew=1.5,
+            color=COLORS["paper"],
+            label=f"the paper's bound is below the exact {q} quantile",
+        )
         _log2_axis(ax, T)
         ax.set(title=name, xlabel="filter length T", ylabel=r"$\|\Phi x\|^2/\|x\|^2 - 1$")
     return _finishing(fig, axes, len(signals), f"{title}, p = {p:g}")
@@ -223,13 +258,28 @@ def plot_histograms(table: dict, title: str) -> Figure:
         sel = np.asarray(table["signal"]) == name
         bins, curve = sel & (kinds == "bin"), sel & (kinds == "curve")
         left, right = table["left"][bins], table["right"][bins]
-        ax.bar(left, table["empirical_density"][bins], width=right - left, align="edge",
-               color=COLORS["empirical"], alpha=0.45, lw=0,
-               label="histogram of the draws")  # fmt: skip
-        ax.plot(table["x"][curve], table["theory_density"][curve], color=COLORS["exact"],
-                lw=1.2, label="exact density")  # fmt: skip
-        ax.set(title=f"{name} (T = {int(table['T'][bins][0])})", ylabel="density",
-               xlabel=r"$\|\Phi x\|^2/\|x\|^2$")  # fmt: skip
+        ax.bar(
+            left,
+            table["empirical_density"][bins],
+            width=right - left,
+            align="edge",
+            color=COLORS["empirical"],
+            alpha=0.45,
+            lw=0,
+            label="histogram of the draws",
+        )
+        ax.plot(
+            table["x"][curve],
+            table["theory_density"][curve],
+            color=COLORS["exact"],
+            lw=1.2,
+            label="exact density",
+        )
+        ax.set(
+            title=f"{name} (T = {int(table['T'][bins][0])})",
+            ylabel="density",
+            xlabel=r"$\|\Phi x\|^2/\|x\|^2$",
+        )
     return _finishing(fig, axes, len(signals), title)
 
 
@@ -243,8 +293,16 @@ def plot_spectrograms(table: dict, title: str) -> Figure:
         sel = np.asarray(table["signal"]) == name
         t, f = np.unique(table["time"][sel]), np.unique(table["freq"][sel])
         db = np.asarray(table["db"][sel], float).reshape(t.size, f.size).T
-        mesh = ax.pcolormesh(t, f / 1000, db, shading="auto", cmap="magma", vmin=vmax - 80,
-                             vmax=vmax, rasterized=True)  # fmt: skip
+        mesh = ax.pcolormesh(
+            t,
+            f / 1000,
+            db,
+            shading="auto",
+            cmap="magma",
+            vmin=vmax - 80,
+            vmax=vmax,
+            rasterized=True,
+        )
         ax.set(title=name, xlabel="time (s)", ylabel="frequency (kHz)")
         ax.grid(False)
     for ax in axes.flat[len(signals) :]:
@@ -264,22 +322,55 @@ def plot_frame_bounds(table: dict, title: str) -> Figure:
     ax = axes[0, 0]
     col = {k: np.asarray(v, float) for k, v in table.items()}
     T = col["T"]
-    for side, key, word, extreme, sign in (("A", "lower", "lower", "min", "-"),
-                                           ("B", "upper", "upper", "max", "+")):  # fmt: skip
+    for side, key, word, extreme, sign in (
+        ("A", "lower", "lower", "min", "-"),
+        ("B", "upper", "upper", "max", "+"),
+    ):
         color = COLORS[key]
         _band(ax, T, col[f"q05_{side}"], col[f"q95_{side}"], color=color, alpha=0.15)
-        ax.plot(T, col[f"mean_{side}"], color=color,
-                label=f"mean {word} bound {side} (band: 5-95% of the draws)")  # fmt: skip
-        _curve(ax, T, col[f"paper_chi2_{side}"], color=color, ls="--", lw=1.0,
-               label=f"the paper's {side}: E {extreme} of T chi2_J / J")  # fmt: skip
+        ax.plot(
+            T,
+            col[f"mean_{side}"],
+            color=color,
+            label=f"mean {word} bound {side} (band: 5-95% of the draws)",
+        )
+        _curve(
+            ax,
+            T,
+            col[f"paper_chi2_{side}"],
+            color=color,
+            ls="--",
+            lw=1.0,
+            label=f"the paper's {side}: E {extreme} of T chi2_J / J",
+        )
         asym = np.where(col[f"asymptotic_{side}"] > 0, col[f"asymptotic_{side}"], np.nan)
-        _curve(ax, T, asym, color=color, ls=":", lw=1.0,
-               label=f"the paper's {side}: 1 {sign} 2 sqrt(log T / J)")  # fmt: skip
-        _curve(ax, T, col[f"jaxfb_{side}"], color=COLORS["jaxfb"], lw=0.9, marker=".",
-               label="jaxfb law (exact at T = N, star)" if side == "A" else None)  # fmt: skip
+        _curve(
+            ax,
+            T,
+            asym,
+            color=color,
+            ls=":",
+            lw=1.0,
+            label=f"the paper's {side}: 1 {sign} 2 sqrt(log T / J)",
+        )
+        _curve(
+            ax,
+            T,
+            col[f"jaxfb_{side}"],
+            color=COLORS["jaxfb"],
+            lw=0.9,
+            marker=".",
+            label="jaxfb law (exact at T = N, star)" if side == "A" else None,
+        )
         exact = np.isfinite(col[f"jaxfb_{side}"]) & (T == col["N"])
-        ax.plot(T[exact], col[f"jaxfb_{side}"][exact], ls="none", marker="*", ms=9,
-                color=COLORS["jaxfb"])  # fmt: skip
+        ax.plot(
+            T[exact],
+            col[f"jaxfb_{side}"][exact],
+            ls="none",
+            marker="*",
+            ms=9,
+            color=COLORS["jaxfb"],
+        )
     _log2_axis(ax, T)
     _undefined(ax, math.exp(col["J"][0] / 4), math.inf)  # there 1 - 2 sqrt(log T / J) <= 0
     ax.axhline(1.0, color="grey", lw=0.6)
@@ -292,32 +383,57 @@ def plot_frame_bounds(table: dict, title: str) -> Figure:
 _KAPPA_CURVES = (  # column, style, legend label
     ("median_kappa", {"color": COLORS["empirical"], "ls": ":"}, "median condition number"),
     ("ratio_of_means", {"color": "tab:cyan", "ls": "-.", "lw": 1.0}, "mean B / mean A"),
-    ("cumulative_mean_kappa", {"color": "grey", "ls": "--", "lw": 0.9},
-     "the authors' curve: running mean over T"),
-    ("kappa_tilde", {"color": COLORS["paper"], "ls": "--", "marker": "s", "ms": 2.5},
-     "the paper's kappa_tilde"),
-    ("jaxfb_kappa", {"color": COLORS["jaxfb"], "lw": 0.9, "marker": "."},
-     "jaxfb law for the mean (exact at T = N)"),
-    ("jaxfb_median_kappa", {"color": COLORS["jaxfb"], "lw": 0.9, "ls": ":"},
-     "jaxfb law for the median (exact at T = N)"),
+    (
+        "cumulative_mean_kappa",
+        {"color": "grey", "ls": "--", "lw": 0.9},
+        "the authors' curve: running mean over T",
+    ),
+    (
+        "kappa_tilde",
+        {"color": COLORS["paper"], "ls": "--", "marker": "s", "ms": 2.5},
+        "the paper's kappa_tilde",
+    ),
+    (
+        "jaxfb_kappa",
+        {"color": COLORS["jaxfb"], "lw": 0.9, "marker": "."},
+        "jaxfb law for the mean (exact at T = N)",
+    ),
+    (
+        "jaxfb_median_kappa",
+        {"color": COLORS["jaxfb"], "lw": 0.9, "ls": ":"},
+        "jaxfb law for the median (exact at T = N)",
+    ),
     ("fitted_kappa", {"color": COLORS["fit"], "lw": 1.0}, "fitted law"),
-)  # fmt: skip
+)
 
 
 def _kappa_lines(ax, x, rows, table) -> None:
     mean, se = (np.asarray(table[k], float)[rows] for k in ("mean_kappa", "mean_kappa_se"))
     _band(ax, x, mean - 2 * se, mean + 2 * se, color=COLORS["band"], alpha=0.2)
-    _curve(ax, x, mean, color=COLORS["empirical"], marker="o",
-           label="mean condition number (band: 2 standard errors)")  # fmt: skip
+    _curve(
+        ax,
+        x,
+        mean,
+        color=COLORS["empirical"],
+        marker="o",
+        label="mean condition number (band: 2 standard errors)",
+    )
     for key, style, label in _KAPPA_CURVES:
         if key in table:
             _curve(ax, x, np.asarray(table[key], float)[rows], label=label, **style)
 
 
 def _kappa_panels(
-    table: dict, panel_by: str, values: list[int], x_by: str, xlabel: str, fit_label: str,
-    title: str, height: float, max_cols: int = 3,
-) -> Figure:  # fmt: skip
+    table: dict,
+    panel_by: str,
+    values: list[int],
+    x_by: str,
+    xlabel: str,
+    fit_label: str,
+    title: str,
+    height: float,
+    max_cols: int = 3,
+) -> Figure:
     """One panel of condition numbers against ``table[x_by]`` for each ``table[panel_by]`` value.
 
     The x-range where ``J <= 4 log T`` (the paper's ``kappa_tilde`` undefined) is shaded.
@@ -369,13 +485,33 @@ def plot_scaling(table: dict, title: str, fit_label: str) -> Figure:
     ax = axes[0, 0]
     col = {k: np.asarray(v, float) for k, v in table.items()}
     u, y, se, J = col["u"], col["log_mean_kappa"], col["log_mean_kappa_se"], col["J"]
-    sc = ax.scatter(u, y, c=np.log2(J), cmap="viridis", s=9, zorder=3,
-                    label="log mean condition number (colour: J)")  # fmt: skip
-    ax.errorbar(u, y, yerr=2 * np.where(np.isfinite(se), se, 0), ls="none", ecolor="grey",
-                elinewidth=0.6, zorder=2)  # fmt: skip
+    sc = ax.scatter(
+        u,
+        y,
+        c=np.log2(J),
+        cmap="viridis",
+        s=9,
+        zorder=3,
+        label="log mean condition number (colour: J)",
+    )
+    ax.errorbar(
+        u,
+        y,
+        yerr=2 * np.where(np.isfinite(se), se, 0),
+        ls="none",
+        ecolor="grey",
+        elinewidth=0.6,
+        zorder=2,
+    )
     order = np.argsort(u)
-    _curve(ax, u[order], col["log_kappa_tilde"][order], color=COLORS["paper"], ls="--",
-           label="the paper's log kappa_tilde")  # fmt: skip
+    _curve(
+        ax,
+        u[order],
+        col["log_kappa_tilde"][order],
+        color=COLORS["paper"],
+        ls="--",
+        label="the paper's log kappa_tilde",
+    )
     _curve(ax, u[order], col["fitted"][order], color=COLORS["fit"], label=fit_label)
     cb = fig.colorbar(sc, ax=ax)
     ticks = sorted({round(float(v)) for v in np.log2(J)})

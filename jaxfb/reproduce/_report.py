@@ -82,8 +82,16 @@ def _verdict_blocks(claims: list[Claim], numbers: dict[str, int]) -> list[tuple]
     groups: dict[str, tuple[list, list]] = {source: ([], []) for source, _ in _GROUPS}
     for i, c in enumerate(claims, 1):
         rows, ids = groups["paper" if c.source == "paper" else "jaxfb"]
-        rows.append([f"[{i}](#claim-{i})", c.statement, c.finding, c.why,
-                     ("badge", c.verdict), _figure_link(c, numbers)])  # fmt: skip
+        rows.append(
+            [
+                f"[{i}](#claim-{i})",
+                c.statement,
+                c.finding,
+                c.why,
+                ("badge", c.verdict),
+                _figure_link(c, numbers),
+            ]
+        )
         ids.append(f"verdict-{i}")
     for source, heading in _GROUPS:
         rows, ids = groups[source]

@@ -36,8 +36,11 @@ CHECKPOINTS = "checkpoints"
 """Subfolder of the output folder holding the checkpoints."""
 
 RUNNERS: dict[str, Callable[[ReproduceConfig, jax.Array], ExperimentOutput]] = {
-    "energy": run_energy, "audio": run_audio, "frames": run_frames, "training": run_training,
-}  # fmt: skip
+    "energy": run_energy,
+    "audio": run_audio,
+    "frames": run_frames,
+    "training": run_training,
+}
 
 
 class RunResult(NamedTuple):
@@ -69,8 +72,11 @@ def _sha256(path) -> str:
 def inputs(config: ReproduceConfig, name: str) -> dict[str, Any]:
     """Everything that determines the numbers of experiment ``name`` (its checkpoint's identity)."""
     data = config.to_dict()
-    shared = ("seed",) if name == "training" else ("seed", "draws", "levels", "theory_points",
-                                                   "length_buckets")  # fmt: skip
+    shared = (
+        ("seed",)
+        if name == "training"
+        else ("seed", "draws", "levels", "theory_points", "length_buckets")
+    )
     record: dict[str, Any] = {k: data[k] for k in shared}
     record[name] = data[name]
     if name == "audio" and config.audio.files:
@@ -96,12 +102,20 @@ class Done(NamedTuple):
 
 def _record(res: ExperimentOutput) -> dict[str, Any]:
     """The JSON form of an experiment's output, without samples and figure objects."""
-    return io.from_json(io.to_json({
-        "figures": [{"name": f.name, "title": f.title, "caption": f.caption} for f in res.figures],
-        "numbers": [dataclasses.asdict(n) for n in res.numbers],
-        "claims": [dataclasses.asdict(c) for c in res.claims],
-        "notes": res.notes, "sources": res.sources, "metadata": res.metadata,
-    }))  # fmt: skip
+    return io.from_json(
+        io.to_json(
+            {
+                "figures": [
+                    {"name": f.name, "title": f.title, "caption": f.caption} for f in res.figures
+                ],
+                "numbers": [dataclasses.asdict(n) for n in res.numbers],
+                "claims": [dataclasses.asdict(c) for c in res.claims],
+                "notes": res.notes,
+                "sources": res.sources,
+                "metadata": res.metadata,
+            }
+        )
+    )
 
 
 def save_checkpoint(out: Path, name: str, inp, res: ExperimentOutput, timings, keep: bool) -> Done:
@@ -114,8 +128,14 @@ def save_checkpoint(out: Path, name: str, inp, res: ExperimentOutput, timings, k
         info = {"file": f"{name}.npz", "sha256": _sha256(folder / f"{name}.npz")}
     finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     record = _record(res)
-    doc = {"fingerprint": _identity.digest(inp), "inputs": inp, "finished_utc": finished,
-           "record": record, "timings": timings, "samples": info}  # fmt: skip
+    doc = {
+        "fingerprint": _identity.digest(inp),
+        "inputs": inp,
+        "finished_utc": finished,
+        "record": record,
+        "timings": timings,
+        "samples": info,
+    }
     io.save_json(folder / f"{name}.json", doc)
     return Done(record, timings, samples, finished)
 
@@ -187,8 +207,12 @@ def _compute(config, path: Path, name: str, inp) -> Done:
         io.write_csv(path / f"{fig.name}.csv", fig.table)
         fig.figure = None  # free the matplotlib figure
     t_done = time.perf_counter()
-    timings = {**res.timings, "write": t_done - t_write, "total": t_done - t0,
-               "cpu_total": time.process_time() - c0}  # fmt: skip
+    timings = {
+        **res.timings,
+        "write": t_done - t_write,
+        "total": t_done - t0,
+        "cpu_total": time.process_time() - c0,
+    }
     return save_checkpoint(path, name, inp, res, timings, config.save_samples)
 
 
@@ -236,16 +260,20 @@ def run(
             inp = inputs(config, name)
             hit, why = load_checkpoint(path, name, inp, need_samples=config.save_samples)
             if hit is not None and resume:
-                notice(f"{name}: loaded from {CHECKPOINTS}/{name}.json (finished "
-                       f"{hit.finished_utc} with the same inputs), not recomputed")  # fmt: skip
+                notice(
+                    f"{name}: loaded from {CHECKPOINTS}/{name}.json (finished "
+                    f"{hit.finished_utc} with the same inputs), not recomputed"
+                )
                 done[name] = hit
                 resumed.append(name)
                 continue
             if why and resume:
                 notice(f"{name}: recomputing, {why}")
             done[name] = _compute(config, path, name, inp)
-            log(f"{name}: {len(done[name].record['figures'])} figures in "
-                f"{done[name].timings['total']:.1f} s")  # fmt: skip
+            log(
+                f"{name}: {len(done[name].record['figures'])} figures in "
+                f"{done[name].timings['total']:.1f} s"
+            )
     except BaseException as err:
         partial = {
             "experiment": name,
@@ -255,9 +283,11 @@ def run(
         }
         try:
             _write_outputs(config, path, done, resumed, argv, started, t_start, cpu_start, partial)
-            notice(f"stopped in {name} ({partial['error']}); wrote a partial report of "
-                   f"{', '.join(done) or 'no experiments'} to {path}; rerun the same command to "
-                   "finish (finished experiments are loaded, not recomputed)")  # fmt: skip
+            notice(
+                f"stopped in {name} ({partial['error']}); wrote a partial report of "
+                f"{', '.join(done) or 'no experiments'} to {path}; rerun the same command to "
+                "finish (finished experiments are loaded, not recomputed)"
+            )
         except Exception as write_err:  # never mask the original exception
             notice(f"could not write the partial report: {write_err}")
         raise
@@ -302,30 +332,58 @@ def _write_outputs(config, path, done, resumed, argv, started, t_start, cpu_star
         io.save_npz(
             path / "samples.npz", {k: v for d in done.values() for k, v in d.samples.items()}
         )
-    figures = [FigureOutput(f["name"], f["title"], f["caption"], None, {})
-               for d in done.values() for f in d.record["figures"]]  # fmt: skip
+    figures = [
+        FigureOutput(f["name"], f["title"], f["caption"], None, {})
+        for d in done.values()
+        for f in d.record["figures"]
+    ]
     numbers = [KeyNumber(**n) for d in done.values() for n in d.record["numbers"]]
-    claims = [Claim(**{**c, "rule": Rule(**c["rule"])}) for d in done.values()
-              for c in d.record["claims"]]  # fmt: skip
+    claims = [
+        Claim(**{**c, "rule": Rule(**c["rule"])}) for d in done.values() for c in d.record["claims"]
+    ]
     sources = {k: v for d in done.values() for k, v in d.record["sources"].items()}
     notes = [n for d in done.values() for n in d.record["notes"]]
     timings = {n: d.timings for n, d in done.items()}
     meta = {
-        "config": config.to_dict(), "seed": config.seed, "mode": config.mode,
+        "config": config.to_dict(),
+        "seed": config.seed,
+        "mode": config.mode,
         "argv": list(argv) if argv is not None else None,
-        "started_utc": started.isoformat(timespec="seconds"), "partial": partial is not None,
+        "started_utc": started.isoformat(timespec="seconds"),
+        "partial": partial is not None,
         **({"interrupted": partial} if partial is not None else {}),
-        "resumed_experiments": list(resumed), **environment(), "timings_seconds": timings,
+        "resumed_experiments": list(resumed),
+        **environment(),
+        "timings_seconds": timings,
         "total_seconds": time.perf_counter() - t_start,
-        "total_cpu_seconds": time.process_time() - cpu_start, "sources": sources,
+        "total_cpu_seconds": time.process_time() - cpu_start,
+        "sources": sources,
         "experiments": {n: d.record["metadata"] for n, d in done.items()},
         "figures": [f.name for f in figures],
         "key_numbers": [dataclasses.asdict(n) for n in numbers],
         "claims": [{**dataclasses.asdict(c), "verdict": c.verdict} for c in claims],
-    }  # fmt: skip
+    }
     io.save_json(path / "config.json", meta)
     header = _header(config, meta, done, resumed, argv, partial)
-    md, page = write_reports(path, header=header, numbers=numbers, claims=claims, figures=figures,
-                             sources=sources, timings=timings, notes=notes)  # fmt: skip
-    return RunResult(path, md, page, path / "config.json", [f.name for f in figures], numbers,
-                     claims, timings, tuple(resumed), partial is not None)  # fmt: skip
+    md, page = write_reports(
+        path,
+        header=header,
+        numbers=numbers,
+        claims=claims,
+        figures=figures,
+        sources=sources,
+        timings=timings,
+        notes=notes,
+    )
+    return RunResult(
+        path,
+        md,
+        page,
+        path / "config.json",
+        [f.name for f in figures],
+        numbers,
+        claims,
+        timings,
+        tuple(resumed),
+        partial is not None,
+    )

@@ -95,17 +95,33 @@ def training_numbers(table: dict[str, np.ndarray]) -> list[KeyNumber]:
     for i in range(len(table["T"])):
         T, lam = int(table["T"][i]), float(table["penalty_weight"][i])
         where, head = {"T": T, "penalty_weight": lam}, f"Training, T = {T}, {_label(lam)}: final"
-        vs = (f"; vs no penalty: kappa / {math.exp(table['log_kappa_ratio_mean'][i]):.3g}, fit "
-              f"error {table['fit_cost_mean'][i]:+.2e}" if lam > 0 else "")  # fmt: skip
+        vs = (
+            f"; vs no penalty: kappa / {math.exp(table['log_kappa_ratio_mean'][i]):.3g}, fit "
+            f"error {table['fit_cost_mean'][i]:+.2e}"
+            if lam > 0
+            else ""
+        )
         out += [
-            KeyNumber(f"{head} fit error", float(table["fit_final_mean"][i]),
-                      float(table["fit_final_se"][i]), FIGURE, where, "fit_final_mean",
-                      f"random init {table['fit_init_mean'][i]:.3g}{vs}"),
-            KeyNumber(f"{head} condition number", float(table["kappa_final_mean"][i]),
-                      float(table["kappa_final_se"][i]), FIGURE, where, "kappa_final_mean",
-                      f"mel target {table['kappa_target'][i]:.4g}; random init "
-                      f"{table['kappa_init_mean'][i]:.3g}"),
-        ]  # fmt: skip
+            KeyNumber(
+                f"{head} fit error",
+                float(table["fit_final_mean"][i]),
+                float(table["fit_final_se"][i]),
+                FIGURE,
+                where,
+                "fit_final_mean",
+                f"random init {table['fit_init_mean'][i]:.3g}{vs}",
+            ),
+            KeyNumber(
+                f"{head} condition number",
+                float(table["kappa_final_mean"][i]),
+                float(table["kappa_final_se"][i]),
+                FIGURE,
+                where,
+                "kappa_final_mean",
+                f"mel target {table['kappa_target'][i]:.4g}; random init "
+                f"{table['kappa_init_mean'][i]:.3g}",
+            ),
+        ]
     return out
 
 
@@ -123,30 +139,46 @@ def training_claims(table: dict[str, np.ndarray], config: TrainingConfig) -> lis
         factor, cost = np.exp(d), table["fit_cost_mean"][rows]
         k_b, k_p = table["kappa_final_mean"][base][-1], table["kappa_final_mean"][rows][-1]
         f_b, f_p = table["fit_final_mean"][base][-1], table["fit_final_mean"][rows][-1]
-        claims.append(Claim(
-            f"Training with the stability penalty (lambda = {lam:g}) lowers the condition "
-            f"number at a small fit-error cost (J = {config.num_filters} filters fitted to a "
-            "mel filterbank)",
-            # a length whose penalised fit is poor keeps the score below "every length"
-            {"score": float(lowered.sum()) if fit_ok.all() else min(lowered.sum(), len(T) - 0.5),
-             "lengths": len(T), "half_of_lengths": len(T) / 2,
-             "lengths_lowered": int(lowered.sum()), "lengths_fit_kept": int(fit_ok.sum())},
-            Rule("score", ">=", "lengths", partly="half_of_lengths", text=(
-                "supported: at every T, mean over seeds of log(kappa without / with the "
-                "penalty) > 2 paired SE, and the penalised fit error < 10% of the random "
-                "init's; partly: kappa lowered so at >= half of the lengths")),
-            f"the penalty lowers kappa by a factor {math.exp(d.mean()):.3g} (geometric mean "
-            f"over T; {factor.min():.3g} to {factor.max():.3g}; beyond 2 paired SE at "
-            f"{int(lowered.sum())} of {len(T)} lengths) at a fit-error cost of "
-            f"{cost.mean():+.2e} (mean over T of the paired difference; the fit error is "
-            f"relative to the target's spectral power, {table['fit_init_mean'][rows].mean():.2f}"
-            f" at the random init; penalised at most {table['fit_final_mean'][rows].max():.2e}"
-            f", below 10% of the init's at {int(fit_ok.sum())} of {len(T)} lengths). At T = "
-            f"{T[-1]}: kappa {k_b:.3g} -> {k_p:.3g} (mel target "
-            f"{table['kappa_target'][rows][-1]:.3g}), fit error {f_b:.2e} -> {f_p:.2e}.",
-            why="A learned front end can be kept stable by a penalty that costs little accuracy.",
-            figure=FIGURE, source="jaxfb",
-        ))  # fmt: skip
+        claims.append(
+            Claim(
+                f"Training with the stability penalty (lambda = {lam:g}) lowers the condition "
+                f"number at a small fit-error cost (J = {config.num_filters} filters fitted to a "
+                "mel filterbank)",
+                # a length whose penalised fit is poor keeps the score below "every length"
+                {
+                    "score": float(lowered.sum())
+                    if fit_ok.all()
+                    else min(lowered.sum(), len(T) - 0.5),
+                    "lengths": len(T),
+                    "half_of_lengths": len(T) / 2,
+                    "lengths_lowered": int(lowered.sum()),
+                    "lengths_fit_kept": int(fit_ok.sum()),
+                },
+                Rule(
+                    "score",
+                    ">=",
+                    "lengths",
+                    partly="half_of_lengths",
+                    text=(
+                        "supported: at every T, mean over seeds of log(kappa without / with the "
+                        "penalty) > 2 paired SE, and the penalised fit error < 10% of the random "
+                        "init's; partly: kappa lowered so at >= half of the lengths"
+                    ),
+                ),
+                f"the penalty lowers kappa by a factor {math.exp(d.mean()):.3g} (geometric mean "
+                f"over T; {factor.min():.3g} to {factor.max():.3g}; beyond 2 paired SE at "
+                f"{int(lowered.sum())} of {len(T)} lengths) at a fit-error cost of "
+                f"{cost.mean():+.2e} (mean over T of the paired difference; the fit error is "
+                f"relative to the target's spectral power, {table['fit_init_mean'][rows].mean():.2f}"
+                f" at the random init; penalised at most {table['fit_final_mean'][rows].max():.2e}"
+                f", below 10% of the init's at {int(fit_ok.sum())} of {len(T)} lengths). At T = "
+                f"{T[-1]}: kappa {k_b:.3g} -> {k_p:.3g} (mel target "
+                f"{table['kappa_target'][rows][-1]:.3g}), fit error {f_b:.2e} -> {f_p:.2e}.",
+                why="A learned front end can be kept stable by a penalty that costs little accuracy.",
+                figure=FIGURE,
+                source="jaxfb",
+            )
+        )
     return claims
 
 
