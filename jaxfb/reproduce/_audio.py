@@ -16,7 +16,8 @@ import numpy as np
 from scipy import signal as sps
 
 from .. import signals as sig
-from . import _plotting, _theory
+from ..theory import _spectral
+from . import _plotting
 from ._config import AudioConfig, ReproduceConfig
 from ._energy import EnergyStudy, bound_claims, energy_outputs, energy_study
 from ._results import ExperimentOutput, FigureOutput
@@ -78,7 +79,7 @@ def histogram_table(study: EnergyStudy, bins: int) -> dict[str, np.ndarray]:
         scale = float(np.asarray(dist.mean).ravel()[s])  # ||x||^2: energies are relative
         grid = np.linspace(edges[0], edges[-1], 4 * bins)
         x = np.concatenate([centers, grid])
-        dens = _theory.energy_density(dist.eigenvalues[s], dist.num_filters, x * scale) * scale
+        dens = _spectral.energy_density(dist.eigenvalues[s], dist.num_filters, x * scale) * scale
         nan = np.full(grid.size, np.nan)
         parts.append(
             {

@@ -18,7 +18,8 @@ from scipy import stats
 
 from .. import signals as sig
 from .. import theory
-from . import _plotting, _theory
+from ..theory import _spectral
+from . import _plotting
 from ._config import ReproduceConfig
 from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber, Rule
 from ._simulate import draw, energy_statistic
@@ -61,20 +62,20 @@ def _simulate(key, xs, norms, num_filters, config, lengths):
 
 def _theory_at(xs, num_filters, levels, T):
     """Exact law, bounds, exact quantiles and exceedance probabilities at one length."""
-    lam = _theory.gram_eigenvalues(xs, T)
+    lam = _spectral.gram_eigenvalues(xs, T)
     dist = theory.EnergyDistribution(lam, num_filters)
     mean = np.asarray(dist.mean)
     lv = np.asarray(levels)
     q = np.asarray(dist.isf(np.broadcast_to(lv[:, None], (lv.size, xs.shape[0]))))
-    alphas = [_theory.deviation_bounds(lam, num_filters, p) for p in levels]
-    th = np.stack([np.stack([(1.0 + b[k]) * mean for k in _theory.BOUNDS]) for b in alphas])
+    alphas = [_spectral.deviation_bounds(lam, num_filters, p) for p in levels]
+    th = np.stack([np.stack([(1.0 + b[k]) * mean for k in _spectral.BOUNDS]) for b in alphas])
     sf = np.asarray(dist.sf(th))  # (levels, bounds, S)
     rows = {}
     for i, p in enumerate(levels):
         rows[p] = {
             **alphas[i],
             "exact_quantile": q[i] / mean - 1.0,
-            **{f"{k}_exceedance_exact": sf[i, j] for j, k in enumerate(_theory.BOUNDS)},
+            **{f"{k}_exceedance_exact": sf[i, j] for j, k in enumerate(_spectral.BOUNDS)},
         }
     return dist, rows
 
@@ -84,7 +85,11 @@ def _table(d, name, lengths, p, theory_rows, num_filters, n):
     L, draws = d.shape
     m, m_se = mean_se(d, axis=1)
     q, q_se = quantile_se(d, 1 - p, axis=1)
-    keys = (*_theory.BOUNDS, "exact_quantile", *(f"{b}_exceedance_exact" for b in _theory.BOUNDS))
+    keys = (
+        *_spectral.BOUNDS,
+        "exact_quantile",
+        *(f"{b}_exceedance_exact" for b in _spectral.BOUNDS),
+    )
     cols = {k: np.full(L, np.nan) for k in (*keys, "paper_exceedance_empirical")}
     cols["paper_exceedance_se"], cols["paper_fails"] = np.full(L, np.nan), np.full(L, np.nan)
     for i, T in enumerate(lengths):
@@ -386,6 +391,6 @@ def run_energy(config: ReproduceConfig, key: jax.Array) -> ExperimentOutput:
     out.claims += bound_claims(study, stem, "elementary signals")
     out.timings["figures"] = time.perf_counter() - t0
     out.sources["energy theory"] = (
-        "host float64 spectra (jaxfb.reproduce._theory) + jaxfb.theory.EnergyDistribution"
+        "host float64 spectra (jaxfb.theory._spectral) + jaxfb.theory.EnergyDistribution"
     )
     return out
