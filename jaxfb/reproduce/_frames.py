@@ -14,6 +14,7 @@ from typing import NamedTuple
 
 import jax
 import numpy as np
+from scipy import stats
 
 from .. import scaling, theory
 from . import _plotting
@@ -22,7 +23,14 @@ from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber, Rule
 from ._simulate import draw, frames_statistic
 from ._stats import concat, mean_se, quantile_se, ratio_of_means
 
-__all__ = ["LawFit", "fit_laws", "kappa_log_mean_cov", "run_frames", "sandwich_stderr"]
+__all__ = [
+    "LawFit",
+    "fit_laws",
+    "kappa_log_mean_cov",
+    "reversal_z",
+    "run_frames",
+    "sandwich_stderr",
+]
 
 _FORMULAS = {
     "paper": "log((1 + c sqrt u)/(1 - c sqrt u))",
@@ -146,9 +154,20 @@ def kappa_log_mean_cov(kappa: np.ndarray) -> np.ndarray:
     return np.atleast_2d(np.cov(kappa, rowvar=False, ddof=1)) / (kappa.shape[0] * np.outer(m, m))
 
 
-def _trend_sign(x, y, se) -> int:
+REVERSAL_FWER = 1e-3
+"""Family-wise error of the reversal test of :func:`_trend_sign` over all pairs of a curve."""
+
+
+def reversal_z(points: int, fwer: float = REVERSAL_FWER) -> float:
+    """Bonferroni threshold: the one-sided normal ``z`` at ``fwer`` over ``points (points - 1)/2``
+    pairs, so that noise on a plateau reverses no pair with probability ``>= 1 - fwer``."""
+    pairs = max(points * (points - 1) // 2, 1)
+    return float(stats.norm.isf(fwer / pairs))
+
+
+def _trend_sign(x, y, se, fwer: float = REVERSAL_FWER) -> int:
     """+1 / -1 for a change between the ends of more than 3 combined standard errors that no
-    pair ``x_i < x_j`` reverses by more than 4 (plateaus allowed); else 0."""
+    pair ``x_i < x_j`` reverses by more than :func:`reversal_z` of them (plateaus allowed); else 0."""
     x, y, se = (np.asarray(a, np.float64) for a in (x, y, se))
     ok = np.isfinite(y) & np.isfinite(se)
     order = np.argsort(x[ok])
@@ -158,7 +177,7 @@ def _trend_sign(x, y, se) -> int:
     sign = 1 if y[-1] > y[0] else -1
     diff = sign * (y[None, :] - y[:, None]) / np.hypot(se[None, :], se[:, None])
     later = np.triu(np.ones((len(y), len(y)), dtype=bool), k=1)
-    return sign if float(np.min(np.where(later, diff, np.inf))) > -4 else 0
+    return sign if float(np.min(np.where(later, diff, np.inf))) > -reversal_z(len(y), fwer) else 0
 
 
 def simulate(config: ReproduceConfig, key: jax.Array, out: ExperimentOutput) -> dict:
@@ -411,6 +430,9 @@ def claims(points, config: ReproduceConfig, fits, failed) -> list[Claim]:
         )
         for T in cfg.sweep_lengths
     }
+    z_text = ", ".join(
+        f"z = {reversal_z(n):.2f} for n = {n}" for n in sorted({len(lengths), len(js)})
+    )
     good = sum(s == 1 for s in t_signs.values()) + sum(s == -1 for s in j_signs.values())
     out = [
         Claim(
@@ -421,10 +443,11 @@ def claims(points, config: ReproduceConfig, fits, failed) -> list[Claim]:
                 ">=",
                 "trends",
                 partly=1,
-                text="a change between the ends of the "
-                "range larger than 3 standard errors, never reversed by more than 4 standard errors "
-                "between any two points (plateaus allowed); supported if for every J and T, partly "
-                "if for some",
+                text="a change between the ends of the range larger than 3 standard errors, "
+                "never reversed between two points by more than z standard errors, z the "
+                f"Bonferroni threshold for a family-wise error of {REVERSAL_FWER:g} over the "
+                f"n (n - 1) / 2 pairs of a curve's n points ({z_text}; plateaus allowed); "
+                "supported if for every J and T, partly if for some",
             ),
             f"E[log kappa] increases with T for J in {[J for J, s in t_signs.items() if s == 1]} of "
             f"{list(t_signs)}; decreases with J for T in "
