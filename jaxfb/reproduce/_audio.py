@@ -21,6 +21,7 @@ from . import _plotting
 from ._config import AudioConfig, ReproduceConfig
 from ._energy import EnergyStudy, bound_claims, energy_outputs, energy_study
 from ._results import ExperimentOutput, FigureOutput
+from ._stats import concat
 
 __all__ = ["audio_signals", "check_audio_files", "run_audio"]
 
@@ -94,32 +95,38 @@ def histogram_table(study: EnergyStudy, bins: int) -> dict[str, np.ndarray]:
                 "theory_density": dens,
             }
         )
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    return concat(parts)
 
 
 def spectrogram_table(signals: dict[str, np.ndarray], rate: int) -> dict[str, np.ndarray]:
     """Long-format spectrograms (``signal, time, freq, db``): Hann window of 512, hop 512."""
-    parts: dict[str, list] = {"signal": [], "time": [], "freq": [], "db": []}
+    parts = []
+    window = {"window": "hann", "nperseg": 512, "noverlap": 0, "scaling": "spectrum"}
     for name, x in signals.items():
-        f, t, S = sps.spectrogram(
-            np.asarray(x, np.float64),
-            fs=rate,
-            window="hann",
-            nperseg=512,
-            noverlap=0,
-            scaling="spectrum",
-            mode="magnitude",
-        )
+        f, t, S = sps.spectrogram(np.asarray(x, np.float64), fs=rate, mode="magnitude", **window)
         db = np.round(20 * np.log10(np.maximum(S, 1e-12)), 2)
         tt, ff = np.meshgrid(t, f, indexing="ij")
-        for k, v in (
-            ("signal", np.full(tt.size, name)),
-            ("time", tt.ravel()),
-            ("freq", ff.ravel()),
-            ("db", db.T.ravel()),
-        ):
-            parts[k].append(v)
-    return {k: np.concatenate(v) for k, v in parts.items()}
+        parts.append(
+            {
+                "signal": np.full(tt.size, name),
+                "time": tt.ravel(),
+                "freq": ff.ravel(),
+                "db": db.T.ravel(),
+            }
+        )
+    return concat(parts)
+
+
+_HISTOGRAM_CAPTION = (
+    "Histograms of ||Phi x||^2 / ||x||^2 over {draws} random filterbanks (J = {J}, T = {T}, N = "
+    "{N}) with the exact density of the weighted chi-squared law (second-order saddlepoint "
+    "density, renormalised, on the exact spectrum; it agrees with the derivative of the exact "
+    "cdf of jaxfb.theory.EnergyDistribution to about 1e-4)."
+)
+_SPECTROGRAM_CAPTION = (
+    "Magnitude spectrograms (Hann window of 512 samples, no overlap, dB) of the audio signals "
+    "({source}, {N} samples at {rate} Hz)."
+)
 
 
 def run_audio(config: ReproduceConfig, key: jax.Array) -> ExperimentOutput:
@@ -132,29 +139,17 @@ def run_audio(config: ReproduceConfig, key: jax.Array) -> ExperimentOutput:
     source = "WAV files" if cfg.files else "synthetic stand-ins"
     energy_outputs(study, out, "energy_audio", f"Energy deviation, audio ({source})", "audio")
     hist, T = histogram_table(study, cfg.hist_bins), study.lengths[-1]
+    fmt = {"draws": config.draws, "J": cfg.filters, "T": T, "N": cfg.n, "rate": cfg.rate}
+    fig = _plotting.plot_histograms(hist, f"Energy at T = {T}, audio ({source})")
+    title = f"Histograms of the energy at T = {T}, audio"
     out.figures.append(
-        FigureOutput(
-            "energy_audio_histograms",
-            f"Histograms of the energy at T = {T}, audio",
-            f"Histograms of ||Phi x||^2 / ||x||^2 over {config.draws} random filterbanks (J = "
-            f"{cfg.filters}, T = {T}, N = {cfg.n}) with the exact density of the weighted "
-            "chi-squared law (second-order saddlepoint density, renormalised, on the exact spectrum; "
-            "it agrees with the derivative of the exact cdf of jaxfb.theory.EnergyDistribution to "
-            "about 1e-4).",
-            _plotting.plot_histograms(hist, f"Energy at T = {T}, audio ({source})"),
-            hist,
-        )
+        FigureOutput("energy_audio_histograms", title, _HISTOGRAM_CAPTION.format(**fmt), fig, hist)
     )
     spec = spectrogram_table(signals, cfg.rate)
+    fig = _plotting.plot_spectrograms(spec, f"Audio signals ({source})")
+    caption = _SPECTROGRAM_CAPTION.format(source=source, **fmt)
     out.figures.append(
-        FigureOutput(
-            "audio_spectrograms",
-            "Spectrograms of the audio signals",
-            "Magnitude spectrograms (Hann window of 512 samples, no overlap, dB) of the audio "
-            f"signals ({source}, {cfg.n} samples at {cfg.rate} Hz).",
-            _plotting.plot_spectrograms(spec, f"Audio signals ({source})"),
-            spec,
-        )
+        FigureOutput("audio_spectrograms", "Spectrograms of the audio signals", caption, fig, spec)
     )
     out.timings["figures"] = time.perf_counter() - t0
     out.claims += bound_claims(study, "energy_audio", "audio")

@@ -102,20 +102,13 @@ class Done(NamedTuple):
 
 def _record(res: ExperimentOutput) -> dict[str, Any]:
     """The JSON form of an experiment's output, without samples and figure objects."""
-    return io.from_json(
-        io.to_json(
-            {
-                "figures": [
-                    {"name": f.name, "title": f.title, "caption": f.caption} for f in res.figures
-                ],
-                "numbers": [dataclasses.asdict(n) for n in res.numbers],
-                "claims": [dataclasses.asdict(c) for c in res.claims],
-                "notes": res.notes,
-                "sources": res.sources,
-                "metadata": res.metadata,
-            }
-        )
+    figures = [{"name": f.name, "title": f.title, "caption": f.caption} for f in res.figures]
+    numbers, claims = (
+        [dataclasses.asdict(n) for n in res.numbers],
+        [dataclasses.asdict(c) for c in res.claims],
     )
+    record = {"figures": figures, "numbers": numbers, "claims": claims, "notes": res.notes}
+    return io.from_json(io.to_json({**record, "sources": res.sources, "metadata": res.metadata}))
 
 
 def save_checkpoint(out: Path, name: str, inp, res: ExperimentOutput, timings, keep: bool) -> Done:
@@ -128,14 +121,8 @@ def save_checkpoint(out: Path, name: str, inp, res: ExperimentOutput, timings, k
         info = {"file": f"{name}.npz", "sha256": _sha256(folder / f"{name}.npz")}
     finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     record = _record(res)
-    doc = {
-        "fingerprint": _identity.digest(inp),
-        "inputs": inp,
-        "finished_utc": finished,
-        "record": record,
-        "timings": timings,
-        "samples": info,
-    }
+    doc = {"fingerprint": _identity.digest(inp), "inputs": inp, "finished_utc": finished}
+    doc.update(record=record, timings=timings, samples=info)
     io.save_json(folder / f"{name}.json", doc)
     return Done(record, timings, samples, finished)
 
@@ -207,12 +194,8 @@ def _compute(config, path: Path, name: str, inp) -> Done:
         io.write_csv(path / f"{fig.name}.csv", fig.table)
         fig.figure = None  # free the matplotlib figure
     t_done = time.perf_counter()
-    timings = {
-        **res.timings,
-        "write": t_done - t_write,
-        "total": t_done - t0,
-        "cpu_total": time.process_time() - c0,
-    }
+    timings = {**res.timings, "write": t_done - t_write, "total": t_done - t0}
+    timings["cpu_total"] = time.process_time() - c0
     return save_checkpoint(path, name, inp, res, timings, config.save_samples)
 
 
@@ -226,14 +209,12 @@ def run(
 ) -> RunResult:
     """Run the experiments of ``config`` and write figures, data and reports into ``out``.
 
-    Every input is checked first (config, audio files, a writable ``out``). Each experiment
-    draws through :func:`jaxfb.montecarlo.monte_carlo` (sharded over every local device) and
-    writes ``NAME.png``, ``.pdf``, ``.csv`` per figure and its checkpoint; then ``samples.npz``,
-    ``config.json`` (config, versions, device, timings, each experiment's ``num_devices``,
-    numbers, claims) and ``report.md`` / ``report.html`` (``docs/reproduction.md``). A rerun
-    into ``out`` loads the experiments whose checkpoints have the same inputs (``resume=False``
-    recomputes them); if an experiment raises (Ctrl-C included), a partial report of the
-    finished ones is written before the exception propagates.
+    Every input is checked first; each experiment draws through
+    :func:`jaxfb.montecarlo.monte_carlo` and writes its figures and checkpoint; then
+    ``samples.npz``, ``config.json`` and ``report.md`` / ``report.html``. A rerun into ``out``
+    loads the experiments whose checkpoints have the same inputs; if an experiment raises
+    (Ctrl-C included), a partial report of the finished ones is written first. The files and the
+    resume rules: ``docs/reproduction.md``.
 
     Args:
         config: what to run (:meth:`ReproduceConfig.quick`, :meth:`ReproduceConfig.full`, ...).
@@ -241,7 +222,7 @@ def run(
         argv: the command line that started the run, recorded in ``config.json``.
         log: called with one line per finished or loaded experiment (default: loaded and
             recomputed checkpoints are announced on stderr).
-        resume: load matching checkpoints.
+        resume: load matching checkpoints (``False``: recompute them).
 
     Raises:
         OSError: ``out`` cannot be written (``NotADirectoryError``: it is a file).
@@ -365,25 +346,7 @@ def _write_outputs(config, path, done, resumed, argv, started, t_start, cpu_star
     }
     io.save_json(path / "config.json", meta)
     header = _header(config, meta, done, resumed, argv, partial)
-    md, page = write_reports(
-        path,
-        header=header,
-        numbers=numbers,
-        claims=claims,
-        figures=figures,
-        sources=sources,
-        timings=timings,
-        notes=notes,
-    )
-    return RunResult(
-        path,
-        md,
-        page,
-        path / "config.json",
-        [f.name for f in figures],
-        numbers,
-        claims,
-        timings,
-        tuple(resumed),
-        partial is not None,
-    )
+    content = {"numbers": numbers, "claims": claims, "figures": figures, "sources": sources}
+    md, page = write_reports(path, header=header, timings=timings, notes=notes, **content)
+    files = (path, md, page, path / "config.json", [f.name for f in figures])
+    return RunResult(*files, numbers, claims, timings, tuple(resumed), partial is not None)
