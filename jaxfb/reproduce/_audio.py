@@ -19,7 +19,7 @@ from .. import signals as sig
 from ..theory import _spectral
 from . import _plotting
 from ._config import AudioConfig, ReproduceConfig
-from ._energy import EnergyStudy, bound_claims, energy_outputs, energy_study
+from ._energy import EnergyStudy, bound_claims, run_study
 from ._results import ExperimentOutput, FigureOutput
 from ._stats import concat
 
@@ -131,13 +131,11 @@ _SPECTROGRAM_CAPTION = (
 
 def run_audio(config: ReproduceConfig, key: jax.Array) -> ExperimentOutput:
     """The audio experiment: deviation curves, histograms at the largest ``T``, spectrograms."""
-    cfg, out = config.audio, ExperimentOutput()
-    sig_key, sim_key = jax.random.split(key)
-    signals = audio_signals(sig_key, cfg)
-    study = energy_study(sim_key, signals, cfg.filters, cfg.lengths, config, out.timings)
-    t0 = time.perf_counter()
+    cfg = config.audio
     source = "WAV files" if cfg.files else "synthetic stand-ins"
-    energy_outputs(study, out, "energy_audio", f"Energy deviation, audio ({source})", "audio")
+    title, make = f"Energy deviation, audio ({source})", lambda k: audio_signals(k, cfg)
+    out, study, signals = run_study(config, key, cfg, make, "energy_audio", title, "audio")
+    t0 = time.perf_counter()
     hist, T = histogram_table(study, cfg.hist_bins), study.lengths[-1]
     fmt = {"draws": config.draws, "J": cfg.filters, "T": T, "N": cfg.n, "rate": cfg.rate}
     fig = _plotting.plot_histograms(hist, f"Energy at T = {T}, audio ({source})")
@@ -151,7 +149,7 @@ def run_audio(config: ReproduceConfig, key: jax.Array) -> ExperimentOutput:
     out.figures.append(
         FigureOutput("audio_spectrograms", "Spectrograms of the audio signals", caption, fig, spec)
     )
-    out.timings["figures"] = time.perf_counter() - t0
+    out.timings["figures"] += time.perf_counter() - t0
     out.claims += bound_claims(study, "energy_audio", "audio")
     out.notes.append(f"Audio signals: {', '.join(study.names)} ({source}).")
     return out

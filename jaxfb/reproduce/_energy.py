@@ -23,7 +23,7 @@ from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber, Rule
 from ._simulate import draw, energy_statistic
 from ._stats import concat, mean_se, quantile_se, select
 
-__all__ = ["EnergyStudy", "energy_outputs", "energy_study", "level_tag", "run_energy"]
+__all__ = ["EnergyStudy", "energy_outputs", "energy_study", "level_tag", "run_energy", "run_study"]
 
 BAND = (0.05, 0.95)
 
@@ -334,19 +334,27 @@ def elementary_signals(key: jax.Array, n: int) -> dict[str, np.ndarray]:
     }
 
 
-def run_energy(config: ReproduceConfig, key: jax.Array) -> ExperimentOutput:
-    """The elementary-signal experiment: figures, key numbers, claims."""
-    cfg, out = config.energy, ExperimentOutput()
+def run_study(config, key, cfg, make_signals, stem: str, title: str, label: str):
+    """Draw, summarise and present one energy study: ``(out, study, signals)``."""
+    out = ExperimentOutput()
     sig_key, sim_key = jax.random.split(key)
-    signals = elementary_signals(sig_key, cfg.n)
+    signals = make_signals(sig_key)
     study = energy_study(sim_key, signals, cfg.filters, cfg.lengths, config, out.timings)
     t0 = time.perf_counter()
-    stem = "energy_elementary"
-    energy_outputs(study, out, stem, "Energy deviation, elementary signals", "elementary signals")
-    out.claims.append(periodic_claim(study, "alternating sign", stem))
-    out.claims += bound_claims(study, stem, "elementary signals")
+    energy_outputs(study, out, stem, title, label)
     out.timings["figures"] = time.perf_counter() - t0
-    out.sources["energy theory"] = (
+    theory_source = (
         "host float64 spectra (jaxfb.theory._spectral) + jaxfb.theory.EnergyDistribution"
     )
+    out.sources["energy theory"] = theory_source
+    return out, study, signals
+
+
+def run_energy(config: ReproduceConfig, key: jax.Array) -> ExperimentOutput:
+    """The elementary-signal experiment: figures, key numbers, claims."""
+    cfg, stem, label = config.energy, "energy_elementary", "elementary signals"
+    title, make = "Energy deviation, elementary signals", lambda k: elementary_signals(k, cfg.n)
+    out, study, _ = run_study(config, key, cfg, make, stem, title, label)
+    out.claims.append(periodic_claim(study, "alternating sign", stem))
+    out.claims += bound_claims(study, stem, label)
     return out
