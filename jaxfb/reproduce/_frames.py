@@ -1,9 +1,7 @@
-r"""Frame bounds and condition numbers against ``T`` and ``J`` (Haider et al. 2024).
+r"""Frame bounds and condition numbers against ``T`` and ``J``, and the fitted laws.
 
-Nested banks of ``J_max`` filters per ``T`` (:mod:`jaxfb.reproduce._simulate`); condition numbers
-averaged per ``T`` (the authors' script averaged them cumulatively); no mean where it does not
-exist (``J <= 2``), no standard error where the variance does not (``J <= 4``). Predictions
-from :mod:`jaxfb.theory`; laws fitted with :func:`jaxfb.scaling.fit`.
+Predictions from :mod:`jaxfb.theory`, laws from :func:`jaxfb.scaling.fit`; what is averaged and
+where a mean or variance does not exist: ``docs/reproduction.md``.
 """
 
 from __future__ import annotations

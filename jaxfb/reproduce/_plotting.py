@@ -1,11 +1,7 @@
-"""The figures of the reproduction, drawn from their tables with one consistent style.
+"""The figures of the reproduction, drawn from the tables written beside them as CSV.
 
-Every function takes the table that is written beside the figure as CSV and returns a
-:class:`matplotlib.figure.Figure`; figures are built without :mod:`matplotlib.pyplot` (no global
-state, no display: the Agg canvas renders PNG and the PDF backend the PDF), so a run behaves the
-same on a headless machine, in a thread, or next to an interactive session. Legends speak plain
-words and sit below the panels, off the curves; where the paper's ``kappa_tilde`` is undefined
-(``J <= 4 log T``) the panel is shaded and the legend says so.
+Built without :mod:`matplotlib.pyplot` (no global state: headless, thread-safe); legends in plain
+words below the panels; where ``kappa_tilde`` is undefined (``J <= 4 log T``) the panel is shaded.
 """
 
 from __future__ import annotations

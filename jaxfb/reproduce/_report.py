@@ -1,10 +1,7 @@
-"""The run's report: ``report.md`` beside the figures, and a self-contained ``report.html``.
+"""``report.md`` and a self-contained ``report.html`` (PNGs inlined), from one list of blocks.
 
-The content is built once, as a list of blocks (headings, paragraphs, tables, figures, a
-gallery, collapsible details), and rendered twice: to Markdown and to HTML. The order is what a
-reader needs first: the verdicts (one line per claim, with its figure), then the figures, then
-the details (key numbers, evidence and decision rules, sources, timings, notes). The HTML inlines
-every PNG as base64, so the one file can be mailed or archived on its own.
+Verdicts first, then the figure gallery and figures, then collapsible details
+(``docs/reproduction.md``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,5 @@
-"""The runner: checks every input, runs the experiments, writes figures, samples, ``config.json``
-and the reports, and resumes from per-experiment checkpoints (``checkpoints/NAME.{json,npz}``,
-written through :mod:`jaxfb.io`, identified by :func:`jaxfb._identity.digest` of the inputs).
-"""
+"""The runner: checks the inputs, runs the experiments, writes the outputs and reports, resumes
+from per-experiment checkpoints (``checkpoints/NAME.{json,npz}``; ``docs/reproduction.md``)."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""The training experiment of ``jaxfb reproduce``: figure, table, key numbers and its claim.
-
-The workflow itself (:class:`jaxfb.training.TrainingConfig`,
-:func:`jaxfb.training.train_filterbanks`) is a library module; this one turns its result into the
-report's figure, numbers and verdict, and writes the standalone outputs of
-``experiments/train_filterbank.py`` (:func:`save_training`).
-"""
+"""The training experiment (:mod:`jaxfb.training`) as the report's figure, numbers and claim, and
+the standalone outputs of ``experiments/train_filterbank.py`` (:func:`save_training`)."""
 
 from __future__ import annotations
 
