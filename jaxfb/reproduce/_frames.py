@@ -99,7 +99,7 @@ def sandwich_stderr(at_data, params: np.ndarray, se: np.ndarray, cov: np.ndarray
         up, down = params.copy(), params.copy()
         up[k] += h
         down[k] -= h
-        cols.append((at_data(up) - at_data(down)) / (2 * h))
+        cols.append((np.asarray(at_data(up), float) - np.asarray(at_data(down), float)) / (2 * h))
     X = np.stack(cols, axis=1)
     WX = X / se[:, None] ** 2
     bread = np.linalg.inv(X.T @ WX)
@@ -123,23 +123,16 @@ def fit_laws(J, T, y, se, cov=None) -> tuple[dict[str, LawFit], dict[str, str]]:
         if not (res.converged and res.feasible):
             failed[model] = f"did not converge (converged={res.converged}, feasible={res.feasible})"
             continue
-        names = list(res.model.param_names)
         theta, plain = np.asarray(res.params, float), np.asarray(res.stderr, float)
-        sw = (
-            plain
-            if cov is None
-            else sandwich_stderr(
-                lambda p, r=res: np.asarray(r.predict(J, T, params=p), float), theta, se, cov
-            )
+        sw = plain
+        if cov is not None:
+            sw = sandwich_stderr(lambda p, r=res: r.predict(J, T, params=p), theta, se, cov)
+        names = res.model.param_names
+        est, err, err_plain = (
+            dict(zip(names, np.asarray(v).tolist(), strict=True)) for v in (theta, sw, plain)
         )
         fits[model] = LawFit(
-            model,
-            dict(zip(names, theta.tolist(), strict=True)),
-            dict(zip(names, np.asarray(sw).tolist(), strict=True)),
-            dict(zip(names, plain.tolist(), strict=True)),
-            float(res.reduced_chi2),
-            float(res.aic),
-            res,
+            model, est, err, err_plain, float(res.reduced_chi2), float(res.aic), res
         )
     return fits, failed
 
