@@ -260,9 +260,12 @@ def train_filterbanks(
     for T in config.lengths:
         t0 = time.perf_counter()
         mc = monte_carlo(
-            _init_statistic(J, T), jax.random.fold_in(key, T), config.seeds,
-            reducers=Samples(), progress=False,
-        )  # fmt: skip
+            _init_statistic(J, T),
+            jax.random.fold_in(key, T),
+            config.seeds,
+            reducers=Samples(),
+            progress=False,
+        )
         devices = max(devices, mc.num_devices)
         w0 = jnp.asarray(mc.stats["w"]["samples"])
         dtype = w0.dtype

@@ -20,8 +20,11 @@ def tiny():
 def test_shapes_and_table(tiny):
     assert tiny.trajectories["fit_T16"].shape == (2, 2, 40)
     assert [(r["T"], r["penalty_weight"]) for r in tiny.rows] == [
-        (16, 0.0), (16, 0.01), (32, 0.0), (32, 0.01)
-    ]  # fmt: skip
+        (16, 0.0),
+        (16, 0.01),
+        (32, 0.0),
+        (32, 0.01),
+    ]
     tab = training_table(tiny)
     for i, r in enumerate(tiny.rows):
         x = np.asarray(r["kappa_final"], float)
@@ -47,7 +50,9 @@ def test_bad_options_name_the_field():
     with pytest.raises(ValueError, match="seeds must be >= 2, got 1"):
         TrainingConfig(seeds=1)
     with pytest.raises(ValueError, match="--lengths has T=2048 > n = 1024"):
-        TrainingConfig.checked({**TrainingConfig().to_dict(), "lengths": [2048]},
-                               label=lambda f: "--" + f if f == "lengths" else f)  # fmt: skip
+        TrainingConfig.checked(
+            {**TrainingConfig().to_dict(), "lengths": [2048]},
+            label=lambda f: "--" + f if f == "lengths" else f,
+        )
     with pytest.raises(TypeError, match="temperature must be a number"):
         TrainingConfig(temperature="hot")

@@ -16,10 +16,12 @@ import numpy as np
 from scipy import signal as sps
 
 from .. import signals as sig
-from . import _plotting, _theory
+from ..theory import _spectral
+from . import _plotting
 from ._config import AudioConfig, ReproduceConfig
-from ._energy import EnergyStudy, bound_claims, energy_outputs, energy_study
+from ._energy import EnergyStudy, bound_claims, run_study
 from ._results import ExperimentOutput, FigureOutput
+from ._stats import concat
 
 __all__ = ["audio_signals", "check_audio_files", "run_audio"]
 
@@ -78,62 +80,76 @@ def histogram_table(study: EnergyStudy, bins: int) -> dict[str, np.ndarray]:
         scale = float(np.asarray(dist.mean).ravel()[s])  # ||x||^2: energies are relative
         grid = np.linspace(edges[0], edges[-1], 4 * bins)
         x = np.concatenate([centers, grid])
-        dens = _theory.energy_density(dist.eigenvalues[s], dist.num_filters, x * scale) * scale
+        dens = _spectral.energy_density(dist.eigenvalues[s], dist.num_filters, x * scale) * scale
         nan = np.full(grid.size, np.nan)
-        parts.append({
-            "kind": np.array(["bin"] * bins + ["curve"] * grid.size),
-            "signal": np.array([name] * x.size), "T": np.full(x.size, T), "x": x,
-            "left": np.concatenate([edges[:-1], nan]), "right": np.concatenate([edges[1:], nan]),
-            "count": np.concatenate([counts, nan]),
-            "empirical_density": np.concatenate([counts / (draws * np.diff(edges)), nan]),
-            "theory_density": dens,
-        })  # fmt: skip
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        parts.append(
+            {
+                "kind": np.array(["bin"] * bins + ["curve"] * grid.size),
+                "signal": np.array([name] * x.size),
+                "T": np.full(x.size, T),
+                "x": x,
+                "left": np.concatenate([edges[:-1], nan]),
+                "right": np.concatenate([edges[1:], nan]),
+                "count": np.concatenate([counts, nan]),
+                "empirical_density": np.concatenate([counts / (draws * np.diff(edges)), nan]),
+                "theory_density": dens,
+            }
+        )
+    return concat(parts)
 
 
 def spectrogram_table(signals: dict[str, np.ndarray], rate: int) -> dict[str, np.ndarray]:
     """Long-format spectrograms (``signal, time, freq, db``): Hann window of 512, hop 512."""
-    parts: dict[str, list] = {"signal": [], "time": [], "freq": [], "db": []}
+    parts = []
+    window = {"window": "hann", "nperseg": 512, "noverlap": 0, "scaling": "spectrum"}
     for name, x in signals.items():
-        f, t, S = sps.spectrogram(
-            np.asarray(x, np.float64), fs=rate, window="hann", nperseg=512, noverlap=0,
-            scaling="spectrum", mode="magnitude",
-        )  # fmt: skip
+        f, t, S = sps.spectrogram(np.asarray(x, np.float64), fs=rate, mode="magnitude", **window)
         db = np.round(20 * np.log10(np.maximum(S, 1e-12)), 2)
         tt, ff = np.meshgrid(t, f, indexing="ij")
-        for k, v in (("signal", np.full(tt.size, name)), ("time", tt.ravel()),
-                     ("freq", ff.ravel()), ("db", db.T.ravel())):  # fmt: skip
-            parts[k].append(v)
-    return {k: np.concatenate(v) for k, v in parts.items()}
+        parts.append(
+            {
+                "signal": np.full(tt.size, name),
+                "time": tt.ravel(),
+                "freq": ff.ravel(),
+                "db": db.T.ravel(),
+            }
+        )
+    return concat(parts)
+
+
+_HISTOGRAM_CAPTION = (
+    "Histograms of ||Phi x||^2 / ||x||^2 over {draws} random filterbanks (J = {J}, T = {T}, N = "
+    "{N}) with the exact density of the weighted chi-squared law (second-order saddlepoint "
+    "density, renormalised, on the exact spectrum; it agrees with the derivative of the exact "
+    "cdf of jaxfb.theory.EnergyDistribution to about 1e-4)."
+)
+_SPECTROGRAM_CAPTION = (
+    "Magnitude spectrograms (Hann window of 512 samples, no overlap, dB) of the audio signals "
+    "({source}, {N} samples at {rate} Hz)."
+)
 
 
 def run_audio(config: ReproduceConfig, key: jax.Array) -> ExperimentOutput:
     """The audio experiment: deviation curves, histograms at the largest ``T``, spectrograms."""
-    cfg, out = config.audio, ExperimentOutput()
-    sig_key, sim_key = jax.random.split(key)
-    signals = audio_signals(sig_key, cfg)
-    study = energy_study(sim_key, signals, cfg.filters, cfg.lengths, config, out.timings)
-    t0 = time.perf_counter()
+    cfg = config.audio
     source = "WAV files" if cfg.files else "synthetic stand-ins"
-    energy_outputs(study, out, "energy_audio", f"Energy deviation, audio ({source})", "audio")
+    title, make = f"Energy deviation, audio ({source})", lambda k: audio_signals(k, cfg)
+    out, study, signals = run_study(config, key, cfg, make, "energy_audio", title, "audio")
+    t0 = time.perf_counter()
     hist, T = histogram_table(study, cfg.hist_bins), study.lengths[-1]
-    out.figures.append(FigureOutput(
-        "energy_audio_histograms", f"Histograms of the energy at T = {T}, audio",
-        f"Histograms of ||Phi x||^2 / ||x||^2 over {config.draws} random filterbanks (J = "
-        f"{cfg.filters}, T = {T}, N = {cfg.n}) with the exact density of the weighted "
-        "chi-squared law (second-order saddlepoint density, renormalised, on the exact spectrum; "
-        "it agrees with the derivative of the exact cdf of jaxfb.theory.EnergyDistribution to "
-        "about 1e-4).",
-        _plotting.plot_histograms(hist, f"Energy at T = {T}, audio ({source})"), hist,
-    ))  # fmt: skip
+    fmt = {"draws": config.draws, "J": cfg.filters, "T": T, "N": cfg.n, "rate": cfg.rate}
+    fig = _plotting.plot_histograms(hist, f"Energy at T = {T}, audio ({source})")
+    title = f"Histograms of the energy at T = {T}, audio"
+    out.figures.append(
+        FigureOutput("energy_audio_histograms", title, _HISTOGRAM_CAPTION.format(**fmt), fig, hist)
+    )
     spec = spectrogram_table(signals, cfg.rate)
-    out.figures.append(FigureOutput(
-        "audio_spectrograms", "Spectrograms of the audio signals",
-        "Magnitude spectrograms (Hann window of 512 samples, no overlap, dB) of the audio "
-        f"signals ({source}, {cfg.n} samples at {cfg.rate} Hz).",
-        _plotting.plot_spectrograms(spec, f"Audio signals ({source})"), spec,
-    ))  # fmt: skip
-    out.timings["figures"] = time.perf_counter() - t0
+    fig = _plotting.plot_spectrograms(spec, f"Audio signals ({source})")
+    caption = _SPECTROGRAM_CAPTION.format(source=source, **fmt)
+    out.figures.append(
+        FigureOutput("audio_spectrograms", "Spectrograms of the audio signals", caption, fig, spec)
+    )
+    out.timings["figures"] += time.perf_counter() - t0
     out.claims += bound_claims(study, "energy_audio", "audio")
     out.notes.append(f"Audio signals: {', '.join(study.names)} ({source}).")
     return out

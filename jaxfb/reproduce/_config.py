@@ -1,9 +1,6 @@
-"""The configuration of a reproduction run: one config per experiment, nested in one, with presets.
+"""The configuration of a reproduction run: shared settings, one frozen config per experiment.
 
-:class:`ReproduceConfig` holds what every experiment shares (seed, draws, tail levels, compiled
-lengths) and one frozen config per experiment (:class:`EnergyConfig`, :class:`AudioConfig`,
-:class:`FramesConfig`, :class:`jaxfb.training.TrainingConfig`; ``None`` leaves it out). A config
-is hashable and round-trips through JSON (:meth:`~ReproduceConfig.to_dict`, ``from_dict``).
+Hashable, validated, round-trips through JSON (:meth:`~ReproduceConfig.to_dict`, ``from_dict``).
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
-r"""Energy deviation of random filterbanks against the filter length (Haider et al. 2024).
+r"""Energy deviation of random filterbanks against the filter length (``docs/reproduction.md``).
 
-Per ``T``, ``draws`` Gaussian filterbanks (``J`` filters, variance ``1/(J T)``) each applied to
-every signal; the relative deviation :math:`\|\Phi x\|^2/\|x\|^2 - 1` summarised (mean, 5-95%
-band, ``1 - p`` quantile) beside the exact quantile, four deviation bounds and the exact
-probability of exceeding the paper's.
+Shared by the elementary-signal and the audio experiments: :func:`energy_study` draws and
+summarises, :func:`energy_outputs` turns a study into figures, key numbers and claims.
 """
 
 from __future__ import annotations
@@ -18,13 +16,14 @@ from scipy import stats
 
 from .. import signals as sig
 from .. import theory
-from . import _plotting, _theory
+from ..theory import _spectral
+from . import _plotting
 from ._config import ReproduceConfig
 from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber, Rule
 from ._simulate import draw, energy_statistic
 from ._stats import concat, mean_se, quantile_se, select
 
-__all__ = ["EnergyStudy", "energy_outputs", "energy_study", "level_tag", "run_energy"]
+__all__ = ["EnergyStudy", "energy_outputs", "energy_study", "level_tag", "run_energy", "run_study"]
 
 BAND = (0.05, 0.95)
 
@@ -61,51 +60,50 @@ def _simulate(key, xs, norms, num_filters, config, lengths):
 
 def _theory_at(xs, num_filters, levels, T):
     """Exact law, bounds, exact quantiles and exceedance probabilities at one length."""
-    lam = _theory.gram_eigenvalues(xs, T)
+    lam = _spectral.gram_eigenvalues(xs, T)
     dist = theory.EnergyDistribution(lam, num_filters)
     mean = np.asarray(dist.mean)
     lv = np.asarray(levels)
     q = np.asarray(dist.isf(np.broadcast_to(lv[:, None], (lv.size, xs.shape[0]))))
-    alphas = [_theory.deviation_bounds(lam, num_filters, p) for p in levels]
-    th = np.stack([np.stack([(1.0 + b[k]) * mean for k in _theory.BOUNDS]) for b in alphas])
+    alphas = [_spectral.deviation_bounds(lam, num_filters, p) for p in levels]
+    th = np.stack([np.stack([(1.0 + b[k]) * mean for k in _spectral.BOUNDS]) for b in alphas])
     sf = np.asarray(dist.sf(th))  # (levels, bounds, S)
     rows = {}
     for i, p in enumerate(levels):
         rows[p] = {
             **alphas[i],
             "exact_quantile": q[i] / mean - 1.0,
-            **{f"{k}_exceedance_exact": sf[i, j] for j, k in enumerate(_theory.BOUNDS)},
+            **{f"{k}_exceedance_exact": sf[i, j] for j, k in enumerate(_spectral.BOUNDS)},
         }
     return dist, rows
 
 
-def _table(d, name, lengths, p, theory_rows, num_filters, n):
-    """The rows of one signal at level ``p``: ``d`` is its ``(L, draws)`` deviations."""
+def _table(d, s, names, lengths, p, theory_rows, num_filters, n):
+    """The rows of signal ``s`` at level ``p``: ``d`` is its ``(L, draws)`` float64 deviations,
+    ``theory_rows`` ``{T: {column: (S,) values}}`` at that level."""
     L, draws = d.shape
-    m, m_se = mean_se(d, axis=1)
-    q, q_se = quantile_se(d, 1 - p, axis=1)
-    keys = (*_theory.BOUNDS, "exact_quantile", *(f"{b}_exceedance_exact" for b in _theory.BOUNDS))
-    cols = {k: np.full(L, np.nan) for k in (*keys, "paper_exceedance_empirical")}
-    cols["paper_exceedance_se"], cols["paper_fails"] = np.full(L, np.nan), np.full(L, np.nan)
+    exceed = tuple(f"{b}_exceedance_exact" for b in _spectral.BOUNDS)
+    keys = (*_spectral.BOUNDS, "exact_quantile", *exceed)
+    empirical = ("paper_exceedance_empirical", "paper_exceedance_se", "paper_fails")
+    cols = {k: np.full(L, np.nan) for k in (*keys, *empirical)}
     for i, T in enumerate(lengths):
         if T not in theory_rows:
             continue
-        row = theory_rows[T][p]
+        row = theory_rows[T]
         for k in keys:
-            cols[k][i] = row[k][name]
-        alpha = row["paper"][name]
+            cols[k][i] = row[k][s]
+        alpha = row["paper"][s]
         cols["paper_exceedance_empirical"][i] = np.mean(d[i] > alpha)
         # the rate is a mean of `draws` Bernoulli(P), P the exact probability
-        P = float(np.clip(row["paper_exceedance_exact"][name], 0.0, 1.0))
+        P = float(np.clip(row["paper_exceedance_exact"][s], 0.0, 1.0))
         cols["paper_exceedance_se"][i] = np.sqrt(P * (1 - P) / draws)
-        cols["paper_fails"][i] = float(alpha < row["exact_quantile"][name])
-    full = lambda v: np.full(L, v)  # noqa: E731
-    return {
-        "signal": np.array([name] * L), "T": np.asarray(lengths), "J": full(num_filters),
-        "N": full(n), "draws": full(draws), "mean": m, "mean_se": m_se,
-        "band_lo": np.quantile(d, BAND[0], axis=1), "band_hi": np.quantile(d, BAND[1], axis=1),
-        "quantile": q, "quantile_se": q_se, **cols,
-    }  # fmt: skip
+        cols["paper_fails"][i] = float(alpha < row["exact_quantile"][s])
+    out = {"signal": np.array([names[s]] * L), "T": np.asarray(lengths)}
+    out.update({k: np.full(L, v) for k, v in (("J", num_filters), ("N", n), ("draws", draws))})
+    out["mean"], out["mean_se"] = mean_se(d, axis=1)
+    out["band_lo"], out["band_hi"] = np.quantile(d, BAND, axis=1)
+    out["quantile"], out["quantile_se"] = quantile_se(d, 1 - p, axis=1)
+    return {**out, **cols}
 
 
 def energy_study(key, signals: dict[str, np.ndarray], num_filters: int, lengths, config, timings):
@@ -121,18 +119,16 @@ def energy_study(key, signals: dict[str, np.ndarray], num_filters: int, lengths,
     distributions, theory_rows = {}, {}
     for T in config.theory_lengths(lengths):
         dist, rows = _theory_at(xs_np, num_filters, config.levels, T)
-        distributions[T] = dist
-        theory_rows[T] = {p: {k: dict(zip(names, v, strict=True)) for k, v in r.items()}
-                          for p, r in rows.items()}  # fmt: skip
+        distributions[T], theory_rows[T] = dist, rows
     timings["theory"] = time.perf_counter() - t0
-    tables = {
-        p: concat([
-            _table(dev[:, :, s].astype(np.float64), name, lengths, p, theory_rows, num_filters,
-                   xs_np.shape[-1])
-            for s, name in enumerate(names)
-        ])
-        for p in config.levels
-    }  # fmt: skip
+    d, n = dev.astype(np.float64), xs_np.shape[-1]
+    tables = {}
+    for p in config.levels:
+        rows = {T: r[p] for T, r in theory_rows.items()}
+        parts = []
+        for s in range(len(names)):
+            parts.append(_table(d[:, :, s], s, names, lengths, p, rows, num_filters, n))
+        tables[p] = concat(parts)
     return EnergyStudy(names, tuple(lengths), dev, config.levels, tables, distributions, devices)
 
 
@@ -158,6 +154,41 @@ def _fmt_q(table, name, T):
     return f"{table['quantile'][i]:.3g} +- {table['quantile_se'][i]:.1g}"
 
 
+# the fixed words of the claims: rule text and why it matters
+_GROWTH_RULE = (
+    "per signal: the change of the {q} from the smallest to the largest T exceeds 3 standard "
+    "errors and agrees in sign with Spearman's rank correlation (|rho| > 0.5); supported if it "
+    "grows for every signal, partly if for some"
+)
+_GROWTH_WHY = (
+    "Longer random filters spread the energy more, so a learned front end starting from them is "
+    "less stable."
+)
+_PAPER_RULE = (
+    "the exact tail probability (jaxfb.theory.EnergyDistribution.sf) at the paper's alpha is <= "
+    "p at every signal and theory length"
+)
+_PAPER_WHY = (
+    "A bound that fails underestimates how far the energy of a random filterbank can stray."
+)
+_VALID = ("cantelli", "laurent_massart", "exact_chernoff")
+_PERIODIC_RULE = (
+    "supported if at every T, partly if at some (2-standard-error intervals of the quantiles "
+    "disjoint)"
+)
+_PERIODIC_WHY = (
+    "Signals with energy at a few frequencies are the ones random filterbanks distort most."
+)
+_CAPTION = (
+    "Relative energy deviation ||Phi x||^2/||x||^2 - 1 of {draws} random Gaussian filterbanks "
+    "(J = {J}, variance 1/(JT)) per filter length T: mean, 5-95% band and {q} quantile of the "
+    "draws; the exact {q} quantile and the deviation bounds alpha at p = {p:g}: Cantelli, the "
+    "paper's Chernoff formula (not a valid bound), Laurent-Massart and the exact Chernoff bound. "
+    "Crosses mark lengths where the paper's alpha lies below the exact {q} quantile, i.e. fails "
+    "to bound."
+)
+
+
 def growth_claim(study: EnergyStudy, stem: str, label: str) -> Claim:
     """The claim that the deviation grows with ``T``, checked per signal."""
     p0 = study.levels[0]
@@ -167,57 +198,62 @@ def growth_claim(study: EnergyStudy, stem: str, label: str) -> Claim:
         rows = np.asarray(tab["signal"]) == name
         trends[name] = _trend(tab["T"][rows], tab["quantile"][rows], tab["quantile_se"][rows])
     lo, hi = study.lengths[0], study.lengths[-1]
-    return Claim(
-        f"The energy deviation grows with the filter length T ({label})",
-        {"signals_growing": sum(t == "grows" for t in trends.values()), "signals": len(trends)},
-        Rule("signals_growing", ">=", "signals", partly=1, text=(
-            f"per signal: the change of the {q} from the smallest to the largest T exceeds 3 "
-            "standard errors and agrees in sign with Spearman's rank correlation (|rho| > 0.5); "
-            "supported if it grows for every signal, partly if for some")),
-        "; ".join(f"{n}: {q} {trends[n]} ({_fmt_q(tab, n, lo)} at T = {lo} -> "
-                  f"{_fmt_q(tab, n, hi)} at T = {hi})" for n in study.names),
-        why="Longer random filters spread the energy more, so a learned front end starting "
-        "from them is less stable.",
-        figure=f"{stem}_{level_tag(p0)}",
-    )  # fmt: skip
+    evidence = {
+        "signals_growing": sum(t == "grows" for t in trends.values()),
+        "signals": len(trends),
+    }
+    rule = Rule("signals_growing", ">=", "signals", partly=1, text=_GROWTH_RULE.format(q=q))
+    finding = "; ".join(
+        f"{n}: {q} {trends[n]} ({_fmt_q(tab, n, lo)} at T = {lo} -> {_fmt_q(tab, n, hi)} at "
+        f"T = {hi})"
+        for n in study.names
+    )
+    statement = f"The energy deviation grows with the filter length T ({label})"
+    return Claim(statement, evidence, rule, finding, _GROWTH_WHY, f"{stem}_{level_tag(p0)}")
+
+
+def _paper_bound_claim(tab, p: float, stem: str, label: str) -> Claim:
+    """Does the paper's Chernoff bound hold at level ``p`` at every theory point?"""
+    P = np.asarray(tab["paper_exceedance_exact"], float)
+    ok = np.isfinite(P)
+    n_fail, i, points = int(np.sum(P[ok] > p)), int(np.nanargmax(P)), int(ok.sum())
+    evidence = {"points_failing": n_fail, "points": points, "worst_probability": P[i]}
+    finding = (
+        f"exact P(||Phi x||^2 > (1 + alpha_paper) ||x||^2) exceeds p = {p:g} at {n_fail} of "
+        f"{points} (signal, T) points; the largest is {P[i]:.4g} ({tab['signal'][i]}, T = "
+        f"{int(tab['T'][i])}), where {tab['paper_exceedance_empirical'][i]:.4g} of the "
+        f"{int(tab['draws'][i])} draws exceed the paper's alpha (standard error "
+        f"{tab['paper_exceedance_se'][i]:.2g} at the exact probability)"
+    )
+    statement = f"The paper's Chernoff bound holds at p = {p:g} ({label})"
+    rule = Rule("points_failing", "<=", 0, text=_PAPER_RULE)
+    return Claim(statement, evidence, rule, finding, _PAPER_WHY, f"{stem}_{level_tag(p)}")
 
 
 def bound_claims(study: EnergyStudy, stem: str, label: str) -> list[Claim]:
     """Does each bound hold (exact exceedance probability <= p) at every theory point?"""
-    claims, worst_valid = [], 0.0
-    for p in study.levels:
-        tab = study.tables[p]
-        P = np.asarray(tab["paper_exceedance_exact"], float)
-        ok = np.isfinite(P)
-        n_fail, i = int(np.sum(P[ok] > p)), int(np.nanargmax(P))
-        claims.append(Claim(
-            f"The paper's Chernoff bound holds at p = {p:g} ({label})",
-            {"points_failing": n_fail, "points": int(ok.sum()), "worst_probability": P[i]},
-            Rule("points_failing", "<=", 0, text="the exact tail probability "
-                 "(jaxfb.theory.EnergyDistribution.sf) at the paper's alpha is <= p at every "
-                 "signal and theory length"),
-            f"exact P(||Phi x||^2 > (1 + alpha_paper) ||x||^2) exceeds p = {p:g} at {n_fail} "
-            f"of {int(ok.sum())} (signal, T) points; the largest is {P[i]:.4g} "
-            f"({tab['signal'][i]}, T = {int(tab['T'][i])}), where "
-            f"{tab['paper_exceedance_empirical'][i]:.4g} of the {int(tab['draws'][i])} draws "
-            f"exceed the paper's alpha (standard error {tab['paper_exceedance_se'][i]:.2g} at "
-            "the exact probability)",
-            why="A bound that fails underestimates how far the energy of a random filterbank "
-            "can stray.",
-            figure=f"{stem}_{level_tag(p)}",
-        ))  # fmt: skip
-        for k in ("cantelli", "laurent_massart", "exact_chernoff"):
-            worst_valid = max(worst_valid, float(np.nanmax(tab[f"{k}_exceedance_exact"])) / p)
-    claims.append(Claim(
-        f"jaxfb's valid bounds (Cantelli, Laurent-Massart, exact Chernoff) hold ({label})",
-        {"worst_probability_over_p": worst_valid},
-        Rule("worst_probability_over_p", "<=", 1.0 + 1e-9,
-             text="exact tail probability at each bound's alpha <= p everywhere"),
-        f"the largest exact exceedance probability at these bounds' alpha is {worst_valid:.3g} "
-        "times its level p, over every signal, theory length and level",
-        why="These are the bounds jaxfb offers in place of the paper's.",
-        figure=f"{stem}_{level_tag(study.levels[-1])}", source="jaxfb",
-    ))  # fmt: skip
+    claims = [_paper_bound_claim(study.tables[p], p, stem, label) for p in study.levels]
+    worst = max(
+        float(np.nanmax(study.tables[p][f"{k}_exceedance_exact"])) / p
+        for p in study.levels
+        for k in _VALID
+    )
+    rule_text = "exact tail probability at each bound's alpha <= p everywhere"
+    finding = (
+        f"the largest exact exceedance probability at these bounds' alpha is {worst:.3g} times "
+        "its level p, over every signal, theory length and level"
+    )
+    claims.append(
+        Claim(
+            f"jaxfb's valid bounds (Cantelli, Laurent-Massart, exact Chernoff) hold ({label})",
+            {"worst_probability_over_p": worst},
+            Rule("worst_probability_over_p", "<=", 1.0 + 1e-9, text=rule_text),
+            finding,
+            "These are the bounds jaxfb offers in place of the paper's.",
+            f"{stem}_{level_tag(study.levels[-1])}",
+            source="jaxfb",
+        )
+    )
     return claims
 
 
@@ -225,52 +261,48 @@ def periodic_claim(study: EnergyStudy, periodic: str, stem: str) -> Claim:
     """Does the periodic signal deviate more than every other signal at every ``T``?"""
     p0 = study.levels[0]
     tab = study.tables[p0]
+    q, se = tab["quantile"], tab["quantile_se"]
     wins = 0
     for T in study.lengths:
         i = select(tab, signal=periodic, T=T)
         others = [select(tab, signal=o, T=T) for o in study.names if o != periodic]
-        best = max(tab["quantile"][j] + 2 * tab["quantile_se"][j] for j in others)
-        wins += bool(tab["quantile"][i] - 2 * tab["quantile_se"][i] > best)
+        wins += bool(q[i] - 2 * se[i] > max(q[j] + 2 * se[j] for j in others))
     n = len(study.lengths)
-    undefined = int(np.sum(~np.isfinite(np.asarray(tab["quantile_se"], float))))
-    return Claim(
-        "Periodic signals deviate more (alternating sign vs impulse and random walk)",
-        {"lengths_shown": wins, "lengths": n},
-        Rule("lengths_shown", ">=", "lengths", partly=1, text="supported if at every T, partly "
-             "if at some (2-standard-error intervals of the quantiles disjoint)"),
+    undefined = int(np.sum(~np.isfinite(np.asarray(se, float))))
+    finding = (
         f"the {periodic}'s {100 * (1 - p0):g}% quantile exceeds every other signal's at {wins} "
-        f"of {n} lengths (2-standard-error intervals disjoint)" + (
-            f"; the standard error is undefined (too few draws for this quantile) at "
-            f"{undefined} (signal, T) points, which count as not shown" if undefined else ""),
-        why="Signals with energy at a few frequencies are the ones random filterbanks distort "
-        "most.",
-        figure=f"{stem}_{level_tag(p0)}",
-    )  # fmt: skip
+        f"of {n} lengths (2-standard-error intervals disjoint)"
+    )
+    if undefined:
+        finding += (
+            f"; the standard error is undefined (too few draws for this quantile) at {undefined} "
+            "(signal, T) points, which count as not shown"
+        )
+    statement = "Periodic signals deviate more (alternating sign vs impulse and random walk)"
+    rule = Rule("lengths_shown", ">=", "lengths", partly=1, text=_PERIODIC_RULE)
+    evidence = {"lengths_shown": wins, "lengths": n}
+    return Claim(statement, evidence, rule, finding, _PERIODIC_WHY, f"{stem}_{level_tag(p0)}")
 
 
 def energy_numbers(study: EnergyStudy, stem: str, label: str) -> list[KeyNumber]:
     """Quantiles at the largest ``T`` and the paper's exceedance at the last level."""
     T, p0, p1 = study.lengths[-1], study.levels[0], study.levels[-1]
-    tab, out = study.tables[p0], []
+    tab, out, fig0 = study.tables[p0], [], f"{stem}_{level_tag(p0)}"
     for name in study.names:
-        i = select(tab, signal=name, T=T)
-        out.append(KeyNumber(
-            f"{100 * (1 - p0):g}% quantile of the deviation, {name} ({label}), T = {T}",
-            float(tab["quantile"][i]), float(tab["quantile_se"][i]), f"{stem}_{level_tag(p0)}",
-            {"signal": name, "T": T}, "quantile",
-            f"exact {tab['exact_quantile'][i]:.4g}; paper's alpha {tab['paper'][i]:.4g}",
-        ))  # fmt: skip
+        i, where = select(tab, signal=name, T=T), {"signal": name, "T": T}
+        head = f"{100 * (1 - p0):g}% quantile of the deviation, {name} ({label}), T = {T}"
+        note = f"exact {tab['exact_quantile'][i]:.4g}; paper's alpha {tab['paper'][i]:.4g}"
+        q, q_se = float(tab["quantile"][i]), float(tab["quantile_se"][i])
+        out.append(KeyNumber(head, q, q_se, fig0, where, "quantile", note))
     tab = study.tables[p1]
     P = np.asarray(tab["paper_exceedance_exact"], float)
     i = int(np.nanargmax(P))
     name, T = str(tab["signal"][i]), int(tab["T"][i])
-    out.append(KeyNumber(
-        f"Draws above the paper's alpha at p = {p1:g}: worst point, {name} ({label}), T = {T}",
-        float(tab["paper_exceedance_empirical"][i]), float(tab["paper_exceedance_se"][i]),
-        f"{stem}_{level_tag(p1)}", {"signal": name, "T": T}, "paper_exceedance_empirical",
-        f"exact probability {P[i]:.4g} vs p = {p1:g}",
-    ))  # fmt: skip
-    return out
+    head = f"Draws above the paper's alpha at p = {p1:g}: worst point, {name} ({label}), T = {T}"
+    rate, se = float(tab["paper_exceedance_empirical"][i]), float(tab["paper_exceedance_se"][i])
+    note = f"exact probability {P[i]:.4g} vs p = {p1:g}"
+    where, fig1 = {"signal": name, "T": T}, f"{stem}_{level_tag(p1)}"
+    return [*out, KeyNumber(head, rate, se, fig1, where, "paper_exceedance_empirical", note)]
 
 
 def energy_outputs(study: EnergyStudy, out: ExperimentOutput, stem: str, title: str, label: str):
@@ -279,18 +311,13 @@ def energy_outputs(study: EnergyStudy, out: ExperimentOutput, stem: str, title: 
     ``label`` names the signals in claims (``"elementary signals"``); its first word in numbers.
     """
     for p in study.levels:
-        q = f"{100 * (1 - p):g}%"
         tab = study.tables[p]
-        out.figures.append(FigureOutput(
-            f"{stem}_{level_tag(p)}", f"{title}, p = {p:g}",
-            f"Relative energy deviation ||Phi x||^2/||x||^2 - 1 of {int(tab['draws'][0])} random "
-            f"Gaussian filterbanks (J = {int(tab['J'][0])}, variance 1/(JT)) per filter length "
-            f"T: mean, 5-95% band and {q} quantile of the draws; the exact {q} quantile and the "
-            f"deviation bounds alpha at p = {p:g}: Cantelli, the paper's Chernoff formula (not "
-            "a valid bound), Laurent-Massart and the exact Chernoff bound. Crosses mark lengths "
-            f"where the paper's alpha lies below the exact {q} quantile, i.e. fails to bound.",
-            _plotting.plot_energy(tab, p, title), tab,
-        ))  # fmt: skip
+        draws, J, q = int(tab["draws"][0]), int(tab["J"][0]), f"{100 * (1 - p):g}%"
+        caption = _CAPTION.format(draws=draws, J=J, q=q, p=p)
+        figure = _plotting.plot_energy(tab, p, title)
+        out.figures.append(
+            FigureOutput(f"{stem}_{level_tag(p)}", f"{title}, p = {p:g}", caption, figure, tab)
+        )
     out.claims.append(growth_claim(study, stem, label))
     out.numbers += energy_numbers(study, stem, label.split()[0])
     out.samples[f"{stem}_deviation"] = study.deviations
@@ -307,19 +334,27 @@ def elementary_signals(key: jax.Array, n: int) -> dict[str, np.ndarray]:
     }
 
 
-def run_energy(config: ReproduceConfig, key: jax.Array) -> ExperimentOutput:
-    """The elementary-signal experiment: figures, key numbers, claims."""
-    cfg, out = config.energy, ExperimentOutput()
+def run_study(config, key, cfg, make_signals, stem: str, title: str, label: str):
+    """Draw, summarise and present one energy study: ``(out, study, signals)``."""
+    out = ExperimentOutput()
     sig_key, sim_key = jax.random.split(key)
-    signals = elementary_signals(sig_key, cfg.n)
+    signals = make_signals(sig_key)
     study = energy_study(sim_key, signals, cfg.filters, cfg.lengths, config, out.timings)
     t0 = time.perf_counter()
-    stem = "energy_elementary"
-    energy_outputs(study, out, stem, "Energy deviation, elementary signals", "elementary signals")
-    out.claims.append(periodic_claim(study, "alternating sign", stem))
-    out.claims += bound_claims(study, stem, "elementary signals")
+    energy_outputs(study, out, stem, title, label)
     out.timings["figures"] = time.perf_counter() - t0
-    out.sources["energy theory"] = (
-        "host float64 spectra (jaxfb.reproduce._theory) + jaxfb.theory.EnergyDistribution"
+    theory_source = (
+        "host float64 spectra (jaxfb.theory._spectral) + jaxfb.theory.EnergyDistribution"
     )
+    out.sources["energy theory"] = theory_source
+    return out, study, signals
+
+
+def run_energy(config: ReproduceConfig, key: jax.Array) -> ExperimentOutput:
+    """The elementary-signal experiment: figures, key numbers, claims."""
+    cfg, stem, label = config.energy, "energy_elementary", "elementary signals"
+    title, make = "Energy deviation, elementary signals", lambda k: elementary_signals(k, cfg.n)
+    out, study, _ = run_study(config, key, cfg, make, stem, title, label)
+    out.claims.append(periodic_claim(study, "alternating sign", stem))
+    out.claims += bound_claims(study, stem, label)
     return out

@@ -1,11 +1,7 @@
-"""The figures of the reproduction, drawn from their tables with one consistent style.
+"""The figures of the reproduction, drawn from the tables written beside them as CSV.
 
-Every function takes the table that is written beside the figure as CSV and returns a
-:class:`matplotlib.figure.Figure`; figures are built without :mod:`matplotlib.pyplot` (no global
-state, no display: the Agg canvas renders PNG and the PDF backend the PDF), so a run behaves the
-same on a headless machine, in a thread, or next to an interactive session. Legends speak plain
-words and sit below the panels, off the curves; where the paper's ``kappa_tilde`` is undefined
-(``J <= 4 log T``) the panel is shaded and the legend says so.
+Built without :mod:`matplotlib.pyplot` (no global state: headless, thread-safe); legends in plain
+words below the panels; where ``kappa_tilde`` is undefined (``J <= 4 log T``) the panel is shaded.
 """
 
 from __future__ import annotations
@@ -141,8 +137,9 @@ def _undefined(ax, lo: float, hi: float) -> None:
     x0, x1 = ax.get_xlim()
     lo, hi = max(lo, x0), min(hi, x1)
     if hi > lo:
-        ax.axvspan(lo, hi, color=COLORS["undefined"], alpha=0.18, lw=0, zorder=0,
-                   label=UNDEFINED_LABEL)  # fmt: skip
+        ax.axvspan(
+            lo, hi, color=COLORS["undefined"], alpha=0.18, lw=0, zorder=0, label=UNDEFINED_LABEL
+        )
         ax.set_xlim(x0, x1)
 
 
@@ -183,6 +180,21 @@ def _panels(count: int, height: float, max_cols: int = 3) -> tuple[Figure, np.nd
 # -- energy ------------------------------------------------------------------------------------
 
 
+def _energy_curves(q: str) -> tuple:
+    """``(column, style, label)`` of the lines of one energy panel, drawn in this order."""
+    blue, lines = COLORS["empirical"], {"lw": 1.0}
+    exact = {"color": COLORS["exact"], "ls": ":", "marker": "."}
+    return (
+        ("mean", {"color": blue}, "mean of the draws"),
+        ("quantile", {"color": blue, "ls": "--"}, f"{q} quantile of the draws"),
+        ("exact_quantile", exact, f"exact {q} quantile"),
+        *(
+            (k, {**lines, "color": COLORS[k], "ls": "--" if k == "paper" else "-"}, label)
+            for k, label in BOUNDS.items()
+        ),
+    )
+
+
 @_styled
 def plot_energy(table: dict, p: float, title: str) -> Figure:
     """Relative energy deviation against ``T`` per signal, with the bounds at level ``p``."""
@@ -190,24 +202,17 @@ def plot_energy(table: dict, p: float, title: str) -> Figure:
     fig, axes = _panels(len(signals), 2.5)
     q = f"{100 * (1 - p):g}%"
     col = {k: np.asarray(v, float) for k, v in table.items() if k != "signal"}
+    cross = {"ls": "none", "marker": "x", "ms": 6, "mew": 1.5, "color": COLORS["paper"]}
     for ax, name in zip(axes.flat, signals, strict=False):
         rows = np.asarray(table["signal"]) == name
-        T = col["T"][rows]
-        _band(ax, T, col["band_lo"][rows], col["band_hi"][rows], color=COLORS["band"],
-              alpha=0.15, label="5-95% of the draws")  # fmt: skip
-        ax.plot(T, col["mean"][rows], color=COLORS["empirical"], label="mean of the draws")
-        ax.plot(T, col["quantile"][rows], color=COLORS["empirical"], ls="--",
-                label=f"{q} quantile of the draws")  # fmt: skip
-        th = np.isfinite(col["exact_quantile"][rows])
-        _curve(ax, T, col["exact_quantile"][rows], color=COLORS["exact"], ls=":", marker=".",
-               label=f"exact {q} quantile")  # fmt: skip
-        for key, label in BOUNDS.items():
-            _curve(ax, T[th], col[key][rows][th], color=COLORS[key], lw=1.0,
-                   ls="--" if key == "paper" else "-", label=label)  # fmt: skip
-        fails = th & (col["paper_fails"][rows] > 0)
-        _curve(ax, T[fails], col["paper"][rows][fails], ls="none", marker="x", ms=6, mew=1.5,
-               color=COLORS["paper"],
-               label=f"the paper's bound is below the exact {q} quantile")  # fmt: skip
+        T, c = col["T"][rows], {k: v[rows] for k, v in col.items()}
+        band = {"color": COLORS["band"], "alpha": 0.15, "label": "5-95% of the draws"}
+        _band(ax, T, c["band_lo"], c["band_hi"], **band)
+        for key, style, label in _energy_curves(q):
+            _curve(ax, T, c[key], label=label, **style)
+        fails = np.isfinite(c["exact_quantile"]) & (c["paper_fails"] > 0)
+        below = f"the paper's bound is below the exact {q} quantile"
+        _curve(ax, T[fails], c["paper"][fails], label=below, **cross)
         _log2_axis(ax, T)
         ax.set(title=name, xlabel="filter length T", ylabel=r"$\|\Phi x\|^2/\|x\|^2 - 1$")
     return _finishing(fig, axes, len(signals), f"{title}, p = {p:g}")
@@ -219,17 +224,17 @@ def plot_histograms(table: dict, title: str) -> Figure:
     kinds = np.asarray(table["kind"])
     signals = _ordered(table["signal"])
     fig, axes = _panels(len(signals), 2.3)
+    bar = {"align": "edge", "color": COLORS["empirical"], "alpha": 0.45, "lw": 0}
     for ax, name in zip(axes.flat, signals, strict=False):
         sel = np.asarray(table["signal"]) == name
         bins, curve = sel & (kinds == "bin"), sel & (kinds == "curve")
-        left, right = table["left"][bins], table["right"][bins]
-        ax.bar(left, table["empirical_density"][bins], width=right - left, align="edge",
-               color=COLORS["empirical"], alpha=0.45, lw=0,
-               label="histogram of the draws")  # fmt: skip
-        ax.plot(table["x"][curve], table["theory_density"][curve], color=COLORS["exact"],
-                lw=1.2, label="exact density")  # fmt: skip
-        ax.set(title=f"{name} (T = {int(table['T'][bins][0])})", ylabel="density",
-               xlabel=r"$\|\Phi x\|^2/\|x\|^2$")  # fmt: skip
+        left, width = table["left"][bins], table["right"][bins] - table["left"][bins]
+        density = table["empirical_density"][bins]
+        ax.bar(left, density, width=width, label="histogram of the draws", **bar)
+        x, y = table["x"][curve], table["theory_density"][curve]
+        ax.plot(x, y, color=COLORS["exact"], lw=1.2, label="exact density")
+        name_T = f"{name} (T = {int(table['T'][bins][0])})"
+        ax.set(title=name_T, ylabel="density", xlabel=r"$\|\Phi x\|^2/\|x\|^2$")
     return _finishing(fig, axes, len(signals), title)
 
 
@@ -239,22 +244,35 @@ def plot_spectrograms(table: dict, title: str) -> Figure:
     signals = _ordered(table["signal"])
     fig, axes = _panels(len(signals), 2.3)
     vmax = float(np.nanmax(np.asarray(table["db"], float)))
+    mesh = {"shading": "auto", "cmap": "magma", "vmin": vmax - 80, "vmax": vmax, "rasterized": True}
     for ax, name in zip(axes.flat, signals, strict=False):
         sel = np.asarray(table["signal"]) == name
         t, f = np.unique(table["time"][sel]), np.unique(table["freq"][sel])
         db = np.asarray(table["db"][sel], float).reshape(t.size, f.size).T
-        mesh = ax.pcolormesh(t, f / 1000, db, shading="auto", cmap="magma", vmin=vmax - 80,
-                             vmax=vmax, rasterized=True)  # fmt: skip
+        image = ax.pcolormesh(t, f / 1000, db, **mesh)
         ax.set(title=name, xlabel="time (s)", ylabel="frequency (kHz)")
         ax.grid(False)
     for ax in axes.flat[len(signals) :]:
         ax.set_visible(False)
-    fig.colorbar(mesh, ax=axes.ravel().tolist(), label="dB", shrink=0.8)
+    fig.colorbar(image, ax=axes.ravel().tolist(), label="dB", shrink=0.8)
     fig.suptitle(title, fontsize=RC["axes.titlesize"] + 1)
     return fig
 
 
 # -- frames ------------------------------------------------------------------------------------
+
+
+def _frame_bound_curves(side: str) -> tuple:
+    """``(column, style, label)`` of the predictions of the lower (``A``) or upper (``B``) bound."""
+    thin = {"color": COLORS["lower" if side == "A" else "upper"], "lw": 1.0}
+    extreme, sign = ("min", "-") if side == "A" else ("max", "+")
+    jaxfb = {"color": COLORS["jaxfb"], "lw": 0.9, "marker": "."}
+    chi2, asymptotic = f"E {extreme} of T chi2_J / J", f"1 {sign} 2 sqrt(log T / J)"
+    return (
+        (f"paper_chi2_{side}", {**thin, "ls": "--"}, f"the paper's {side}: {chi2}"),
+        (f"asymptotic_{side}", {**thin, "ls": ":"}, f"the paper's {side}: {asymptotic}"),
+        (f"jaxfb_{side}", jaxfb, "jaxfb law (exact at T = N, star)" if side == "A" else None),
+    )
 
 
 @_styled
@@ -263,23 +281,18 @@ def plot_frame_bounds(table: dict, title: str) -> Figure:
     fig, axes = _figure(1, 1, 3.2)
     ax = axes[0, 0]
     col = {k: np.asarray(v, float) for k, v in table.items()}
-    T = col["T"]
-    for side, key, word, extreme, sign in (("A", "lower", "lower", "min", "-"),
-                                           ("B", "upper", "upper", "max", "+")):  # fmt: skip
-        color = COLORS[key]
+    for k in ("asymptotic_A", "asymptotic_B"):  # the lower one is negative for large T
+        col[k] = np.where(col[k] > 0, col[k], np.nan)
+    T, star = col["T"], {"ls": "none", "marker": "*", "ms": 9, "color": COLORS["jaxfb"]}
+    for side, word in (("A", "lower"), ("B", "upper")):
+        color = COLORS[word]
         _band(ax, T, col[f"q05_{side}"], col[f"q95_{side}"], color=color, alpha=0.15)
-        ax.plot(T, col[f"mean_{side}"], color=color,
-                label=f"mean {word} bound {side} (band: 5-95% of the draws)")  # fmt: skip
-        _curve(ax, T, col[f"paper_chi2_{side}"], color=color, ls="--", lw=1.0,
-               label=f"the paper's {side}: E {extreme} of T chi2_J / J")  # fmt: skip
-        asym = np.where(col[f"asymptotic_{side}"] > 0, col[f"asymptotic_{side}"], np.nan)
-        _curve(ax, T, asym, color=color, ls=":", lw=1.0,
-               label=f"the paper's {side}: 1 {sign} 2 sqrt(log T / J)")  # fmt: skip
-        _curve(ax, T, col[f"jaxfb_{side}"], color=COLORS["jaxfb"], lw=0.9, marker=".",
-               label="jaxfb law (exact at T = N, star)" if side == "A" else None)  # fmt: skip
+        mean = f"mean {word} bound {side} (band: 5-95% of the draws)"
+        ax.plot(T, col[f"mean_{side}"], color=color, label=mean)
+        for key, style, label in _frame_bound_curves(side):
+            _curve(ax, T, col[key], label=label, **style)
         exact = np.isfinite(col[f"jaxfb_{side}"]) & (T == col["N"])
-        ax.plot(T[exact], col[f"jaxfb_{side}"][exact], ls="none", marker="*", ms=9,
-                color=COLORS["jaxfb"])  # fmt: skip
+        ax.plot(T[exact], col[f"jaxfb_{side}"][exact], **star)
     _log2_axis(ax, T)
     _undefined(ax, math.exp(col["J"][0] / 4), math.inf)  # there 1 - 2 sqrt(log T / J) <= 0
     ax.axhline(1.0, color="grey", lw=0.6)
@@ -289,50 +302,46 @@ def plot_frame_bounds(table: dict, title: str) -> Figure:
     return fig
 
 
-_KAPPA_CURVES = (  # column, style, legend label
-    ("median_kappa", {"color": COLORS["empirical"], "ls": ":"}, "median condition number"),
-    ("ratio_of_means", {"color": "tab:cyan", "ls": "-.", "lw": 1.0}, "mean B / mean A"),
-    ("cumulative_mean_kappa", {"color": "grey", "ls": "--", "lw": 0.9},
-     "the authors' curve: running mean over T"),
-    ("kappa_tilde", {"color": COLORS["paper"], "ls": "--", "marker": "s", "ms": 2.5},
-     "the paper's kappa_tilde"),
-    ("jaxfb_kappa", {"color": COLORS["jaxfb"], "lw": 0.9, "marker": "."},
-     "jaxfb law for the mean (exact at T = N)"),
-    ("jaxfb_median_kappa", {"color": COLORS["jaxfb"], "lw": 0.9, "ls": ":"},
-     "jaxfb law for the median (exact at T = N)"),
-    ("fitted_kappa", {"color": COLORS["fit"], "lw": 1.0}, "fitted law"),
-)  # fmt: skip
+def _kappa_curves() -> tuple:
+    """``(column, style, label)`` of the lines of one condition-number panel, in order."""
+    blue, jaxfb = COLORS["empirical"], {"color": COLORS["jaxfb"], "lw": 0.9}
+    mean, law = "mean condition number (band: 2 standard errors)", "jaxfb law for the"
+    authors, exact = "the authors' curve: running mean over T", "(exact at T = N)"
+    tilde = {"color": COLORS["paper"], "ls": "--", "marker": "s", "ms": 2.5}
+    return (
+        ("mean_kappa", {"color": blue, "marker": "o"}, mean),
+        ("median_kappa", {"color": blue, "ls": ":"}, "median condition number"),
+        ("ratio_of_means", {"color": "tab:cyan", "ls": "-.", "lw": 1.0}, "mean B / mean A"),
+        ("cumulative_mean_kappa", {"color": "grey", "ls": "--", "lw": 0.9}, authors),
+        ("kappa_tilde", tilde, "the paper's kappa_tilde"),
+        ("jaxfb_kappa", {**jaxfb, "marker": "."}, f"{law} mean {exact}"),
+        ("jaxfb_median_kappa", {**jaxfb, "ls": ":"}, f"{law} median {exact}"),
+        ("fitted_kappa", {"color": COLORS["fit"], "lw": 1.0}, "fitted law"),
+    )
 
 
-def _kappa_lines(ax, x, rows, table) -> None:
-    mean, se = (np.asarray(table[k], float)[rows] for k in ("mean_kappa", "mean_kappa_se"))
-    _band(ax, x, mean - 2 * se, mean + 2 * se, color=COLORS["band"], alpha=0.2)
-    _curve(ax, x, mean, color=COLORS["empirical"], marker="o",
-           label="mean condition number (band: 2 standard errors)")  # fmt: skip
-    for key, style, label in _KAPPA_CURVES:
-        if key in table:
-            _curve(ax, x, np.asarray(table[key], float)[rows], label=label, **style)
-
-
-def _kappa_panels(
-    table: dict, panel_by: str, values: list[int], x_by: str, xlabel: str, fit_label: str,
-    title: str, height: float, max_cols: int = 3,
-) -> Figure:  # fmt: skip
-    """One panel of condition numbers against ``table[x_by]`` for each ``table[panel_by]`` value.
+def _kappa_panels(table, panel_by: str, values, fit_label, title, height, max_cols=3) -> Figure:
+    """One panel of condition numbers against ``T`` per ``J`` (``panel_by="J"``) or the reverse.
 
     The x-range where ``J <= 4 log T`` (the paper's ``kappa_tilde`` undefined) is shaded.
     """
+    x_by = "T" if panel_by == "J" else "J"
     fig, axes = _panels(len(values), height, max_cols)
     for ax, v in zip(axes.flat, values, strict=False):
         rows = np.asarray(table[panel_by], float) == v
-        x = np.asarray(table[x_by], float)[rows]
-        _kappa_lines(ax, x, rows, table)
+        col = {k: np.asarray(table[k], float)[rows] for k in table}
+        x, mean, se = col[x_by], col["mean_kappa"], col["mean_kappa_se"]
+        _band(ax, x, mean - 2 * se, mean + 2 * se, color=COLORS["band"], alpha=0.2)
+        for key, style, label in _kappa_curves():
+            if key in table:
+                _curve(ax, x, col[key], label=label, **style)
         _log2_axis(ax, x)
         _log_y(ax)
         if panel_by == "J":  # undefined for T >= exp(J / 4)
             _undefined(ax, math.exp(v / 4), math.inf)
         else:  # undefined for J <= 4 log T
             _undefined(ax, 0.0, 4 * math.log(v))
+        xlabel = "filter length T" if x_by == "T" else "number of filters J"
         ax.set(title=f"{panel_by} = {v}", xlabel=xlabel, ylabel="condition number")
     title = f"{title} (N = {int(table['N'][0])})"
     return _finishing(fig, axes, len(values), title, ncols=2, rename={"fitted law": fit_label})
@@ -342,7 +351,7 @@ def _kappa_panels(
 def plot_kappa_vs_T(table: dict, title: str, fit_label: str) -> Figure:
     """Condition numbers against ``T``, one panel per ``J``."""
     Js = sorted({int(j) for j in table["J"]})
-    return _kappa_panels(table, "J", Js, "T", "filter length T", fit_label, title, 2.6)
+    return _kappa_panels(table, "J", Js, fit_label, title, 2.6)
 
 
 @_styled
@@ -352,9 +361,7 @@ def plot_kappa_vs_J(table: dict, title: str, fit_label: str, max_panels: int = 4
     if len(Ts) > max_panels:
         idx = np.unique(np.round(np.linspace(0, len(Ts) - 1, max_panels)).astype(int))
         Ts = [Ts[i] for i in idx]
-    return _kappa_panels(
-        table, "T", Ts, "J", "number of filters J", fit_label, title, 2.5, max_cols=2
-    )
+    return _kappa_panels(table, "T", Ts, fit_label, title, 2.5, max_cols=2)
 
 
 @_styled
@@ -369,13 +376,19 @@ def plot_scaling(table: dict, title: str, fit_label: str) -> Figure:
     ax = axes[0, 0]
     col = {k: np.asarray(v, float) for k, v in table.items()}
     u, y, se, J = col["u"], col["log_mean_kappa"], col["log_mean_kappa_se"], col["J"]
-    sc = ax.scatter(u, y, c=np.log2(J), cmap="viridis", s=9, zorder=3,
-                    label="log mean condition number (colour: J)")  # fmt: skip
-    ax.errorbar(u, y, yerr=2 * np.where(np.isfinite(se), se, 0), ls="none", ecolor="grey",
-                elinewidth=0.6, zorder=2)  # fmt: skip
-    order = np.argsort(u)
-    _curve(ax, u[order], col["log_kappa_tilde"][order], color=COLORS["paper"], ls="--",
-           label="the paper's log kappa_tilde")  # fmt: skip
+    points = {
+        "cmap": "viridis",
+        "s": 9,
+        "zorder": 3,
+        "label": "log mean condition number (colour: J)",
+    }
+    sc = ax.scatter(u, y, c=np.log2(J), **points)
+    bars = {"ls": "none", "ecolor": "grey", "elinewidth": 0.6, "zorder": 2}
+    ax.errorbar(u, y, yerr=2 * np.where(np.isfinite(se), se, 0), **bars)
+    order, tilde = np.argsort(u), {"color": COLORS["paper"], "ls": "--"}
+    _curve(
+        ax, u[order], col["log_kappa_tilde"][order], label="the paper's log kappa_tilde", **tilde
+    )
     _curve(ax, u[order], col["fitted"][order], color=COLORS["fit"], label=fit_label)
     cb = fig.colorbar(sc, ax=ax)
     ticks = sorted({round(float(v)) for v in np.log2(J)})

@@ -1,10 +1,7 @@
-"""The run's report: ``report.md`` beside the figures, and a self-contained ``report.html``.
+"""``report.md`` and a self-contained ``report.html`` (PNGs inlined), from one list of blocks.
 
-The content is built once, as a list of blocks (headings, paragraphs, tables, figures, a
-gallery, collapsible details), and rendered twice: to Markdown and to HTML. The order is what a
-reader needs first: the verdicts (one line per claim, with its figure), then the figures, then
-the details (key numbers, evidence and decision rules, sources, timings, notes). The HTML inlines
-every PNG as base64, so the one file can be mailed or archived on its own.
+Verdicts first, then the figure gallery and figures, then collapsible details
+(``docs/reproduction.md``).
 """
 
 from __future__ import annotations
@@ -82,8 +79,8 @@ def _verdict_blocks(claims: list[Claim], numbers: dict[str, int]) -> list[tuple]
     groups: dict[str, tuple[list, list]] = {source: ([], []) for source, _ in _GROUPS}
     for i, c in enumerate(claims, 1):
         rows, ids = groups["paper" if c.source == "paper" else "jaxfb"]
-        rows.append([f"[{i}](#claim-{i})", c.statement, c.finding, c.why,
-                     ("badge", c.verdict), _figure_link(c, numbers)])  # fmt: skip
+        link, badge = f"[{i}](#claim-{i})", ("badge", c.verdict)
+        rows.append([link, c.statement, c.finding, c.why, badge, _figure_link(c, numbers)])
         ids.append(f"verdict-{i}")
     for source, heading in _GROUPS:
         rows, ids = groups[source]
@@ -287,17 +284,13 @@ def _html(blocks: list[tuple], out: Path) -> list[str]:
         elif kind == "list":
             parts += ["<ul>", *(f"<li>{_inline_html(t)}</li>" for t in a[0]), "</ul>"]
         elif kind == "header":
-            parts += [
-                "<div class='header'>",
-                *(f"<p>{_inline_html(t)}</p>" for t in a[0]),
-                "</div>",
-            ]
+            lines = (f"<p>{_inline_html(t)}</p>" for t in a[0])
+            parts += ["<div class='header'>", *lines, "</div>"]
         elif kind == "table":
             parts += _html_table(*a)
         elif kind == "figure":
-            parts.append(
-                f"<figure><img alt='{e(a[0].title)}' src='{_png(out, a[0].name)}'></figure>"
-            )
+            image = f"<img alt='{e(a[0].title)}' src='{_png(out, a[0].name)}'>"
+            parts.append(f"<figure>{image}</figure>")
         elif kind == "gallery":
             parts.append("<div class='gallery'>")
             parts += [
@@ -332,11 +325,8 @@ def write_reports(
     timings: dict[str, dict[str, Any]],
     notes: list[str],
 ) -> tuple[Path, Path]:
-    """Write ``report.md`` and ``report.html`` into ``out`` (the PNGs must already be there).
-
-    Both files hold the same content in the same order: the verdict of every claim, the
-    figures, then the details (key numbers, evidence, sources, timings, notes).
-    """
+    """Write ``report.md`` and ``report.html`` into ``out`` (the PNGs must already be there):
+    the same content in the same order (``docs/reproduction.md``)."""
     out = Path(out)
     blocks = _content(header, numbers, claims, figures, sources, timings, notes)
     md_path, html_path = out / "report.md", out / "report.html"

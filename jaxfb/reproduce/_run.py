@@ -1,7 +1,5 @@
-"""The runner: checks every input, runs the experiments, writes figures, samples, ``config.json``
-and the reports, and resumes from per-experiment checkpoints (``checkpoints/NAME.{json,npz}``,
-written through :mod:`jaxfb.io`, identified by :func:`jaxfb._identity.digest` of the inputs).
-"""
+"""The runner: checks the inputs, runs the experiments, writes the outputs and reports, resumes
+from per-experiment checkpoints (``checkpoints/NAME.{json,npz}``; ``docs/reproduction.md``)."""
 
 from __future__ import annotations
 
@@ -36,8 +34,11 @@ CHECKPOINTS = "checkpoints"
 """Subfolder of the output folder holding the checkpoints."""
 
 RUNNERS: dict[str, Callable[[ReproduceConfig, jax.Array], ExperimentOutput]] = {
-    "energy": run_energy, "audio": run_audio, "frames": run_frames, "training": run_training,
-}  # fmt: skip
+    "energy": run_energy,
+    "audio": run_audio,
+    "frames": run_frames,
+    "training": run_training,
+}
 
 
 class RunResult(NamedTuple):
@@ -69,8 +70,11 @@ def _sha256(path) -> str:
 def inputs(config: ReproduceConfig, name: str) -> dict[str, Any]:
     """Everything that determines the numbers of experiment ``name`` (its checkpoint's identity)."""
     data = config.to_dict()
-    shared = ("seed",) if name == "training" else ("seed", "draws", "levels", "theory_points",
-                                                   "length_buckets")  # fmt: skip
+    shared = (
+        ("seed",)
+        if name == "training"
+        else ("seed", "draws", "levels", "theory_points", "length_buckets")
+    )
     record: dict[str, Any] = {k: data[k] for k in shared}
     record[name] = data[name]
     if name == "audio" and config.audio.files:
@@ -96,12 +100,13 @@ class Done(NamedTuple):
 
 def _record(res: ExperimentOutput) -> dict[str, Any]:
     """The JSON form of an experiment's output, without samples and figure objects."""
-    return io.from_json(io.to_json({
-        "figures": [{"name": f.name, "title": f.title, "caption": f.caption} for f in res.figures],
-        "numbers": [dataclasses.asdict(n) for n in res.numbers],
-        "claims": [dataclasses.asdict(c) for c in res.claims],
-        "notes": res.notes, "sources": res.sources, "metadata": res.metadata,
-    }))  # fmt: skip
+    figures = [{"name": f.name, "title": f.title, "caption": f.caption} for f in res.figures]
+    numbers, claims = (
+        [dataclasses.asdict(n) for n in res.numbers],
+        [dataclasses.asdict(c) for c in res.claims],
+    )
+    record = {"figures": figures, "numbers": numbers, "claims": claims, "notes": res.notes}
+    return io.from_json(io.to_json({**record, "sources": res.sources, "metadata": res.metadata}))
 
 
 def save_checkpoint(out: Path, name: str, inp, res: ExperimentOutput, timings, keep: bool) -> Done:
@@ -114,8 +119,8 @@ def save_checkpoint(out: Path, name: str, inp, res: ExperimentOutput, timings, k
         info = {"file": f"{name}.npz", "sha256": _sha256(folder / f"{name}.npz")}
     finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
     record = _record(res)
-    doc = {"fingerprint": _identity.digest(inp), "inputs": inp, "finished_utc": finished,
-           "record": record, "timings": timings, "samples": info}  # fmt: skip
+    doc = {"fingerprint": _identity.digest(inp), "inputs": inp, "finished_utc": finished}
+    doc.update(record=record, timings=timings, samples=info)
     io.save_json(folder / f"{name}.json", doc)
     return Done(record, timings, samples, finished)
 
@@ -187,8 +192,8 @@ def _compute(config, path: Path, name: str, inp) -> Done:
         io.write_csv(path / f"{fig.name}.csv", fig.table)
         fig.figure = None  # free the matplotlib figure
     t_done = time.perf_counter()
-    timings = {**res.timings, "write": t_done - t_write, "total": t_done - t0,
-               "cpu_total": time.process_time() - c0}  # fmt: skip
+    timings = {**res.timings, "write": t_done - t_write, "total": t_done - t0}
+    timings["cpu_total"] = time.process_time() - c0
     return save_checkpoint(path, name, inp, res, timings, config.save_samples)
 
 
@@ -202,14 +207,12 @@ def run(
 ) -> RunResult:
     """Run the experiments of ``config`` and write figures, data and reports into ``out``.
 
-    Every input is checked first (config, audio files, a writable ``out``). Each experiment
-    draws through :func:`jaxfb.montecarlo.monte_carlo` (sharded over every local device) and
-    writes ``NAME.png``, ``.pdf``, ``.csv`` per figure and its checkpoint; then ``samples.npz``,
-    ``config.json`` (config, versions, device, timings, each experiment's ``num_devices``,
-    numbers, claims) and ``report.md`` / ``report.html`` (``docs/reproduction.md``). A rerun
-    into ``out`` loads the experiments whose checkpoints have the same inputs (``resume=False``
-    recomputes them); if an experiment raises (Ctrl-C included), a partial report of the
-    finished ones is written before the exception propagates.
+    Every input is checked first; each experiment draws through
+    :func:`jaxfb.montecarlo.monte_carlo` and writes its figures and checkpoint; then
+    ``samples.npz``, ``config.json`` and ``report.md`` / ``report.html``. A rerun into ``out``
+    loads the experiments whose checkpoints have the same inputs; if an experiment raises
+    (Ctrl-C included), a partial report of the finished ones is written first. The files and the
+    resume rules: ``docs/reproduction.md``.
 
     Args:
         config: what to run (:meth:`ReproduceConfig.quick`, :meth:`ReproduceConfig.full`, ...).
@@ -217,7 +220,7 @@ def run(
         argv: the command line that started the run, recorded in ``config.json``.
         log: called with one line per finished or loaded experiment (default: loaded and
             recomputed checkpoints are announced on stderr).
-        resume: load matching checkpoints.
+        resume: load matching checkpoints (``False``: recompute them).
 
     Raises:
         OSError: ``out`` cannot be written (``NotADirectoryError``: it is a file).
@@ -236,16 +239,20 @@ def run(
             inp = inputs(config, name)
             hit, why = load_checkpoint(path, name, inp, need_samples=config.save_samples)
             if hit is not None and resume:
-                notice(f"{name}: loaded from {CHECKPOINTS}/{name}.json (finished "
-                       f"{hit.finished_utc} with the same inputs), not recomputed")  # fmt: skip
+                notice(
+                    f"{name}: loaded from {CHECKPOINTS}/{name}.json (finished "
+                    f"{hit.finished_utc} with the same inputs), not recomputed"
+                )
                 done[name] = hit
                 resumed.append(name)
                 continue
             if why and resume:
                 notice(f"{name}: recomputing, {why}")
             done[name] = _compute(config, path, name, inp)
-            log(f"{name}: {len(done[name].record['figures'])} figures in "
-                f"{done[name].timings['total']:.1f} s")  # fmt: skip
+            log(
+                f"{name}: {len(done[name].record['figures'])} figures in "
+                f"{done[name].timings['total']:.1f} s"
+            )
     except BaseException as err:
         partial = {
             "experiment": name,
@@ -255,9 +262,11 @@ def run(
         }
         try:
             _write_outputs(config, path, done, resumed, argv, started, t_start, cpu_start, partial)
-            notice(f"stopped in {name} ({partial['error']}); wrote a partial report of "
-                   f"{', '.join(done) or 'no experiments'} to {path}; rerun the same command to "
-                   "finish (finished experiments are loaded, not recomputed)")  # fmt: skip
+            notice(
+                f"stopped in {name} ({partial['error']}); wrote a partial report of "
+                f"{', '.join(done) or 'no experiments'} to {path}; rerun the same command to "
+                "finish (finished experiments are loaded, not recomputed)"
+            )
         except Exception as write_err:  # never mask the original exception
             notice(f"could not write the partial report: {write_err}")
         raise
@@ -302,30 +311,40 @@ def _write_outputs(config, path, done, resumed, argv, started, t_start, cpu_star
         io.save_npz(
             path / "samples.npz", {k: v for d in done.values() for k, v in d.samples.items()}
         )
-    figures = [FigureOutput(f["name"], f["title"], f["caption"], None, {})
-               for d in done.values() for f in d.record["figures"]]  # fmt: skip
+    figures = [
+        FigureOutput(f["name"], f["title"], f["caption"], None, {})
+        for d in done.values()
+        for f in d.record["figures"]
+    ]
     numbers = [KeyNumber(**n) for d in done.values() for n in d.record["numbers"]]
-    claims = [Claim(**{**c, "rule": Rule(**c["rule"])}) for d in done.values()
-              for c in d.record["claims"]]  # fmt: skip
+    claims = [
+        Claim(**{**c, "rule": Rule(**c["rule"])}) for d in done.values() for c in d.record["claims"]
+    ]
     sources = {k: v for d in done.values() for k, v in d.record["sources"].items()}
     notes = [n for d in done.values() for n in d.record["notes"]]
     timings = {n: d.timings for n, d in done.items()}
     meta = {
-        "config": config.to_dict(), "seed": config.seed, "mode": config.mode,
+        "config": config.to_dict(),
+        "seed": config.seed,
+        "mode": config.mode,
         "argv": list(argv) if argv is not None else None,
-        "started_utc": started.isoformat(timespec="seconds"), "partial": partial is not None,
+        "started_utc": started.isoformat(timespec="seconds"),
+        "partial": partial is not None,
         **({"interrupted": partial} if partial is not None else {}),
-        "resumed_experiments": list(resumed), **environment(), "timings_seconds": timings,
+        "resumed_experiments": list(resumed),
+        **environment(),
+        "timings_seconds": timings,
         "total_seconds": time.perf_counter() - t_start,
-        "total_cpu_seconds": time.process_time() - cpu_start, "sources": sources,
+        "total_cpu_seconds": time.process_time() - cpu_start,
+        "sources": sources,
         "experiments": {n: d.record["metadata"] for n, d in done.items()},
         "figures": [f.name for f in figures],
         "key_numbers": [dataclasses.asdict(n) for n in numbers],
         "claims": [{**dataclasses.asdict(c), "verdict": c.verdict} for c in claims],
-    }  # fmt: skip
+    }
     io.save_json(path / "config.json", meta)
     header = _header(config, meta, done, resumed, argv, partial)
-    md, page = write_reports(path, header=header, numbers=numbers, claims=claims, figures=figures,
-                             sources=sources, timings=timings, notes=notes)  # fmt: skip
-    return RunResult(path, md, page, path / "config.json", [f.name for f in figures], numbers,
-                     claims, timings, tuple(resumed), partial is not None)  # fmt: skip
+    content = {"numbers": numbers, "claims": claims, "figures": figures, "sources": sources}
+    md, page = write_reports(path, header=header, timings=timings, notes=notes, **content)
+    files = (path, md, page, path / "config.json", [f.name for f in figures])
+    return RunResult(*files, numbers, claims, timings, tuple(resumed), partial is not None)

@@ -1,13 +1,8 @@
 r"""The reproduction's per-draw statistics, run by :func:`jaxfb.montecarlo.monte_carlo`.
 
-Draw ``i`` of a point uses ``fold_in(point_key, i)``. A statistic is one function object per
-``(bucket, J set, N)`` (cached), with the filter length ``T`` a traced int32 operand: the engine
-compiles it once per bucket ``L >= T``. It draws ``(J, L)`` weights and zeroes the taps
-``t >= T`` (variance ``1/(J T)`` on the others): a zero-padded filter has the same circular
-convolutions, so this samples the length-``T`` bank exactly. The frame-bound statistic draws
-``J_max`` filters and reads off the banks of the first ``J`` for every ``J`` of a set (the
-Littlewood-Paley sum is additive over filters): each has the law of a fresh bank, and the draws
-are paired across ``J``.
+One compiled function per padded length (bucket) ``L >= T``: ``(J, L)`` weights with the taps
+``t >= T`` zeroed (exact); the frame-bound statistic reads the nested banks of the first ``J``
+filters off one bank of ``J_max``. Keys, buckets and nesting: ``docs/reproduction.md``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,5 @@
-"""The training experiment of ``jaxfb reproduce``: figure, table, key numbers and its claim.
-
-The workflow itself (:class:`jaxfb.training.TrainingConfig`,
-:func:`jaxfb.training.train_filterbanks`) is a library module; this one turns its result into the
-report's figure, numbers and verdict, and writes the standalone outputs of
-``experiments/train_filterbank.py`` (:func:`save_training`).
-"""
+"""The training experiment (:mod:`jaxfb.training`) as the report's figure, numbers and claim, and
+the standalone outputs of ``experiments/train_filterbank.py`` (:func:`save_training`)."""
 
 from __future__ import annotations
 
@@ -95,18 +90,27 @@ def training_numbers(table: dict[str, np.ndarray]) -> list[KeyNumber]:
     for i in range(len(table["T"])):
         T, lam = int(table["T"][i]), float(table["penalty_weight"][i])
         where, head = {"T": T, "penalty_weight": lam}, f"Training, T = {T}, {_label(lam)}: final"
-        vs = (f"; vs no penalty: kappa / {math.exp(table['log_kappa_ratio_mean'][i]):.3g}, fit "
-              f"error {table['fit_cost_mean'][i]:+.2e}" if lam > 0 else "")  # fmt: skip
-        out += [
-            KeyNumber(f"{head} fit error", float(table["fit_final_mean"][i]),
-                      float(table["fit_final_se"][i]), FIGURE, where, "fit_final_mean",
-                      f"random init {table['fit_init_mean'][i]:.3g}{vs}"),
-            KeyNumber(f"{head} condition number", float(table["kappa_final_mean"][i]),
-                      float(table["kappa_final_se"][i]), FIGURE, where, "kappa_final_mean",
-                      f"mel target {table['kappa_target'][i]:.4g}; random init "
-                      f"{table['kappa_init_mean'][i]:.3g}"),
-        ]  # fmt: skip
+        ratio, cost = math.exp(table["log_kappa_ratio_mean"][i]), table["fit_cost_mean"][i]
+        vs = f"; vs no penalty: kappa / {ratio:.3g}, fit error {cost:+.2e}" if lam > 0 else ""
+        kappa_note = (
+            f"mel target {table['kappa_target'][i]:.4g}; random init "
+            f"{table['kappa_init_mean'][i]:.3g}"
+        )
+        for what, q, note in (
+            ("fit error", "fit_final", f"random init {table['fit_init_mean'][i]:.3g}{vs}"),
+            ("condition number", "kappa_final", kappa_note),
+        ):
+            value, se = float(table[f"{q}_mean"][i]), float(table[f"{q}_se"][i])
+            out.append(KeyNumber(f"{head} {what}", value, se, FIGURE, where, f"{q}_mean", note))
     return out
+
+
+_CLAIM_RULE = (
+    "supported: at every T, mean over seeds of log(kappa without / with the penalty) > 2 paired "
+    "SE, and the penalised fit error < 10% of the random init's; partly: kappa lowered so at >= "
+    "half of the lengths"
+)
+_CLAIM_WHY = "A learned front end can be kept stable by a penalty that costs little accuracy."
 
 
 def training_claims(table: dict[str, np.ndarray], config: TrainingConfig) -> list[Claim]:
@@ -116,37 +120,35 @@ def training_claims(table: dict[str, np.ndarray], config: TrainingConfig) -> lis
     base = lam_all == 0
     for lam in config.penalty_weights[1:]:
         rows = lam_all == lam
-        T = T_all[rows]
-        d, d_se = table["log_kappa_ratio_mean"][rows], table["log_kappa_ratio_se"][rows]
+        T, col = T_all[rows], {k: np.asarray(v)[rows] for k, v in table.items()}
+        d, d_se = col["log_kappa_ratio_mean"], col["log_kappa_ratio_se"]
         lowered = d > 2 * np.nan_to_num(d_se, nan=np.inf)
-        fit_ok = table["fit_final_mean"][rows] <= 0.1 * table["fit_init_mean"][rows]
-        factor, cost = np.exp(d), table["fit_cost_mean"][rows]
-        k_b, k_p = table["kappa_final_mean"][base][-1], table["kappa_final_mean"][rows][-1]
-        f_b, f_p = table["fit_final_mean"][base][-1], table["fit_final_mean"][rows][-1]
-        claims.append(Claim(
-            f"Training with the stability penalty (lambda = {lam:g}) lowers the condition "
-            f"number at a small fit-error cost (J = {config.num_filters} filters fitted to a "
-            "mel filterbank)",
-            # a length whose penalised fit is poor keeps the score below "every length"
-            {"score": float(lowered.sum()) if fit_ok.all() else min(lowered.sum(), len(T) - 0.5),
-             "lengths": len(T), "half_of_lengths": len(T) / 2,
-             "lengths_lowered": int(lowered.sum()), "lengths_fit_kept": int(fit_ok.sum())},
-            Rule("score", ">=", "lengths", partly="half_of_lengths", text=(
-                "supported: at every T, mean over seeds of log(kappa without / with the "
-                "penalty) > 2 paired SE, and the penalised fit error < 10% of the random "
-                "init's; partly: kappa lowered so at >= half of the lengths")),
-            f"the penalty lowers kappa by a factor {math.exp(d.mean()):.3g} (geometric mean "
-            f"over T; {factor.min():.3g} to {factor.max():.3g}; beyond 2 paired SE at "
-            f"{int(lowered.sum())} of {len(T)} lengths) at a fit-error cost of "
-            f"{cost.mean():+.2e} (mean over T of the paired difference; the fit error is "
-            f"relative to the target's spectral power, {table['fit_init_mean'][rows].mean():.2f}"
-            f" at the random init; penalised at most {table['fit_final_mean'][rows].max():.2e}"
-            f", below 10% of the init's at {int(fit_ok.sum())} of {len(T)} lengths). At T = "
-            f"{T[-1]}: kappa {k_b:.3g} -> {k_p:.3g} (mel target "
-            f"{table['kappa_target'][rows][-1]:.3g}), fit error {f_b:.2e} -> {f_p:.2e}.",
-            why="A learned front end can be kept stable by a penalty that costs little accuracy.",
-            figure=FIGURE, source="jaxfb",
-        ))  # fmt: skip
+        fit_ok = col["fit_final_mean"] <= 0.1 * col["fit_init_mean"]
+        factor, cost = np.exp(d), col["fit_cost_mean"]
+        k_b, k_p = table["kappa_final_mean"][base][-1], col["kappa_final_mean"][-1]
+        f_b, f_p = table["fit_final_mean"][base][-1], col["fit_final_mean"][-1]
+        # a length whose penalised fit is poor keeps the score below "every length"
+        score = float(lowered.sum()) if fit_ok.all() else min(lowered.sum(), len(T) - 0.5)
+        evidence = {"score": score, "lengths": len(T), "half_of_lengths": len(T) / 2}
+        evidence.update(lengths_lowered=int(lowered.sum()), lengths_fit_kept=int(fit_ok.sum()))
+        finding = (
+            f"the penalty lowers kappa by a factor {math.exp(d.mean()):.3g} (geometric mean over "
+            f"T; {factor.min():.3g} to {factor.max():.3g}; beyond 2 paired SE at "
+            f"{int(lowered.sum())} of {len(T)} lengths) at a fit-error cost of {cost.mean():+.2e} "
+            "(mean over T of the paired difference; the fit error is relative to the target's "
+            f"spectral power, {col['fit_init_mean'].mean():.2f} at the random init; penalised at "
+            f"most {col['fit_final_mean'].max():.2e}, below 10% of the init's at "
+            f"{int(fit_ok.sum())} of {len(T)} lengths). At T = {T[-1]}: kappa {k_b:.3g} -> "
+            f"{k_p:.3g} (mel target {col['kappa_target'][-1]:.3g}), fit error {f_b:.2e} -> "
+            f"{f_p:.2e}."
+        )
+        statement = (
+            f"Training with the stability penalty (lambda = {lam:g}) lowers the condition number "
+            f"at a small fit-error cost (J = {config.num_filters} filters fitted to a mel "
+            "filterbank)"
+        )
+        rule = Rule("score", ">=", "lengths", partly="half_of_lengths", text=_CLAIM_RULE)
+        claims.append(Claim(statement, evidence, rule, finding, _CLAIM_WHY, FIGURE, "jaxfb"))
     return claims
 
 

@@ -54,9 +54,10 @@ def test_chernoff_verdict_follows_the_exact_tail(tiny_run):
     tab = read_csv(res.out / "energy_elementary_p01.csv")
     fails = np.nanmax(tab["paper_exceedance_exact"]) > 0.01
     claim = next(
-        c for c in res.claims
+        c
+        for c in res.claims
         if c.statement.startswith("The paper's Chernoff bound holds at p = 0.01 (elementary")
-    )  # fmt: skip
+    )
     assert (claim.verdict == "not supported") == fails
     assert claim.evidence["points_failing"] == int(np.sum(tab["paper_exceedance_exact"] > 0.01))
     i = select(tab, signal="impulse", T=32)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from jaxfb.io import read_csv
+from jaxfb.reproduce import _frames
 from jaxfb.reproduce._frames import fit_laws, kappa_log_mean_cov, sandwich_stderr
 from jaxfb.reproduce._stats import select
 
@@ -72,3 +73,38 @@ def test_tables_agree_with_the_draws(tiny_run):
     assert c and "allows for the correlation of the nested banks" in c[0].note
     claim = next(c for c in res.claims if "kappa_tilde predicts" in c.statement)
     assert claim.figure == "kappa_vs_T" and claim.rule.quantity in claim.evidence
+
+
+def test_reversal_threshold_is_bonferroni_over_the_pairs():
+    from scipy import stats
+
+    for n in (8, 16, 128):
+        z = _frames.reversal_z(n, 1e-3)
+        assert n * (n - 1) / 2 * stats.norm.sf(z) == pytest.approx(1e-3, rel=1e-9)
+    assert _frames.reversal_z(8) < 4 < 4.5 < _frames.reversal_z(128)
+
+
+def _plateau(n, rng):
+    """A rise over the first 8 points, then a plateau; unit standard errors, N(0, 1) noise."""
+    y = np.minimum(np.arange(n), 8) * 5.0 + rng.standard_normal(n)
+    return np.arange(1, n + 1), y, np.ones(n)
+
+
+def test_trend_noise_on_a_plateau_is_no_reversal():
+    # 128 points: thousands of pairs, a few beyond 4 SE by chance; none beyond the Bonferroni z
+    # (P(any) <= 1e-3 per curve), so every seed's curve counts as increasing
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        assert _frames._trend_sign(*_plateau(128, rng)) == 1
+    x, _, se = _plateau(128, rng)
+    y = np.minimum(np.arange(128), 8) * 5.0
+    y[71] -= 4.5 * np.sqrt(2)  # a 4.5-SE dip: the old fixed 4-SE rule flipped the verdict here
+    assert _frames._trend_sign(x, y, se) == 1
+    assert _frames._trend_sign(x[::-1], -y, se) == 1  # order of x does not matter; sign of y does
+
+
+def test_trend_a_real_reversal_beyond_the_threshold_counts():
+    x, y, se = _plateau(128, np.random.default_rng(1))
+    y[100:110] -= (_frames.reversal_z(128) + 1.5) * np.sqrt(2)  # a dip, back up after it
+    assert _frames._trend_sign(x, y, se) == 0
+    assert _frames._trend_sign(x, -y, se) == 0

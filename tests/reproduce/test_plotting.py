@@ -29,13 +29,18 @@ def _kappa_table(cumulative: bool = True) -> dict[str, np.ndarray]:
     T = np.array([r[1] for r in rows], float)
     mean = 1 + 4 * np.sqrt(np.log(T) / J)
     table = {
-        "J": J, "T": T, "N": np.full(J.size, N), "mean_kappa": mean,
-        "mean_kappa_se": np.where(J > 4, 0.02 * mean, np.nan), "median_kappa": 0.9 * mean,
+        "J": J,
+        "T": T,
+        "N": np.full(J.size, N),
+        "mean_kappa": mean,
+        "mean_kappa_se": np.where(J > 4, 0.02 * mean, np.nan),
+        "median_kappa": 0.9 * mean,
         "ratio_of_means": 0.95 * mean,
         "kappa_tilde": np.array([_kappa_tilde(int(j), int(t)) for j, t in rows]),
-        "jaxfb_kappa": np.where(T == N, mean, np.nan), "jaxfb_median_kappa": 0.9 * mean,
+        "jaxfb_kappa": np.where(T == N, mean, np.nan),
+        "jaxfb_median_kappa": 0.9 * mean,
         "fitted_kappa": np.where(J >= 8, 1.02 * mean, np.nan),
-    }  # fmt: skip
+    }
     if cumulative:
         table["cumulative_mean_kappa"] = 0.8 * mean
     return table
@@ -47,9 +52,14 @@ def _frame_table(J: int = 40) -> dict[str, np.ndarray]:
     t = {"T": T, "J": np.full(T.size, J), "N": np.full(T.size, N)}
     for side, sign in (("A", -1), ("B", 1)):
         m = 1 + sign * r / 2
-        t |= {f"mean_{side}": m, f"q05_{side}": m - 0.1, f"q95_{side}": m + 0.1,
-              f"paper_chi2_{side}": m + sign * 0.1, f"asymptotic_{side}": 1 + sign * r,
-              f"jaxfb_{side}": np.where(T >= 64, m, np.nan)}  # fmt: skip
+        t |= {
+            f"mean_{side}": m,
+            f"q05_{side}": m - 0.1,
+            f"q95_{side}": m + 0.1,
+            f"paper_chi2_{side}": m + sign * 0.1,
+            f"asymptotic_{side}": 1 + sign * r,
+            f"jaxfb_{side}": np.where(T >= 64, m, np.nan),
+        }
     return t
 
 
@@ -58,11 +68,19 @@ def _energy_table() -> dict[str, np.ndarray]:
     T = np.array(LENGTHS * 2, float)
     q = 1 / np.sqrt(T)
     return {
-        "signal": np.repeat(signals, len(LENGTHS)), "T": T, "mean": 0 * T, "band_lo": -q,
-        "band_hi": q, "quantile": q, "exact_quantile": np.where(T > 8, q, np.nan),
-        "cantelli": 3 * q, "laurent_massart": 2 * q, "exact_chernoff": 1.5 * q, "paper": 0.9 * q,
+        "signal": np.repeat(signals, len(LENGTHS)),
+        "T": T,
+        "mean": 0 * T,
+        "band_lo": -q,
+        "band_hi": q,
+        "quantile": q,
+        "exact_quantile": np.where(T > 8, q, np.nan),
+        "cantelli": 3 * q,
+        "laurent_massart": 2 * q,
+        "exact_chernoff": 1.5 * q,
+        "paper": 0.9 * q,
         "paper_fails": (T > 8).astype(float),
-    }  # fmt: skip
+    }
 
 
 def _histogram_table() -> dict[str, np.ndarray]:
@@ -71,22 +89,31 @@ def _histogram_table() -> dict[str, np.ndarray]:
     density = np.exp(-((x - 1) ** 2) / 0.02)
     n_bins, n_curve = edges.size - 1, x.size
     return {
-        "kind": np.array(["bin"] * n_bins + ["curve"] * n_curve), "signal": np.array(["s"] * 40),
-        "T": np.full(40, 64), "left": np.r_[edges[:-1], np.full(n_curve, np.nan)],
+        "kind": np.array(["bin"] * n_bins + ["curve"] * n_curve),
+        "signal": np.array(["s"] * 40),
+        "T": np.full(40, 64),
+        "left": np.r_[edges[:-1], np.full(n_curve, np.nan)],
         "right": np.r_[edges[1:], np.full(n_curve, np.nan)],
         "empirical_density": np.r_[np.ones(n_bins), np.full(n_curve, np.nan)],
         "x": np.r_[np.full(n_bins, np.nan), x],
         "theory_density": np.r_[np.full(n_bins, np.nan), density],
-    }  # fmt: skip
+    }
 
 
 def _scaling_table(max_u: float) -> dict[str, np.ndarray]:
     u = np.linspace(0.05, max_u, 12)
     J = np.where(u < 0.2, 32, 4).astype(float)
-    tilde = np.where(u < 0.25, np.log((1 + 2 * np.sqrt(u)) / (1 - 2 * np.sqrt(np.minimum(u, 0.2)))),
-                     np.inf)  # fmt: skip
-    return {"u": u, "J": J, "log_mean_kappa": 2 * np.sqrt(u), "log_mean_kappa_se": 0.01 + 0 * u,
-            "log_kappa_tilde": tilde, "fitted": 2.1 * np.sqrt(u)}  # fmt: skip
+    tilde = np.where(
+        u < 0.25, np.log((1 + 2 * np.sqrt(u)) / (1 - 2 * np.sqrt(np.minimum(u, 0.2)))), np.inf
+    )
+    return {
+        "u": u,
+        "J": J,
+        "log_mean_kappa": 2 * np.sqrt(u),
+        "log_mean_kappa_se": 0.01 + 0 * u,
+        "log_kappa_tilde": tilde,
+        "fitted": 2.1 * np.sqrt(u),
+    }
 
 
 def _drawn(fig):
@@ -103,8 +130,11 @@ def _shaded(ax) -> list[tuple[float, float]]:
     spans = []
     for p in ax.patches:
         if p.get_label() == P.UNDEFINED_LABEL:
-            x = p.get_path().transformed(p.get_patch_transform()).vertices[:, 0] if isinstance(
-                p, Rectangle) else p.get_xy()[:, 0]  # fmt: skip
+            x = (
+                p.get_path().transformed(p.get_patch_transform()).vertices[:, 0]
+                if isinstance(p, Rectangle)
+                else p.get_xy()[:, 0]
+            )
             spans.append((float(np.min(x)), float(np.max(x))))
     return spans
 
@@ -183,15 +213,19 @@ def test_the_frame_bounds_shade_where_the_papers_lower_bound_is_not_positive(fig
 
 def test_the_scaling_plot_shades_u_from_one_quarter(figures):
     ax = figures["scaling"].axes[0]
-    (lo, hi), = _shaded(ax)  # fmt: skip
+    ((lo, hi),) = _shaded(ax)
     assert lo == pytest.approx(0.25) and hi == pytest.approx(ax.get_xlim()[1])
 
 
 def test_spectrograms_and_save_figure_write_png_and_pdf(tmp_path):
     t, f = np.arange(4) / 10, np.arange(3) * 1000.0
     tt, ff = np.meshgrid(t, f, indexing="ij")
-    table = {"signal": np.array(["a"] * 12), "time": tt.ravel(), "freq": ff.ravel(),
-             "db": -tt.ravel() * 100}  # fmt: skip
+    table = {
+        "signal": np.array(["a"] * 12),
+        "time": tt.ravel(),
+        "freq": ff.ravel(),
+        "db": -tt.ravel() * 100,
+    }
     paths = P.save_figure(P.plot_spectrograms(table, "spec"), tmp_path / "spec", dpi=30)
     assert [p.name for p in paths] == ["spec.png", "spec.pdf"]
     assert paths[0].read_bytes()[:4] == b"\x89PNG" and paths[1].read_bytes()[:4] == b"%PDF"

@@ -26,19 +26,44 @@ CASES = {
 def _claims() -> list[Claim]:
     rule = Rule("x", "<=", 1.0, 2.0, text="supported if x <= 1; partly if x <= 2")
     claims = [
-        Claim(f"paper claim that is {v}", {"x": x, "n": 7.0}, rule, f"x = {x}", why=f"why {v}",
-              figure="fig_a" if i % 2 else "fig b", source="paper")
+        Claim(
+            f"paper claim that is {v}",
+            {"x": x, "n": 7.0},
+            rule,
+            f"x = {x}",
+            why=f"why {v}",
+            figure="fig_a" if i % 2 else "fig b",
+            source="paper",
+        )
         for i, (v, x) in enumerate(CASES.items())
-    ]  # fmt: skip
+    ]
     by_key = Rule("err", ">=", "limit", text="")  # threshold named by an evidence key
     claims += [
-        Claim("jaxfb check, supported", {"err": 4.0, "limit": 3.0}, by_key, "4 >= 3",
-              figure="fig_a", source="jaxfb"),
-        Claim("jaxfb check, infinite threshold", {"err": 4.0, "limit": math.inf}, by_key,
-              "threshold inf", figure=None, source="jaxfb"),
-        Claim("jaxfb check whose figure was not made", {"err": 1.0, "limit": 3.0}, by_key,
-              "1 < 3", figure="missing", source="jaxfb"),
-    ]  # fmt: skip
+        Claim(
+            "jaxfb check, supported",
+            {"err": 4.0, "limit": 3.0},
+            by_key,
+            "4 >= 3",
+            figure="fig_a",
+            source="jaxfb",
+        ),
+        Claim(
+            "jaxfb check, infinite threshold",
+            {"err": 4.0, "limit": math.inf},
+            by_key,
+            "threshold inf",
+            figure=None,
+            source="jaxfb",
+        ),
+        Claim(
+            "jaxfb check whose figure was not made",
+            {"err": 1.0, "limit": 3.0},
+            by_key,
+            "1 < 3",
+            figure="missing",
+            source="jaxfb",
+        ),
+    ]
     return claims
 
 

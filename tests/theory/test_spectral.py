@@ -1,11 +1,11 @@
-"""The host-side theory curves against jaxfb.theory."""
+"""The host-side spectral closed forms (jaxfb.theory._spectral) against jaxfb.theory's kernels."""
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxfb import signals, theory
-from jaxfb.reproduce import _theory
+from jaxfb.theory import _spectral
 
 
 def _signals(n):
@@ -18,11 +18,11 @@ def test_host_bounds_match_jaxfb_theory():
     """The host-side closed forms equal jaxfb.theory's kernels (float32 there)."""
     xs = _signals(128)
     J, T = 10, 24
-    lam = _theory.gram_eigenvalues(xs, T)
+    lam = _spectral.gram_eigenvalues(xs, T)
     ref_lam = np.asarray(theory.gram_eigenvalues(jnp.asarray(xs), T))
     np.testing.assert_allclose(lam, ref_lam, rtol=1e-4, atol=1e-4 * lam.max())
     for p in (0.05, 0.01):
-        mine = _theory.deviation_bounds(lam, J, p)
+        mine = _spectral.deviation_bounds(lam, J, p)
         x32 = jnp.asarray(xs, jnp.float32)
         ref = {
             "cantelli": theory.cantelli_deviation(x32, J, T, p),
@@ -33,14 +33,14 @@ def test_host_bounds_match_jaxfb_theory():
         for k, v in ref.items():
             np.testing.assert_allclose(mine[k], np.asarray(v), rtol=2e-4, err_msg=k)
     # impulse, J = 10, T = 64, p = 0.01 -> the paper's alpha 0.127 (docs/theory.md)
-    alpha = _theory.deviation_bounds(_theory.gram_eigenvalues(np.eye(1, 1024), 64), 10, 0.01)
+    alpha = _spectral.deviation_bounds(_spectral.gram_eigenvalues(np.eye(1, 1024), 64), 10, 0.01)
     assert round(float(alpha["paper"][0]), 3) == 0.127
 
 
 def test_saddlepoint_density_matches_exact_cdf():
-    for lam in _theory.gram_eigenvalues(_signals(256), 32):
+    for lam in _spectral.gram_eigenvalues(_signals(256), 32):
         dist = theory.EnergyDistribution(lam, 10)
         t = np.asarray(dist.ppf(np.array([0.02, 0.2, 0.5, 0.8, 0.98])))
         h = 1e-5 * float(np.sqrt(dist.variance))
         exact = (dist.cdf(t + h) - dist.cdf(t - h)) / (2 * h)
-        np.testing.assert_allclose(_theory.energy_density(lam, 10, t), exact, rtol=2e-3)
+        np.testing.assert_allclose(_spectral.energy_density(lam, 10, t), exact, rtol=2e-3)

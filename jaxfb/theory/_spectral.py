@@ -1,10 +1,10 @@
-r"""Theory curves of the energy figures, on the host in float64, one eigendecomposition per point.
+r"""Energy closed forms on a precomputed spectrum, on the host in float64.
 
-Every prediction of the energy figures is a function of the eigenvalues :math:`\lambda` of the
-Toeplitz Gram matrix :math:`Q_T` of the signal (``docs/theory.md``). :mod:`jaxfb.theory` computes
-each from ``x`` with a kernel compiled per length; over the reproduction's grids compiling
-dominates, so this module computes the spectrum once per ``(signal, T)`` and evaluates the closed
-forms on it (the tests check them against :mod:`jaxfb.theory`).
+Every energy prediction is a function of the eigenvalues :math:`\lambda` of the Toeplitz Gram
+matrix :math:`Q_T` of the signal (``docs/theory.md``). The public kernels compute each from ``x``
+with a function compiled per length; over many lengths (the reproduction's grids) compiling
+dominates, so this module takes the spectrum, computed once per ``(signal, T)``, and evaluates the
+same closed forms on it (the tests check them against the public kernels).
 """
 
 from __future__ import annotations
