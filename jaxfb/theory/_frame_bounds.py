@@ -97,7 +97,7 @@ def _lengths(num_filters, length, n=None):
     if N.size and np.any(N < T):
         i = np.argmax((N < T).reshape(-1))
         raise ValueError(
-            f"n={N.reshape(-1)[i]} must be >= the filter length length={T.reshape(-1)[i]}"
+            f"n={N.reshape(-1)[i]} must be >= the filter length, length={T.reshape(-1)[i]}"
         )
     return J, T, N
 
