@@ -21,13 +21,30 @@ def is_concrete(x: Any) -> bool:
     return not isinstance(x, jax.core.Tracer)
 
 
+def traced_static_message(name: str, value: Any, what: str = "int") -> str:
+    """The error for a static argument that arrived as a tracer (under ``jit``/``vmap``/``grad``).
+
+    It names the argument and says how to make it static.
+    """
+    base = name.split("[")[0]
+    return (
+        f"{name} is traced ({type(value).__name__}), but it must be a static Python {what}: "
+        f"{name} sets an array shape or a loop length, which jit must know when it compiles. "
+        f"It was passed as an argument of a jitted (or vmapped) function; make that argument "
+        f'static with jax.jit(f, static_argnames="{base}") or static_argnums=..., or bind it '
+        f"before jitting with functools.partial(f, {base}=...)"
+    )
+
+
 def static_int(name: str, value: Any, *, minimum: int | None = None) -> int:
     """Return ``value`` as a Python int, or raise naming ``name``.
 
     Shape-setting arguments are static: they must be Python (or NumPy) integers, never traced
     arrays and never booleans.
     """
-    if isinstance(value, bool) or isinstance(value, jax.core.Tracer):
+    if isinstance(value, jax.core.Tracer):
+        raise TypeError(traced_static_message(name, value))
+    if isinstance(value, bool):
         raise TypeError(f"{name} must be a static Python int, got {value!r}")
     try:
         out = operator.index(value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 
 def parse_int_list(text: str) -> list[int]:
@@ -70,3 +71,17 @@ def byte_size(text: str) -> int:
         return parse_bytes(text)
     except ValueError as err:
         raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def plain_text(text: str) -> str:
+    """A docstring as ``--help`` shows it: reStructuredText markup removed.
+
+    Roles (``:func:`x```) become ``x``, double backticks are dropped and a literal-block ``::``
+    becomes ``:``.
+
+    >>> plain_text("Prints :func:`jaxfb.f`'s rows; ``--json`` also writes them. Example::")
+    "Prints jaxfb.f's rows; --json also writes them. Example:"
+    """
+    text = re.sub(r":[\w:]+:`~?([^`]+)`", r"\1", text)
+    text = text.replace("``", "")
+    return re.sub(r"::$", ":", text, flags=re.M)

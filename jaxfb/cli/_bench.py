@@ -6,14 +6,14 @@ is timed); ``--json`` also writes them, with the environment, through :mod:`jaxf
 
 from __future__ import annotations
 
-from ._args import int_list
+from ._args import int_list, plain_text
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "bench",
         help="benchmark sampling + frame bounds against the RNG floor and a NumPy loop",
-        description=__doc__,
+        description=plain_text(__doc__),
     )
     p.add_argument("--J", type=int, default=40, help="number of filters (default 40)")
     p.add_argument("--N", type=int, default=1024, help="signal length (default 1024)")

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import argparse
 
-from ._args import byte_size, int_list
+from ._args import byte_size, int_list, plain_text
 
 
 def _names(text: str) -> list[str]:
@@ -60,7 +60,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "sweep",
         help="resumable Monte Carlo sweep of frame bounds (and energies) over a grid",
-        description=__doc__,
+        description=plain_text(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--out", required=True, metavar="DIR", help="results folder (created)")

@@ -26,7 +26,9 @@ def resolve_dtype(dtype: Any) -> jnp.dtype:
 
 def positive_float(name: str, value: Any, *, allow_zero: bool = False) -> float:
     """Return ``value`` as a finite Python float > 0 (or >= 0), or raise naming ``name``."""
-    if isinstance(value, bool) or isinstance(value, jax.core.Tracer):
+    if isinstance(value, jax.core.Tracer):
+        raise TypeError(v.traced_static_message(name, value, "number"))
+    if isinstance(value, bool):
         raise TypeError(f"{name} must be a static Python number, got {value!r}")
     try:
         out = float(value)

@@ -105,8 +105,15 @@ def _normalized_frequency(frequency: Any, sample_rate: float | None) -> Any:
         nyquist = 0.5 if sample_rate is None else sample_rate / 2
         unit = "cycles/sample" if sample_rate is None else "Hz"
         if not (np.isfinite(f) and 0 <= f <= nyquist):
+            hint = ""
+            if sample_rate is None and np.isfinite(f) and f > nyquist:
+                hint = (
+                    f"; without sample_rate the frequency is in cycles per sample. If "
+                    f"{frequency!r} is in Hz, pass the sample rate too, e.g. "
+                    f"frequency={frequency!r}, sample_rate=22050.0"
+                )
             raise ValueError(
-                f"frequency={frequency!r} must lie in [0, {nyquist:g}] {unit} (0 to Nyquist)"
+                f"frequency={frequency!r} must lie in [0, {nyquist:g}] {unit} (0 to Nyquist)" + hint
             )
     return frequency if sample_rate is None else frequency / sample_rate
 

@@ -12,6 +12,17 @@ effective-count predictor for ``T < N`` (:func:`expected_frame_bounds`,
 Design rule: :func:`required_filters`, the fewest filters with ``E[kappa] <= kappa0``, and its
 large-deviation asymptote :func:`required_filters_slope` (filters per e-fold of ``T``).
 See ``docs/theory.md``.
+
+Argument order, one convention for every function here: the point of evaluation first (a
+threshold ``t``, a probability ``q`` or a target ``kappa0``), then the signal ``x``, then the
+sizes in the order ``num_filters`` (``J``), ``length`` (``T``), ``n`` (``N``); options are
+keyword-only. Two functions break it and keep their order for existing callers:
+:func:`cantelli_deviation` and :func:`chernoff_deviation` take the level ``p`` last,
+``(x, num_filters, length, p)``.
+
+Host-side functions (the exact distributions, the frame-bound predictions, the design rule) are
+NumPy/SciPy code: call them outside ``jax.jit`` with concrete values; traced arguments raise a
+``TypeError`` that says so.
 """
 
 from ._bounds import cantelli_deviation as cantelli_deviation

@@ -25,7 +25,13 @@ import numpy as np
 
 from .. import _validation as v
 from .._sampling import _check_key
-from ._common import gaussian_variance, gram_eigenvalues_np, lengths_arg, signals_arg
+from ._common import (
+    gaussian_variance,
+    gram_eigenvalues_np,
+    host_side,
+    lengths_arg,
+    signals_arg,
+)
 from ._inversion import exact_log_tails
 from ._moments import _gram_eigenvalues
 from ._saddlepoint import (
@@ -426,6 +432,7 @@ def energy_distribution(
         >>> float(d.ppf(0.95).round(4))  # chi2_640 95% quantile / 640
         1.0937
     """
+    host_side("energy_distribution", x=x, num_filters=num_filters, length=length)
     xa = _host_signals(x)
     J = v.static_int("num_filters", num_filters, minimum=1)
     lengths, scalar = lengths_arg(length, xa.shape[-1])
@@ -461,6 +468,7 @@ def energy_quantile(
         >>> theory.energy_quantile([0.05, 0.95], x, 10, 64).round(4)
         array([0.9099, 1.0937])
     """
+    host_side("energy_quantile", q=q, x=x, num_filters=num_filters, length=length)
     return energy_distribution(x, num_filters, length, init=init, rescale=rescale).ppf(q)
 
 
@@ -517,6 +525,14 @@ def energy_sf(
     if method not in _METHODS:
         raise ValueError(f"method must be one of {_METHODS}, got {method!r}")
     if method == "exact":
+        host_side(
+            "energy_sf",
+            t=t,
+            x=x,
+            num_filters=num_filters,
+            length=length,
+            hint="; inside jit use energy_sf(..., method='saddlepoint'), a JAX kernel",
+        )
         return energy_distribution(x, num_filters, length, init=init, rescale=rescale).sf(t)
     x = signals_arg(x, nonzero=True)
     J = v.static_int("num_filters", num_filters, minimum=1)

@@ -18,11 +18,30 @@ __all__ = [
     "gaussian_variance",
     "gram_eigenvalues_np",
     "gram_matrix",
+    "host_side",
     "init_variance",
     "lengths_arg",
     "level_arg",
     "signals_arg",
 ]
+
+
+def host_side(function: str, *, hint: str = "", **args) -> None:
+    """Refuse traced arguments of a host-side (NumPy/SciPy) theory function, saying what to do.
+
+    Called first thing by every such function: inside ``jax.jit`` (or ``vmap``/``grad``) its
+    arguments are tracers without values, and NumPy would fail with a cryptic
+    ``TracerArrayConversionError``.
+    """
+    for name, value in args.items():
+        if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree_util.tree_leaves(value)):
+            raise TypeError(
+                f"jaxfb.theory.{function} is host-side NumPy/SciPy code (float64), "
+                f"not a JAX kernel, but its argument {name} is traced ({type(value).__name__}): "
+                f"it was called inside jax.jit, vmap or grad. Call it outside jit with concrete "
+                f"values (Python numbers or NumPy arrays) and pass its result into the jitted "
+                f"function as an argument or constant{hint}"
+            )
 
 
 def signals_arg(x, *, nonzero: bool) -> jax.Array:

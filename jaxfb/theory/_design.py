@@ -17,6 +17,7 @@ import math
 import numpy as np
 from scipy import optimize
 
+from ._common import host_side
 from ._frame_bounds import expected_condition_number
 from ._frame_model import model_extremes
 
@@ -108,6 +109,7 @@ def required_filters_slope(kappa0):
         >>> [round(float(theory.required_filters_slope(k)), 2) for k in (1.5, 2.0, 4.0)]
         [48.77, 16.76, 4.27]
     """
+    host_side("required_filters_slope", kappa0=kappa0)
     k0 = _kappa0_array(kappa0)
     e = k0 - 1.0
     d = np.log1p(e) / e - 1.0  # x_- - 1, in (-1, 0)
@@ -221,6 +223,7 @@ def required_filters(kappa0, length, n, *, continuous: bool = False):
         >>> theory.required_filters(2.0, np.array([64, 1024]), 1024).tolist()
         [55, 80]
     """
+    host_side("required_filters", kappa0=kappa0, length=length, n=n)
     k0, T, N = _arguments(kappa0, length, n)
     out = np.empty(k0.shape, dtype=np.float64 if continuous else np.int64)
     for idx in np.ndindex(k0.shape):

@@ -30,6 +30,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import optimize
 
+from ._common import host_side
 from ._extremes import Extremes, Group
 from ._frame_model import EDGE_WIDTH, EDGE_WIDTH_RATE, model_extremes
 
@@ -96,7 +97,7 @@ def _lengths(num_filters, length, n=None):
     if N.size and np.any(N < T):
         i = np.argmax((N < T).reshape(-1))
         raise ValueError(
-            f"n={N.reshape(-1)[i]} must be >= the filter length length={T.reshape(-1)[i]}"
+            f"n={N.reshape(-1)[i]} must be >= the filter length, length={T.reshape(-1)[i]}"
         )
     return J, T, N
 
@@ -151,6 +152,7 @@ def chi2_extreme_means(num_filters, count) -> ExpectedFrameBounds:
         >>> round(float(lo), 10), round(float(hi), 10)
         (1.0, 1.0)
     """
+    host_side("chi2_extreme_means", num_filters=num_filters, count=count)
     J, T = np.broadcast_arrays(
         _int_array("num_filters", num_filters, 1), _int_array("count", count, 1)
     )
@@ -180,6 +182,7 @@ def paper_expected_frame_bounds(num_filters, length) -> ExpectedFrameBounds:
         >>> round(float(lo), 3), round(float(hi), 3)
         (0.429, 1.89)
     """
+    host_side("paper_expected_frame_bounds", num_filters=num_filters, length=length)
     return chi2_extreme_means(num_filters, length)
 
 
@@ -202,6 +205,7 @@ def paper_asymptotic_bounds(num_filters, length) -> ExpectedFrameBounds:
         >>> round(float(lo), 4), round(float(hi), 4)
         (0.1674, 1.8326)
     """
+    host_side("paper_asymptotic_bounds", num_filters=num_filters, length=length)
     J, T = _lengths(num_filters, length)
     eps = 2.0 * np.sqrt(np.log(T) / J)
     lo, hi = 1.0 - eps, 1.0 + eps
@@ -234,6 +238,7 @@ def kappa_tilde(num_filters, length):
         >>> float(theory.kappa_tilde(4, 8))  # J <= 4 log T: undefined
         inf
     """
+    host_side("kappa_tilde", num_filters=num_filters, length=length)
     J, T = _lengths(num_filters, length)
     eps = 2.0 * np.sqrt(np.log(T) / J)
     ok = eps < 1.0
@@ -452,6 +457,14 @@ def frame_bound_distribution(
         >>> float(d.kappa_cdf(2.0)) < 0.5 < float(d.kappa_cdf(3.0))
         True
     """
+    host_side(
+        "frame_bound_distribution",
+        num_filters=num_filters,
+        n=n,
+        length=length,
+        edge_width=edge_width,
+        edge_width_rate=edge_width_rate,
+    )
     if length is None:
         length = n
     J, T, N = _lengths(num_filters, length, n)
@@ -502,6 +515,7 @@ def expected_frame_bounds(num_filters, length, n) -> ExpectedFrameBounds:
         >>> round(float(lo), 4), round(float(hi), 4)
         (0.5854, 1.5556)
     """
+    host_side("expected_frame_bounds", num_filters=num_filters, length=length, n=n)
     J, T, N = _lengths(num_filters, length, n)
 
     def one(j, t, m):
@@ -539,6 +553,7 @@ def expected_condition_number(num_filters, length, n):
         >>> float(theory.expected_condition_number(2, 64, 64))
         inf
     """
+    host_side("expected_condition_number", num_filters=num_filters, length=length, n=n)
     J, T, N = _lengths(num_filters, length, n)
     return _map(lambda j, t, m: _distribution(j, t, m).mean_kappa(), J, T, N)
 
@@ -564,6 +579,7 @@ def median_condition_number(num_filters, length, n):
         >>> 1 < m < float("inf")
         True
     """
+    host_side("median_condition_number", num_filters=num_filters, length=length, n=n)
     J, T, N = _lengths(num_filters, length, n)
     return _map(lambda j, t, m: _distribution(j, t, m).median_kappa(), J, T, N)
 
@@ -590,6 +606,7 @@ def expected_log_condition_number(num_filters, length, n):
         >>> round(float(theory.expected_log_condition_number(40, 1024, 1024)), 4)
         0.9787
     """
+    host_side("expected_log_condition_number", num_filters=num_filters, length=length, n=n)
     J, T, N = _lengths(num_filters, length, n)
     return _map(lambda j, t, m: _distribution(j, t, m).mean_log_kappa(), J, T, N)
 
@@ -616,6 +633,7 @@ def effective_counts(num_filters, length, n) -> EffectiveCounts:
         >>> tuple(float(c) for c in theory.effective_counts(8, 64, 64))
         (31.0, 31.0)
     """
+    host_side("effective_counts", num_filters=num_filters, length=length, n=n)
     J, T, N = _lengths(num_filters, length, n)
     lo, hi = _map(lambda j, t, m: tuple(_distribution(j, t, m).counts), J, T, N, outputs=2)
     return EffectiveCounts(lo, hi)

@@ -220,3 +220,16 @@ def test_jit_with_traced_frequency():
 def test_bad_arguments(call, exc, match):
     with pytest.raises(exc, match=match):
         call()
+
+
+@pytest.mark.parametrize("make", [signals.pure_tone, signals.decaying_tone])
+def test_frequency_above_half_without_sample_rate_suggests_hz(make):
+    with pytest.raises(ValueError, match=r"frequency=440.*cycles per sample.*sample_rate="):
+        make(64, 440)
+    with pytest.raises(ValueError, match=r"frequency=0.75") as err:
+        make(64, 0.75)
+    assert "sample_rate=" in str(err.value)
+    with pytest.raises(ValueError) as err:  # with a sample rate the Hz hint does not apply
+        make(64, 20_000.0, sample_rate=22050.0)
+    assert "cycles per sample" not in str(err.value)
+    assert make(64, 440.0, sample_rate=22050.0).shape == (64,)
