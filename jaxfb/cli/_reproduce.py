@@ -36,7 +36,7 @@ def add_parser(sub) -> None:
         "--quick",
         action="store_true",
         help="powers of two T = 8..1024 and 200 draws, training at T = 32, 64 for 150 steps "
-        "(about a minute on 2 CPU cores) instead of the paper's T = 8, 16, ..., 1024 and 1000 "
+        "(48 s on an idle 2-core CPU) instead of the paper's T = 8, 16, ..., 1024 and 1000 "
         "draws, training at T = 32..1024 for 3000 steps (7-15 minutes)",
     )
     p.add_argument(
