@@ -37,7 +37,7 @@ def add_parser(sub) -> None:
         action="store_true",
         help="powers of two T = 8..1024 and 200 draws, training at T = 32, 64 for 150 steps "
         "(48 s on an idle 2-core CPU) instead of the paper's T = 8, 16, ..., 1024 and 1000 "
-        "draws, training at T = 32..1024 for 3000 steps (9 minutes on a shared 2-core CPU)",
+        "draws, training at T = 32..1024 for 3000 steps (4 minutes on an idle 2-core CPU)",
     )
     p.add_argument(
         "--draws",
