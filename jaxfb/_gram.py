@@ -181,15 +181,6 @@ def _spectrum_lp(key, J: int, n: int, batch: tuple[int, ...], gain: float, dtype
     return g * jnp.broadcast_to(jnp.asarray(np.where(edge, 2 * gain, gain), dtype), g.shape)
 
 
-def _dtype(dtype) -> np.dtype:
-    if dtype is None:
-        dtype = jax.dtypes.canonicalize_dtype(jnp.float64)
-    dtype = jnp.dtype(dtype)
-    if not jnp.issubdtype(dtype, jnp.floating):
-        raise TypeError(f"dtype must be a real floating dtype, got {dtype}")
-    return dtype
-
-
 @partial(jax.jit, static_argnames=("J", "T", "batch", "scale", "dtype"))
 def _jit_bartlett(key, *, J, T, batch, scale, dtype):
     return _bartlett(key, J, T, batch, scale, dtype)
@@ -248,7 +239,7 @@ def equivalent_filterbank(
     J = v.static_int("num_filters", num_filters, minimum=1)
     T = v.static_int("length", length, minimum=1)
     batch = v.shape_tuple("batch_shape", batch_shape)
-    dtype = _dtype(dtype)
+    dtype = v.float_dtype(dtype)
     if J <= T:
         return random_filterbank(key, J, T, batch_shape=batch, dtype=dtype)
     return _jit_bartlett(key, J=J, T=T, batch=batch, scale=1.0 / math.sqrt(J * T), dtype=dtype)
@@ -399,7 +390,7 @@ def sample_frame_bounds(
     stride = v.stride("stride", stride, n)
     batch = v.shape_tuple("batch_shape", batch_shape)
     init_spec(init)
-    dtype = _dtype(dtype)
+    dtype = v.float_dtype(dtype)
     method = _resolve_method(method, J, T, n, stride, init)
     return _sample_frame_bounds(
         key, J=J, T=T, n=n, batch=batch, method=method, init=init, stride=stride, dtype=dtype

@@ -143,3 +143,13 @@ def stride(name: str, value: Any, n: int) -> int:
             "the signal to a multiple of the stride"
         )
     return value
+
+
+def float_dtype(dtype: Any) -> np.dtype:
+    """``dtype`` as a NumPy dtype: default float32, or float64 when ``jax_enable_x64`` is on."""
+    if dtype is None:
+        dtype = jax.dtypes.canonicalize_dtype(jnp.float64)
+    dtype = jnp.dtype(dtype)
+    if not jnp.issubdtype(dtype, jnp.floating):
+        raise TypeError(f"dtype must be a real floating dtype, got {dtype}")
+    return dtype

@@ -16,12 +16,7 @@ __all__ = ["check_key", "finish", "positive_float", "resolve_dtype"]
 
 def resolve_dtype(dtype: Any) -> jnp.dtype:
     """``dtype`` as a NumPy dtype: default float32, or float64 when ``jax_enable_x64`` is on."""
-    if dtype is None:
-        dtype = jax.dtypes.canonicalize_dtype(jnp.float64)
-    dtype = jnp.dtype(dtype)
-    if not jnp.issubdtype(dtype, jnp.floating):
-        raise TypeError(f"dtype must be a real floating dtype, got {dtype}")
-    return dtype
+    return v.float_dtype(dtype)
 
 
 def positive_float(name: str, value: Any, *, allow_zero: bool = False) -> float:
