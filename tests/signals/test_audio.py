@@ -7,13 +7,9 @@ import numpy as np
 import pytest
 import scipy.io.wavfile
 import scipy.signal
+from _support import norm as _norm
 
 from jaxfb import signals
-
-
-def _norm(x):
-    return float(np.linalg.norm(np.asarray(x, np.float64)))
-
 
 # --------------------------------------------------------------------------------------------
 # load_audio

@@ -6,21 +6,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _support import SR
+from _support import norm as _norm
+from _support import power_spectrum as _power_spectrum
 
 import jaxfb
 from jaxfb import signals
 
 K_SE = 5.0  # tolerance of every statistical test, in standard errors
-SR = 22050
-
-
-def _norm(x):
-    return float(np.linalg.norm(np.asarray(x, np.float64)))
-
-
-def _power_spectrum(x):
-    X = np.abs(np.fft.rfft(np.asarray(x, np.float64))) ** 2
-    return np.fft.rfftfreq(len(x), 1 / SR), X
 
 
 # --------------------------------------------------------------------------------------------

@@ -4,15 +4,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _support import SR
+from _support import norm as _norm
 
 from jaxfb import signals
-
-SR = 22050
-
-
-def _norm(x):
-    return float(np.linalg.norm(np.asarray(x, np.float64)))
-
 
 # --------------------------------------------------------------------------------------------
 # Registry, unit norm, dtypes

@@ -8,22 +8,13 @@ import numpy as np
 import pytest
 import scipy.io.wavfile
 import scipy.signal
+from _support import SR
+from _support import norm as _norm
+from _support import power_spectrum as _power_spectrum
 
 import jaxfb
 from jaxfb import signals
 from jaxfb.signals import _synthetic
-
-SR = 22050
-
-
-def _norm(x):
-    return float(np.linalg.norm(np.asarray(x, np.float64)))
-
-
-def _power_spectrum(x):
-    X = np.abs(np.fft.rfft(np.asarray(x, np.float64))) ** 2
-    return np.fft.rfftfreq(len(x), 1 / SR), X
-
 
 # --------------------------------------------------------------------------------------------
 # Synthetic recordings

@@ -12,28 +12,12 @@ import numpy as np
 import pytest
 import scipy.integrate
 import scipy.stats
+from _support import make_signals
 
 import jaxfb
 from jaxfb import theory
 
 K = 5.0  # tolerance in standard errors, fixed in advance
-
-
-# The test signals of tests/theory/test_moments.py (unit norm); pytest's importlib mode lets no
-# test module import another, so the few lines are repeated here.
-
-
-def make_signals(n: int) -> dict[str, np.ndarray]:
-    t = np.arange(n)
-    rng = np.random.default_rng(20240101)
-    sigs = {
-        "impulse": (t == 0).astype(float),
-        "white_noise": rng.standard_normal(n),
-        "alternating": (-1.0) ** t,
-        "pulse_train": (t % 8 == 0).astype(float),
-        "decaying_tone": np.exp(-t / (n / 8)) * np.cos(2 * np.pi * 0.11 * t),
-    }
-    return {k: v / np.linalg.norm(v) for k, v in sigs.items()}
 
 
 TAIL_PROBS = np.array([0.5, 0.1, 1e-2, 1e-4, 1e-6, 1e-8, 1e-10])

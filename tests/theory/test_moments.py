@@ -8,36 +8,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from _support import circulant_gram, make_signals
 
 import jaxfb
 from jaxfb import theory
 
 K = 5.0  # tolerance in standard errors, fixed in advance
-
-
-# ---------------------------------------------------------------------------------------------
-# test signals (built here; unit norm)
-
-
-def make_signals(n: int) -> dict[str, np.ndarray]:
-    t = np.arange(n)
-    rng = np.random.default_rng(20240101)
-    sigs = {
-        "impulse": (t == 0).astype(float),
-        "white_noise": rng.standard_normal(n),
-        "alternating": (-1.0) ** t,
-        "pulse_train": (t % 8 == 0).astype(float),
-        "decaying_tone": np.exp(-t / (n / 8)) * np.cos(2 * np.pi * 0.11 * t),
-    }
-    return {k: v / np.linalg.norm(v) for k, v in sigs.items()}
-
-
-def circulant_gram(x: np.ndarray, T: int) -> np.ndarray:
-    """``Q_T = C_T^T C_T`` with ``C[n, k] = x[(n - k) mod N]`` (the definition, O(N^2))."""
-    N = x.size
-    C = np.array([[x[(n - k) % N] for k in range(N)] for n in range(N)])
-    CT = C[:, :T]
-    return CT.T @ CT
 
 
 # per-weight variance and excess kurtosis, from the definitions of the distributions
