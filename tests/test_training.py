@@ -86,12 +86,17 @@ def test_weight_zero_is_the_plain_fit(x64):
         return jnp.sum((jnp.abs(jnp.fft.rfft(w, n=N)) ** 2 - ph) ** 2) / jnp.sum(ph**2)
 
     opt = optax.adam(optax.cosine_decay_schedule(lr, steps, alpha=0.01))
+
+    @jax.jit
+    def step(w, state):
+        updates, state = opt.update(jax.grad(fit)(w), state)
+        return optax.apply_updates(w, updates), state
+
     for i in range(2):
         w = random_filterbank(jax.random.fold_in(jax.random.key(3), i), J, T)
         state = opt.init(w)
         for _ in range(steps):
-            updates, state = opt.update(jax.grad(fit)(w), state)
-            w = optax.apply_updates(w, updates)
+            w, state = step(w, state)
         at = (curve.weight == 0) & (curve.seed == i)
         assert curve.fit_final[at][0] == pytest.approx(_fit_np(w, h, N), rel=1e-9)
         assert curve.kappa_final[at][0] == pytest.approx(_kappa_np(w, N), rel=1e-9)
