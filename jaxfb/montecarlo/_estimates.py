@@ -2,7 +2,8 @@ r"""Estimates from kept draws (:class:`~jaxfb.montecarlo.Samples`) with their st
 
 What the streaming reducers report for a mean (:class:`~jaxfb.montecarlo.Moments`), computed
 from an array of draws: the mean, a variance and a quantile (distribution-free interval), and a
-ratio of two paired means (delta method), each with its standard error.
+ratio of two paired means (delta method), each with its standard error; and whether a curve of
+such estimates trends (:func:`trend`).
 """
 
 from __future__ import annotations
@@ -10,8 +11,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import stats
 
-__all__ = ["mean_se", "quantile_se", "ratio_of_means", "variance_se"]
+__all__ = ["mean_se", "quantile_se", "ratio_of_means", "trend", "variance_se"]
 
 _Z95 = 1.959963984540054
 
@@ -62,3 +64,20 @@ def ratio_of_means(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     r = mb / ma
     var = r * r * (c[1, 1] / mb**2 + c[0, 0] / ma**2 - 2 * c[0, 1] / (ma * mb)) / a.size
     return r, np.sqrt(np.maximum(var, 0.0))
+
+
+def trend(x, values, se) -> str:
+    """``"grows"``, ``"shrinks"`` or ``"flat"``: a change from the first to the last point of
+    more than 3 standard errors agreeing with Spearman's rank correlation with ``x``
+    (``|rho| > 0.5``); ``"undetermined ..."`` where an end's standard error is ``nan``."""
+    if not (np.isfinite(se[-1]) and np.isfinite(se[0])):
+        return "undetermined (standard error undefined: too few draws)"
+    if len(x) > 2:
+        rho = stats.spearmanr(x, values).statistic
+    else:
+        rho = np.sign(values[-1] - values[0])
+    change = values[-1] - values[0]
+    big = abs(change) > 3 * np.hypot(se[-1], se[0])
+    if big and change > 0 and rho > 0.5:
+        return "grows"
+    return "shrinks" if big and change < 0 and rho < -0.5 else "flat"

@@ -1,7 +1,7 @@
 r"""Energy deviation of random filterbanks against the filter length (``docs/reproduction.md``).
 
 Shared by the elementary-signal and the audio experiments: :func:`energy_study` draws and
-summarises, :func:`energy_outputs` turns a study into figures, key numbers and claims.
+summarises, :func:`run_study` adds the figures, key numbers and the growth claim.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy import stats
 
 from .. import signals as sig
 from .. import theory
@@ -21,9 +20,9 @@ from . import _plotting
 from ._config import ReproduceConfig
 from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber, Rule
 from ._simulate import draw, energy_statistic
-from ._stats import concat, mean_se, quantile_se, select, variance_se
+from ._stats import concat, mean_se, quantile_se, select, trend, variance_se
 
-__all__ = ["EnergyStudy", "energy_outputs", "energy_study", "level_tag", "run_energy", "run_study"]
+__all__ = ["EnergyStudy", "energy_study", "level_tag", "run_energy", "run_study"]
 
 BAND = (0.05, 0.95)
 
@@ -120,23 +119,6 @@ def energy_study(key, signals, num_filters: int, lengths, config, timings, bound
     return EnergyStudy(*study)
 
 
-def _trend(lengths, values, se) -> str:
-    """``"grows"``, ``"shrinks"`` or ``"flat"``: a change from the first to the last T of more
-    than 3 standard errors agreeing with Spearman's rank correlation (``|rho| > 0.5``);
-    ``"undetermined"`` where a standard error is ``nan``."""
-    if not (np.isfinite(se[-1]) and np.isfinite(se[0])):
-        return "undetermined (standard error undefined: too few draws)"
-    if len(lengths) > 2:
-        rho = stats.spearmanr(lengths, values).statistic
-    else:
-        rho = np.sign(values[-1] - values[0])
-    change = values[-1] - values[0]
-    big = abs(change) > 3 * np.hypot(se[-1], se[0])
-    if big and change > 0 and rho > 0.5:
-        return "grows"
-    return "shrinks" if big and change < 0 and rho < -0.5 else "flat"
-
-
 def _fmt_q(table, name, T):
     i = select(table, signal=name, T=T)
     return f"{table['quantile'][i]:.3g} +- {table['quantile_se'][i]:.1g}"
@@ -199,7 +181,7 @@ def growth_claim(study: EnergyStudy, stem: str, label: str) -> Claim:
     trends = {}
     for name in study.names:
         rows = np.asarray(tab["signal"]) == name
-        trends[name] = _trend(tab["T"][rows], tab["quantile"][rows], tab["quantile_se"][rows])
+        trends[name] = trend(tab["T"][rows], tab["quantile"][rows], tab["quantile_se"][rows])
     lo, hi = study.lengths[0], study.lengths[-1]
     evidence = {
         "signals_growing": sum(t == "grows" for t in trends.values()),
@@ -293,11 +275,11 @@ def worst_case_claim(study: EnergyStudy) -> Claim:
     lo, hi, parts, evidence = study.lengths[0], study.lengths[-1], [], {}
     for name, d in (("B - 1", study.bounds[..., 1] - 1.0), ("1 - A", 1.0 - study.bounds[..., 0])):
         mean, se = mean_se(d, axis=1)
-        trend = _trend(study.lengths, mean, se)
-        evidence["bounds_growing"] = evidence.get("bounds_growing", 0) + (trend == "grows")
+        direction = trend(study.lengths, mean, se)
+        evidence["bounds_growing"] = evidence.get("bounds_growing", 0) + (direction == "grows")
         evidence |= {f"mean {name}, T = {lo}": mean[0], f"mean {name}, T = {hi}": mean[-1]}
         at = (f"{mean[i]:.3g} +- {se[i]:.1g} at T = {t}" for i, t in ((0, lo), (-1, hi)))
-        parts.append(f"{name}: mean {trend} ({' -> '.join(at)})")
+        parts.append(f"{name}: mean {direction} ({' -> '.join(at)})")
     evidence["bounds"] = 2
     rule = Rule("bounds_growing", ">=", "bounds", partly=1, text=_WORST_RULE)
     finding = "; ".join(parts) + ", the same banks whose energies the other claims test"
@@ -358,26 +340,6 @@ def energy_numbers(study: EnergyStudy, stem: str, label: str) -> list[KeyNumber]
     return [*out, KeyNumber(head, rate, se, fig1, where, "paper_exceedance_empirical", note)]
 
 
-def energy_outputs(study: EnergyStudy, out: ExperimentOutput, stem: str, title: str, label: str):
-    """Figures (one per level), the growth claim, key numbers and samples into ``out``.
-
-    ``label`` names the signals in claims (``"elementary signals"``); its first word in numbers.
-    """
-    for p in study.levels:
-        tab = study.tables[p]
-        draws, J, q = int(tab["draws"][0]), int(tab["J"][0]), f"{100 * (1 - p):g}%"
-        caption = _CAPTION.format(draws=draws, J=J, q=q, p=p)
-        figure = _plotting.plot_energy(tab, p, title)
-        out.figures.append(
-            FigureOutput(f"{stem}_{level_tag(p)}", f"{title}, p = {p:g}", caption, figure, tab)
-        )
-    out.claims.append(growth_claim(study, stem, label))
-    out.numbers += energy_numbers(study, stem, label.split()[0])
-    out.samples[f"{stem}_deviation"] = study.deviations
-    out.samples[f"{stem}_lengths"] = np.asarray(study.lengths)
-    out.metadata["num_devices"] = study.num_devices
-
-
 def elementary_signals(key: jax.Array, n: int) -> dict[str, np.ndarray]:
     """The paper's three signals: unit impulse, lazy random walk, alternating sign (unit norm)."""
     return {
@@ -388,13 +350,25 @@ def elementary_signals(key: jax.Array, n: int) -> dict[str, np.ndarray]:
 
 
 def run_study(config, key, cfg, make_signals, stem: str, title: str, label: str, bounds=False):
-    """Draw, summarise and present one energy study: ``(out, study, signals)``."""
+    """Draw, summarise and present one energy study: ``(out, study, signals)``; figures (one per
+    level), the growth claim, key numbers and samples go into ``out``. ``label`` names the
+    signals in claims (``"elementary signals"``)."""
     out = ExperimentOutput()
     sig_key, sim_key = jax.random.split(key)
     signals = make_signals(sig_key)
     study = energy_study(sim_key, signals, cfg.filters, cfg.lengths, config, out.timings, bounds)
     t0 = time.perf_counter()
-    energy_outputs(study, out, stem, title, label)
+    for p in study.levels:  # one figure per level
+        tab, q = study.tables[p], f"{100 * (1 - p):g}%"
+        caption = _CAPTION.format(draws=config.draws, J=cfg.filters, q=q, p=p)
+        figure = _plotting.plot_energy(tab, p, title)
+        name, figure_title = f"{stem}_{level_tag(p)}", f"{title}, p = {p:g}"
+        out.figures.append(FigureOutput(name, figure_title, caption, figure, tab))
+    out.claims.append(growth_claim(study, stem, label))
+    out.numbers += energy_numbers(study, stem, label.split()[0])  # its first word
+    out.samples[f"{stem}_deviation"] = study.deviations
+    out.samples[f"{stem}_lengths"] = np.asarray(study.lengths)
+    out.metadata["num_devices"] = study.num_devices
     out.timings["figures"] = time.perf_counter() - t0
     theory_source = (
         "host float64 spectra (jaxfb.theory._spectral) + jaxfb.theory.EnergyDistribution"

@@ -18,7 +18,8 @@ import jax
 from .. import _identity, _resume, io
 from .._env import environment
 from .._resume import Stored
-from ._audio import check_audio_files, run_audio
+from ..signals._audio import check_audio_files
+from ._audio import run_audio
 from ._config import ReproduceConfig
 from ._energy import run_energy
 from ._frames import run_frames
@@ -116,7 +117,7 @@ def check_inputs(config: ReproduceConfig, out: str | os.PathLike) -> Path:
     if not isinstance(config, ReproduceConfig):
         raise TypeError(f"config must be a ReproduceConfig, got {type(config).__name__}")
     if config.audio is not None and config.audio.files:
-        check_audio_files(config.audio.files, rate=config.audio.rate)
+        check_audio_files(config.audio.files, rate=config.audio.rate, argument="--audio")
     path = Path(out).expanduser()
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(f"--out {str(out)!r} exists and is not a directory")

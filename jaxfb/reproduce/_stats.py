@@ -7,9 +7,17 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..montecarlo._estimates import mean_se, quantile_se, ratio_of_means, variance_se
+from ..montecarlo._estimates import mean_se, quantile_se, ratio_of_means, trend, variance_se
 
-__all__ = ["concat", "mean_se", "quantile_se", "ratio_of_means", "select", "variance_se"]
+__all__ = [
+    "concat",
+    "mean_se",
+    "quantile_se",
+    "ratio_of_means",
+    "select",
+    "trend",
+    "variance_se",
+]
 
 Table = dict[str, np.ndarray]
 
