@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from jaxfb.reproduce._plotting import save_figure
 from jaxfb._page import format_number
+from jaxfb.reproduce._plotting import save_figure
 from jaxfb.reproduce._report import number_source, write_reports
 from jaxfb.reproduce._results import Claim, FigureOutput, KeyNumber, Rule
 
