@@ -394,11 +394,6 @@ def test_repository_engine_and_scaling_export_few_names():
     assert not wide, _report(wide, "namespace(s) exporting too many names")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="jaxfb/reproduce/ is about 2,970 lines against its 2,500-line budget (formatted "
-    "normally, no fmt: skip); strict, so this fails once the budget holds and the mark must go",
-)
 def test_repository_reproduce_is_small():
     big = check_package_sizes(ROOT)
     assert not big, _report(big, "package(s) over their size")

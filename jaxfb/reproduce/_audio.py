@@ -9,13 +9,13 @@ resampled to ``rate``, cropped or zero-padded to ``n`` samples, unit norm).
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import jax
 import numpy as np
 from scipy import signal as sps
 
 from .. import signals as sig
+from ..signals._audio import check_audio_files
 from ..theory import _spectral
 from . import _plotting
 from ._config import AudioConfig, ReproduceConfig
@@ -23,35 +23,14 @@ from ._energy import EnergyStudy, bound_claims, run_study
 from ._results import ExperimentOutput, FigureOutput
 from ._stats import concat
 
-__all__ = ["audio_signals", "check_audio_files", "run_audio"]
-
-
-def check_audio_files(paths, *, rate: int | None = None) -> list[Path]:
-    """Resolve ``paths``; with ``rate``, also read each (before any experiment runs).
-
-    Raises:
-        FileNotFoundError: naming the first missing file.
-        ValueError: naming a file that cannot be read as audio, with the reason.
-    """
-    out = []
-    for p in paths:
-        path = Path(p).expanduser()
-        if not path.is_file():
-            raise FileNotFoundError(f"--audio file not found: {str(p)!r}")
-        if rate is not None:
-            try:
-                sig.load_audio(str(path), sr=rate, duration=0.01)
-            except (ValueError, OSError, RuntimeError, EOFError) as err:
-                raise ValueError(f"--audio file {str(p)!r} cannot be read: {err}") from None
-        out.append(path)
-    return out
+__all__ = ["audio_signals", "run_audio"]
 
 
 def audio_signals(key: jax.Array, cfg: AudioConfig) -> dict[str, np.ndarray]:
     """``{name: (n,) unit-norm signal}``: the WAV files, or the synthetic three."""
     if cfg.files:
         out = {}
-        for path in check_audio_files(cfg.files):
+        for path in check_audio_files(cfg.files, argument="audio.files"):
             name = path.stem
             while name in out:
                 name += "'"

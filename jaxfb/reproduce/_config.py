@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._validation import static_int
 from ..training import TrainingConfig
 
 __all__ = ["EXPERIMENTS", "AudioConfig", "EnergyConfig", "FramesConfig", "ReproduceConfig"]
@@ -19,14 +20,6 @@ EXPERIMENTS = ("energy", "audio", "frames", "training")
 
 _PAPER_LENGTHS = tuple(range(8, 1025, 8))
 _POW2_LENGTHS = tuple(2**k for k in range(3, 11))
-
-
-def _int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"{name} must be an int, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
 
 
 def _ints(name: str, values: Any) -> tuple[int, ...]:
@@ -43,7 +36,7 @@ def _ints(name: str, values: Any) -> tuple[int, ...]:
 def _check(obj, prefix: str, ints: dict[str, int], int_tuples: tuple[str, ...]) -> None:
     """Validate ``obj``'s int fields (``{name: minimum}``) and int tuples (sorted on the way)."""
     for name, minimum in ints.items():
-        _int(f"{prefix}.{name}", getattr(obj, name), minimum)
+        static_int(f"{prefix}.{name}", getattr(obj, name), minimum=minimum)
     for name in int_tuples:
         object.__setattr__(obj, name, _ints(f"{prefix}.{name}", getattr(obj, name)))
     if max(obj.lengths) > obj.n:
@@ -180,10 +173,10 @@ class ReproduceConfig:
                 raise TypeError(f"{name} must be a {cls.__name__}, a dict or None, got {value!r}")
         if not self.experiments:
             raise ValueError("the config must run at least one experiment (all are None)")
-        if _int("seed", self.seed, 0) >= 2**63:
+        if static_int("seed", self.seed, minimum=0) >= 2**63:
             raise ValueError(f"seed must be < 2**63, got {self.seed}")
-        _int("draws", self.draws, 2)
-        _int("theory_points", self.theory_points, 2)
+        static_int("draws", self.draws, minimum=2)
+        static_int("theory_points", self.theory_points, minimum=2)
         try:
             levels = tuple(float(p) for p in self.levels)
         except (TypeError, ValueError):
@@ -263,25 +256,15 @@ class ReproduceConfig:
         return tuple(sorted(keep))
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (tuples become lists; experiment configs nested dicts)."""
-
-        def plain(v):
-            if dataclasses.is_dataclass(v):
-                return {f.name: plain(getattr(v, f.name)) for f in dataclasses.fields(v)}
-            return list(v) if isinstance(v, tuple) else v
-
-        return plain(self)
+        """A JSON-ready dict (experiment configs nested dicts; :mod:`jaxfb.io` writes tuples as
+        lists)."""
+        return dataclasses.asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReproduceConfig:
-        """Inverse of :meth:`to_dict` (unknown keys raise ``TypeError``)."""
+        """Inverse of :meth:`to_dict`, also of its JSON (every config turns lists back into
+        tuples when it validates; unknown keys raise ``TypeError``)."""
         unknown = sorted(set(data) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
             raise TypeError(f"unknown config keys: {unknown}")
-
-        def tuples(v):
-            if isinstance(v, dict):
-                return {k: tuples(x) for k, x in v.items()}
-            return tuple(v) if isinstance(v, list) else v
-
-        return cls(**tuples(data))
+        return cls(**data)

@@ -1,7 +1,7 @@
 r"""Energy deviation of random filterbanks against the filter length (``docs/reproduction.md``).
 
 Shared by the elementary-signal and the audio experiments: :func:`energy_study` draws and
-summarises, :func:`energy_outputs` turns a study into figures, key numbers and claims.
+summarises, :func:`run_study` adds the figures, key numbers and the growth claim.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy import stats
 
 from .. import signals as sig
 from .. import theory
@@ -21,9 +20,9 @@ from . import _plotting
 from ._config import ReproduceConfig
 from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber, Rule
 from ._simulate import draw, energy_statistic
-from ._stats import concat, mean_se, quantile_se, select
+from ._stats import concat, mean_se, quantile_se, select, trend, variance_se
 
-__all__ = ["EnergyStudy", "energy_outputs", "energy_study", "level_tag", "run_energy", "run_study"]
+__all__ = ["EnergyStudy", "energy_study", "level_tag", "run_energy", "run_study"]
 
 BAND = (0.05, 0.95)
 
@@ -44,38 +43,23 @@ class EnergyStudy(NamedTuple):
     tables: dict[float, dict[str, np.ndarray]]
     distributions: dict[int, theory.EnergyDistribution]
     num_devices: int = 1
+    bounds: np.ndarray | None = None  # (L, draws, 2) frame bounds A, B of the drawn banks
 
 
-def _simulate(key, xs, norms, num_filters, config, lengths):
-    """``(L, draws, S)`` deviations, one engine run per ``T``, and the devices used."""
+def _simulate(key, xs, norms, num_filters, config, lengths, bounds):
+    """``(L, draws, S)`` deviations, one engine run per ``T``, the devices used and (with
+    ``bounds``) the ``(L, draws, 2)`` frame bounds of the same banks."""
     dev = np.empty((len(lengths), config.draws, xs.shape[0]), np.float32)
+    ab = np.empty((len(lengths), config.draws, 2), np.float32) if bounds else None
     devices = 1
     for i, T in enumerate(lengths):
-        stat = energy_statistic(num_filters, config.bucket(T, lengths))
+        stat = energy_statistic(num_filters, config.bucket(T, lengths), bounds)
         d = draw(stat, jax.random.fold_in(key, T), config.draws, T, signals=xs)
         dev[i] = d.values["energy"] / norms[None, :] - 1.0
+        if bounds:
+            ab[i] = np.stack([d.values["A"], d.values["B"]], axis=-1)
         devices = max(devices, d.num_devices)
-    return dev, devices
-
-
-def _theory_at(xs, num_filters, levels, T):
-    """Exact law, bounds, exact quantiles and exceedance probabilities at one length."""
-    lam = _spectral.gram_eigenvalues(xs, T)
-    dist = theory.EnergyDistribution(lam, num_filters)
-    mean = np.asarray(dist.mean)
-    lv = np.asarray(levels)
-    q = np.asarray(dist.isf(np.broadcast_to(lv[:, None], (lv.size, xs.shape[0]))))
-    alphas = [_spectral.deviation_bounds(lam, num_filters, p) for p in levels]
-    th = np.stack([np.stack([(1.0 + b[k]) * mean for k in _spectral.BOUNDS]) for b in alphas])
-    sf = np.asarray(dist.sf(th))  # (levels, bounds, S)
-    rows = {}
-    for i, p in enumerate(levels):
-        rows[p] = {
-            **alphas[i],
-            "exact_quantile": q[i] / mean - 1.0,
-            **{f"{k}_exceedance_exact": sf[i, j] for j, k in enumerate(_spectral.BOUNDS)},
-        }
-    return dist, rows
+    return dev, devices, ab
 
 
 def _table(d, s, names, lengths, p, theory_rows, num_filters, n):
@@ -106,20 +90,22 @@ def _table(d, s, names, lengths, p, theory_rows, num_filters, n):
     return {**out, **cols}
 
 
-def energy_study(key, signals: dict[str, np.ndarray], num_filters: int, lengths, config, timings):
-    """Simulate (through the engine) and summarise the energy deviations of ``signals``."""
+def energy_study(key, signals, num_filters: int, lengths, config, timings, bounds=False):
+    """Simulate (through the engine) and summarise the energy deviations of ``signals`` (with
+    ``bounds``, also the frame bounds of the same banks)."""
     names = list(signals)
     xs_np = np.stack([np.asarray(signals[n], np.float64) for n in names])
     norms = np.sum(xs_np * xs_np, axis=-1)
     t0 = time.perf_counter()
     xs = jnp.asarray(xs_np, jnp.float32)
-    dev, devices = _simulate(key, xs, norms, num_filters, config, lengths)
+    dev, devices, ab = _simulate(key, xs, norms, num_filters, config, lengths, bounds)
     timings["simulate"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     distributions, theory_rows = {}, {}
     for T in config.theory_lengths(lengths):
-        dist, rows = _theory_at(xs_np, num_filters, config.levels, T)
-        distributions[T], theory_rows[T] = dist, rows
+        lam = _spectral.gram_eigenvalues(xs_np, T)
+        distributions[T] = theory.EnergyDistribution(lam, num_filters)
+        theory_rows[T] = _spectral.bounds_at_levels(lam, num_filters, config.levels)
     timings["theory"] = time.perf_counter() - t0
     d, n = dev.astype(np.float64), xs_np.shape[-1]
     tables = {}
@@ -129,24 +115,8 @@ def energy_study(key, signals: dict[str, np.ndarray], num_filters: int, lengths,
         for s in range(len(names)):
             parts.append(_table(d[:, :, s], s, names, lengths, p, rows, num_filters, n))
         tables[p] = concat(parts)
-    return EnergyStudy(names, tuple(lengths), dev, config.levels, tables, distributions, devices)
-
-
-def _trend(lengths, values, se) -> str:
-    """``"grows"``, ``"shrinks"`` or ``"flat"``: a change from the first to the last T of more
-    than 3 standard errors agreeing with Spearman's rank correlation (``|rho| > 0.5``);
-    ``"undetermined"`` where a standard error is ``nan``."""
-    if not (np.isfinite(se[-1]) and np.isfinite(se[0])):
-        return "undetermined (standard error undefined: too few draws)"
-    if len(lengths) > 2:
-        rho = stats.spearmanr(lengths, values).statistic
-    else:
-        rho = np.sign(values[-1] - values[0])
-    change = values[-1] - values[0]
-    big = abs(change) > 3 * np.hypot(se[-1], se[0])
-    if big and change > 0 and rho > 0.5:
-        return "grows"
-    return "shrinks" if big and change < 0 and rho < -0.5 else "flat"
+    study = (names, tuple(lengths), dev, config.levels, tables, distributions, devices, ab)
+    return EnergyStudy(*study)
 
 
 def _fmt_q(table, name, T):
@@ -179,6 +149,21 @@ _PERIODIC_RULE = (
 _PERIODIC_WHY = (
     "Signals with energy at a few frequencies are the ones random filterbanks distort most."
 )
+_WORST_RULE = (
+    "per bound: the change of the mean from the smallest to the largest T exceeds 3 standard "
+    "errors and agrees in sign with Spearman's rank correlation (|rho| > 0.5); supported if both "
+    "grow, partly if one"
+)
+_WORST_WHY = (
+    "The paper's claim holds for the worst signal even where the three tested ones do not show it."
+)
+_K = 5.0  # standard errors
+_VARIANCE_RULE = (
+    "failing points: a closed-form ratio above 1 (or not 1 for the extreme signal) beyond 1e-9, "
+    "or a sample variance more than 5 standard errors above 2/J (or away from it, for the "
+    "extreme signal); supported if none"
+)
+_VARIANCE_WHY = "2/J bounds the spread of the energy of every signal, whatever T."
 _CAPTION = (
     "Relative energy deviation ||Phi x||^2/||x||^2 - 1 of {draws} random Gaussian filterbanks "
     "(J = {J}, variance 1/(JT)) per filter length T: mean, 5-95% band and {q} quantile of the "
@@ -196,7 +181,7 @@ def growth_claim(study: EnergyStudy, stem: str, label: str) -> Claim:
     trends = {}
     for name in study.names:
         rows = np.asarray(tab["signal"]) == name
-        trends[name] = _trend(tab["T"][rows], tab["quantile"][rows], tab["quantile_se"][rows])
+        trends[name] = trend(tab["T"][rows], tab["quantile"][rows], tab["quantile_se"][rows])
     lo, hi = study.lengths[0], study.lengths[-1]
     evidence = {
         "signals_growing": sum(t == "grows" for t in trends.values()),
@@ -284,6 +269,56 @@ def periodic_claim(study: EnergyStudy, periodic: str, stem: str) -> Claim:
     return Claim(statement, evidence, rule, finding, _PERIODIC_WHY, f"{stem}_{level_tag(p0)}")
 
 
+def worst_case_claim(study: EnergyStudy) -> Claim:
+    """The worst case over every unit-norm signal, ``B - 1`` and ``1 - A`` of the drawn banks
+    (their frame bounds: exact, from the same draws), grows with ``T``."""
+    lo, hi, parts, evidence = study.lengths[0], study.lengths[-1], [], {}
+    for name, d in (("B - 1", study.bounds[..., 1] - 1.0), ("1 - A", 1.0 - study.bounds[..., 0])):
+        mean, se = mean_se(d, axis=1)
+        direction = trend(study.lengths, mean, se)
+        evidence["bounds_growing"] = evidence.get("bounds_growing", 0) + (direction == "grows")
+        evidence |= {f"mean {name}, T = {lo}": mean[0], f"mean {name}, T = {hi}": mean[-1]}
+        at = (f"{mean[i]:.3g} +- {se[i]:.1g} at T = {t}" for i, t in ((0, lo), (-1, hi)))
+        parts.append(f"{name}: mean {direction} ({' -> '.join(at)})")
+    evidence["bounds"] = 2
+    rule = Rule("bounds_growing", ">=", "bounds", partly=1, text=_WORST_RULE)
+    finding = "; ".join(parts) + ", the same banks whose energies the other claims test"
+    statement = (
+        "The worst-case energy deviation over all unit-norm signals, B - 1 and 1 - A (the frame "
+        "bounds of each drawn filterbank), grows with T"
+    )
+    return Claim(statement, evidence, rule, finding, _WORST_WHY, None, source="jaxfb")
+
+
+def variance_claim(study: EnergyStudy, extreme: str) -> Claim:
+    """``Var ||Phi x||^2 <= 2/J`` for unit-norm ``x``, with equality for ``extreme``: the closed
+    form at the theory lengths, and the draws' variance at every length within ``K`` standard
+    errors (one-sided, two-sided for ``extreme``)."""
+    J, T = study.distributions[study.lengths[0]].num_filters, np.asarray(study.lengths)
+    bound = theory.energy_variance_bound(J, study.lengths)
+    ratios = {t: d.variance / d.mean**2 / bound[T == t][0] for t, d in study.distributions.items()}
+    exact = np.array(list(ratios.values()))  # (theory lengths, S)
+    var, se = variance_se(study.deviations, axis=1)  # (L, S)
+    z = (var - bound[:, None]) / se
+    s = study.names.index(extreme)
+    z_max, z_ext = np.max(np.delete(z, s, axis=1), initial=-np.inf), np.max(np.abs(z[:, s]))
+    fails = np.sum(exact > 1 + 1e-9) + np.sum(np.abs(exact[:, s] - 1) > 1e-9)
+    fails += np.sum(np.delete(z, s, axis=1) > _K) + np.sum(np.abs(z[:, s]) > _K)
+    evidence = {"points_failing": int(fails), "largest_exact_ratio": exact.max()}
+    evidence |= {"max_z_others": z_max, "max_abs_z_" + extreme.replace(" ", "_"): z_ext}
+    finding = (
+        f"closed form: J Var / 2 is at most {exact.max():.10g} over the {len(study.names)} "
+        f"signals and {len(exact)} theory lengths, and {exact[:, s].min():.10g} .. "
+        f"{exact[:, s].max():.10g} for the {extreme}; draws ({study.deviations.shape[1]} per "
+        f"T, {T.size} lengths): the {extreme}'s sample variance is within {z_ext:.2g} "
+        f"standard errors of 2/J; for the others, (sample variance - 2/J) / standard error is at "
+        f"most {z_max:.2g}"
+    )
+    statement = f"Var ||Phi x||^2 <= 2/J for unit-norm x, with equality for the {extreme}"
+    rule = Rule("points_failing", "<=", 0, text=_VARIANCE_RULE)
+    return Claim(statement, evidence, rule, finding, _VARIANCE_WHY, None, source="jaxfb")
+
+
 def energy_numbers(study: EnergyStudy, stem: str, label: str) -> list[KeyNumber]:
     """Quantiles at the largest ``T`` and the paper's exceedance at the last level."""
     T, p0, p1 = study.lengths[-1], study.levels[0], study.levels[-1]
@@ -305,26 +340,6 @@ def energy_numbers(study: EnergyStudy, stem: str, label: str) -> list[KeyNumber]
     return [*out, KeyNumber(head, rate, se, fig1, where, "paper_exceedance_empirical", note)]
 
 
-def energy_outputs(study: EnergyStudy, out: ExperimentOutput, stem: str, title: str, label: str):
-    """Figures (one per level), the growth claim, key numbers and samples into ``out``.
-
-    ``label`` names the signals in claims (``"elementary signals"``); its first word in numbers.
-    """
-    for p in study.levels:
-        tab = study.tables[p]
-        draws, J, q = int(tab["draws"][0]), int(tab["J"][0]), f"{100 * (1 - p):g}%"
-        caption = _CAPTION.format(draws=draws, J=J, q=q, p=p)
-        figure = _plotting.plot_energy(tab, p, title)
-        out.figures.append(
-            FigureOutput(f"{stem}_{level_tag(p)}", f"{title}, p = {p:g}", caption, figure, tab)
-        )
-    out.claims.append(growth_claim(study, stem, label))
-    out.numbers += energy_numbers(study, stem, label.split()[0])
-    out.samples[f"{stem}_deviation"] = study.deviations
-    out.samples[f"{stem}_lengths"] = np.asarray(study.lengths)
-    out.metadata["num_devices"] = study.num_devices
-
-
 def elementary_signals(key: jax.Array, n: int) -> dict[str, np.ndarray]:
     """The paper's three signals: unit impulse, lazy random walk, alternating sign (unit norm)."""
     return {
@@ -334,14 +349,26 @@ def elementary_signals(key: jax.Array, n: int) -> dict[str, np.ndarray]:
     }
 
 
-def run_study(config, key, cfg, make_signals, stem: str, title: str, label: str):
-    """Draw, summarise and present one energy study: ``(out, study, signals)``."""
+def run_study(config, key, cfg, make_signals, stem: str, title: str, label: str, bounds=False):
+    """Draw, summarise and present one energy study: ``(out, study, signals)``; figures (one per
+    level), the growth claim, key numbers and samples go into ``out``. ``label`` names the
+    signals in claims (``"elementary signals"``)."""
     out = ExperimentOutput()
     sig_key, sim_key = jax.random.split(key)
     signals = make_signals(sig_key)
-    study = energy_study(sim_key, signals, cfg.filters, cfg.lengths, config, out.timings)
+    study = energy_study(sim_key, signals, cfg.filters, cfg.lengths, config, out.timings, bounds)
     t0 = time.perf_counter()
-    energy_outputs(study, out, stem, title, label)
+    for p in study.levels:  # one figure per level
+        tab, q = study.tables[p], f"{100 * (1 - p):g}%"
+        caption = _CAPTION.format(draws=config.draws, J=cfg.filters, q=q, p=p)
+        figure = _plotting.plot_energy(tab, p, title)
+        name, figure_title = f"{stem}_{level_tag(p)}", f"{title}, p = {p:g}"
+        out.figures.append(FigureOutput(name, figure_title, caption, figure, tab))
+    out.claims.append(growth_claim(study, stem, label))
+    out.numbers += energy_numbers(study, stem, label.split()[0])  # its first word
+    out.samples[f"{stem}_deviation"] = study.deviations
+    out.samples[f"{stem}_lengths"] = np.asarray(study.lengths)
+    out.metadata["num_devices"] = study.num_devices
     out.timings["figures"] = time.perf_counter() - t0
     theory_source = (
         "host float64 spectra (jaxfb.theory._spectral) + jaxfb.theory.EnergyDistribution"
@@ -354,7 +381,9 @@ def run_energy(config: ReproduceConfig, key: jax.Array) -> ExperimentOutput:
     """The elementary-signal experiment: figures, key numbers, claims."""
     cfg, stem, label = config.energy, "energy_elementary", "elementary signals"
     title, make = "Energy deviation, elementary signals", lambda k: elementary_signals(k, cfg.n)
-    out, study, _ = run_study(config, key, cfg, make, stem, title, label)
+    out, study, _ = run_study(config, key, cfg, make, stem, title, label, bounds=True)
     out.claims.append(periodic_claim(study, "alternating sign", stem))
+    out.claims += [worst_case_claim(study), variance_claim(study, "alternating sign")]
     out.claims += bound_claims(study, stem, label)
+    out.samples[f"{stem}_frame_bounds"] = study.bounds
     return out

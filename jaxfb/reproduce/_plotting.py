@@ -1,17 +1,22 @@
 """The figures of the reproduction, drawn from the tables written beside them as CSV.
 
-Built without :mod:`matplotlib.pyplot` (no global state: headless, thread-safe); legends in plain
-words below the panels; where ``kappa_tilde`` is undefined (``J <= 4 log T``) the panel is shaded.
+Drawn in jaxfb's house style (:mod:`jaxfb._figures`), legends in plain words below the panels;
+where ``kappa_tilde`` is undefined (``J <= 4 log T``) the panel is shaded.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+
+from .._figures import RC, band, curve, finish, panels, save_figure
+from .._figures import figure as _figure
+from .._figures import log2_axis as _log2_axis
+from .._figures import log_y as _log_y
+from .._figures import merged_legend as _merged_legend
+from .._figures import styled as _styled
 
 __all__ = [
     "COLORS",
@@ -25,19 +30,6 @@ __all__ = [
     "plot_spectrograms",
     "save_figure",
 ]
-
-RC = {
-    "font.size": 8.5,
-    "axes.titlesize": 9,
-    "axes.labelsize": 8.5,
-    "legend.fontsize": 7,
-    "xtick.labelsize": 7.5,
-    "ytick.labelsize": 7.5,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "lines.linewidth": 1.3,
-    "lines.markersize": 3.5,
-}
 
 COLORS = {
     "empirical": "tab:blue",
@@ -64,73 +56,6 @@ BOUNDS = {  # column: legend label
 #: Legend label of the shaded region where the paper's ``kappa_tilde`` is undefined.
 UNDEFINED_LABEL = "the paper's kappa_tilde is undefined here (J <= 4 log T)"
 
-WIDTH = 7.2  # inches: a two-column page
-
-
-def _figure(nrows: int, ncols: int, height: float) -> tuple[Figure, np.ndarray]:
-    fig = Figure(figsize=(WIDTH, height * nrows), layout="constrained")
-    return fig, fig.subplots(nrows, ncols, squeeze=False)
-
-
-def _styled(fn):
-    """Build the figure under the style's rcParams (restored afterwards)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        import matplotlib as mpl
-
-        with mpl.rc_context(RC):
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
-def save_figure(fig: Figure, base: str | Path, *, dpi: int = 150) -> list[Path]:
-    """Write ``base.png`` and ``base.pdf`` (no timestamps: same data, same bytes)."""
-    base = Path(base)
-    png, pdf = base.with_suffix(".png"), base.with_suffix(".pdf")
-    fig.savefig(png, dpi=dpi, metadata={"Software": None})
-    fig.savefig(pdf, metadata={"Creator": None, "Producer": None, "CreationDate": None})
-    return [png, pdf]
-
-
-def _merged_legend(fig, axes, *, rename=None, ncols=3):
-    """One legend below the panels (off the curves) with every distinct label of every panel."""
-    handles, labels = [], []
-    for ax in axes:
-        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
-            if lab not in labels:
-                handles.append(h)
-                labels.append(lab)
-    labels = [(rename or {}).get(lab, lab) for lab in labels]
-    return fig.legend(
-        handles=handles, labels=labels, loc="outside lower center", ncols=ncols, frameon=False
-    )
-
-
-def _finishing(fig, axes, count: int, title: str, ncols: int = 3, rename=None) -> Figure:
-    """Hide the unused panels, add the merged legend and the title."""
-    for ax in axes.flat[count:]:
-        ax.set_visible(False)
-    _merged_legend(fig, axes.flat[:count], rename=rename, ncols=ncols)
-    fig.suptitle(title, fontsize=RC["axes.titlesize"] + 1)
-    return fig
-
-
-def _curve(ax, x, y, **kw) -> None:
-    """Plot the finite points of ``y`` against ``x`` (nothing when there are none)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    ok = np.isfinite(x) & np.isfinite(y)
-    if np.any(ok):
-        ax.plot(x[ok], y[ok], **kw)
-
-
-def _band(ax, x, lo, hi, **kw) -> None:
-    x, lo, hi = (np.asarray(v, float) for v in (x, lo, hi))
-    ok = np.isfinite(lo) & np.isfinite(hi)
-    if np.any(ok):
-        ax.fill_between(x[ok], lo[ok], hi[ok], lw=0, **kw)
-
 
 def _undefined(ax, lo: float, hi: float) -> None:
     """Shade the x-range ``[lo, hi]`` (clipped to the axes) where ``kappa_tilde`` is undefined."""
@@ -145,36 +70,6 @@ def _undefined(ax, lo: float, hi: float) -> None:
 
 def _ordered(values) -> list[str]:
     return list(dict.fromkeys(np.asarray(values).tolist()))
-
-
-def _log2_axis(ax, lengths, max_labels: int = 6):
-    """Log-2 axis with plain labels at powers of two (every other one when they would crowd)."""
-    from matplotlib.ticker import NullFormatter
-
-    ax.set_xscale("log", base=2)
-    lengths = np.asarray(lengths, float)
-    lo, hi = math.floor(math.log2(lengths.min())), math.ceil(math.log2(lengths.max()))
-    ticks = [2**k for k in range(lo, hi + 1)]
-    step = 1 if len(ticks) <= max_labels else 2
-    labelled = ticks[::-1][::step][::-1]  # keep the largest length labelled
-    ax.set_xticks(labelled)
-    ax.set_xticklabels([str(t) for t in labelled])
-    ax.set_xticks([t for t in ticks if t not in labelled], minor=True)
-    ax.xaxis.set_minor_formatter(NullFormatter())
-
-
-def _log_y(ax):
-    """Log y-axis with plain-text tick labels (mathtext labels triple the layout time)."""
-    from matplotlib.ticker import LogFormatter
-
-    ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
-    ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.5)))
-
-
-def _panels(count: int, height: float, max_cols: int = 3) -> tuple[Figure, np.ndarray]:
-    ncols = min(count, max_cols)
-    return _figure(math.ceil(count / ncols), ncols, height)
 
 
 # -- energy ------------------------------------------------------------------------------------
@@ -199,23 +94,23 @@ def _energy_curves(q: str) -> tuple:
 def plot_energy(table: dict, p: float, title: str) -> Figure:
     """Relative energy deviation against ``T`` per signal, with the bounds at level ``p``."""
     signals = _ordered(table["signal"])
-    fig, axes = _panels(len(signals), 2.5)
+    fig, axes = panels(len(signals), 2.5)
     q = f"{100 * (1 - p):g}%"
     col = {k: np.asarray(v, float) for k, v in table.items() if k != "signal"}
     cross = {"ls": "none", "marker": "x", "ms": 6, "mew": 1.5, "color": COLORS["paper"]}
     for ax, name in zip(axes.flat, signals, strict=False):
         rows = np.asarray(table["signal"]) == name
         T, c = col["T"][rows], {k: v[rows] for k, v in col.items()}
-        band = {"color": COLORS["band"], "alpha": 0.15, "label": "5-95% of the draws"}
-        _band(ax, T, c["band_lo"], c["band_hi"], **band)
+        spread = {"color": COLORS["band"], "alpha": 0.15, "label": "5-95% of the draws"}
+        band(ax, T, c["band_lo"], c["band_hi"], **spread)
         for key, style, label in _energy_curves(q):
-            _curve(ax, T, c[key], label=label, **style)
+            curve(ax, T, c[key], label=label, **style)
         fails = np.isfinite(c["exact_quantile"]) & (c["paper_fails"] > 0)
         below = f"the paper's bound is below the exact {q} quantile"
-        _curve(ax, T[fails], c["paper"][fails], label=below, **cross)
+        curve(ax, T[fails], c["paper"][fails], label=below, **cross)
         _log2_axis(ax, T)
         ax.set(title=name, xlabel="filter length T", ylabel=r"$\|\Phi x\|^2/\|x\|^2 - 1$")
-    return _finishing(fig, axes, len(signals), f"{title}, p = {p:g}")
+    return finish(fig, axes, len(signals), f"{title}, p = {p:g}")
 
 
 @_styled
@@ -223,7 +118,7 @@ def plot_histograms(table: dict, title: str) -> Figure:
     """Histograms of the energy with the exact density (``kind == "bin"`` / ``"curve"`` rows)."""
     kinds = np.asarray(table["kind"])
     signals = _ordered(table["signal"])
-    fig, axes = _panels(len(signals), 2.3)
+    fig, axes = panels(len(signals), 2.3)
     bar = {"align": "edge", "color": COLORS["empirical"], "alpha": 0.45, "lw": 0}
     for ax, name in zip(axes.flat, signals, strict=False):
         sel = np.asarray(table["signal"]) == name
@@ -235,14 +130,14 @@ def plot_histograms(table: dict, title: str) -> Figure:
         ax.plot(x, y, color=COLORS["exact"], lw=1.2, label="exact density")
         name_T = f"{name} (T = {int(table['T'][bins][0])})"
         ax.set(title=name_T, ylabel="density", xlabel=r"$\|\Phi x\|^2/\|x\|^2$")
-    return _finishing(fig, axes, len(signals), title)
+    return finish(fig, axes, len(signals), title)
 
 
 @_styled
 def plot_spectrograms(table: dict, title: str) -> Figure:
     """Spectrograms (dB) of the audio signals, from long-format rows ``signal, time, freq, db``."""
     signals = _ordered(table["signal"])
-    fig, axes = _panels(len(signals), 2.3)
+    fig, axes = panels(len(signals), 2.3)
     vmax = float(np.nanmax(np.asarray(table["db"], float)))
     mesh = {"shading": "auto", "cmap": "magma", "vmin": vmax - 80, "vmax": vmax, "rasterized": True}
     for ax, name in zip(axes.flat, signals, strict=False):
@@ -286,11 +181,11 @@ def plot_frame_bounds(table: dict, title: str) -> Figure:
     T, star = col["T"], {"ls": "none", "marker": "*", "ms": 9, "color": COLORS["jaxfb"]}
     for side, word in (("A", "lower"), ("B", "upper")):
         color = COLORS[word]
-        _band(ax, T, col[f"q05_{side}"], col[f"q95_{side}"], color=color, alpha=0.15)
+        band(ax, T, col[f"q05_{side}"], col[f"q95_{side}"], color=color, alpha=0.15)
         mean = f"mean {word} bound {side} (band: 5-95% of the draws)"
         ax.plot(T, col[f"mean_{side}"], color=color, label=mean)
         for key, style, label in _frame_bound_curves(side):
-            _curve(ax, T, col[key], label=label, **style)
+            curve(ax, T, col[key], label=label, **style)
         exact = np.isfinite(col[f"jaxfb_{side}"]) & (T == col["N"])
         ax.plot(T[exact], col[f"jaxfb_{side}"][exact], **star)
     _log2_axis(ax, T)
@@ -320,21 +215,21 @@ def _kappa_curves() -> tuple:
     )
 
 
-def _kappa_panels(table, panel_by: str, values, fit_label, title, height, max_cols=3) -> Figure:
+def _kappapanels(table, panel_by: str, values, fit_label, title, height, max_cols=3) -> Figure:
     """One panel of condition numbers against ``T`` per ``J`` (``panel_by="J"``) or the reverse.
 
     The x-range where ``J <= 4 log T`` (the paper's ``kappa_tilde`` undefined) is shaded.
     """
     x_by = "T" if panel_by == "J" else "J"
-    fig, axes = _panels(len(values), height, max_cols)
+    fig, axes = panels(len(values), height, max_cols)
     for ax, v in zip(axes.flat, values, strict=False):
         rows = np.asarray(table[panel_by], float) == v
         col = {k: np.asarray(table[k], float)[rows] for k in table}
         x, mean, se = col[x_by], col["mean_kappa"], col["mean_kappa_se"]
-        _band(ax, x, mean - 2 * se, mean + 2 * se, color=COLORS["band"], alpha=0.2)
+        band(ax, x, mean - 2 * se, mean + 2 * se, color=COLORS["band"], alpha=0.2)
         for key, style, label in _kappa_curves():
             if key in table:
-                _curve(ax, x, col[key], label=label, **style)
+                curve(ax, x, col[key], label=label, **style)
         _log2_axis(ax, x)
         _log_y(ax)
         if panel_by == "J":  # undefined for T >= exp(J / 4)
@@ -344,14 +239,14 @@ def _kappa_panels(table, panel_by: str, values, fit_label, title, height, max_co
         xlabel = "filter length T" if x_by == "T" else "number of filters J"
         ax.set(title=f"{panel_by} = {v}", xlabel=xlabel, ylabel="condition number")
     title = f"{title} (N = {int(table['N'][0])})"
-    return _finishing(fig, axes, len(values), title, ncols=2, rename={"fitted law": fit_label})
+    return finish(fig, axes, len(values), title, ncols=2, rename={"fitted law": fit_label})
 
 
 @_styled
 def plot_kappa_vs_T(table: dict, title: str, fit_label: str) -> Figure:
     """Condition numbers against ``T``, one panel per ``J``."""
     Js = sorted({int(j) for j in table["J"]})
-    return _kappa_panels(table, "J", Js, fit_label, title, 2.6)
+    return _kappapanels(table, "J", Js, fit_label, title, 2.6)
 
 
 @_styled
@@ -361,7 +256,7 @@ def plot_kappa_vs_J(table: dict, title: str, fit_label: str, max_panels: int = 4
     if len(Ts) > max_panels:
         idx = np.unique(np.round(np.linspace(0, len(Ts) - 1, max_panels)).astype(int))
         Ts = [Ts[i] for i in idx]
-    return _kappa_panels(table, "T", Ts, fit_label, title, 2.5, max_cols=2)
+    return _kappapanels(table, "T", Ts, fit_label, title, 2.5, max_cols=2)
 
 
 @_styled
@@ -386,10 +281,8 @@ def plot_scaling(table: dict, title: str, fit_label: str) -> Figure:
     bars = {"ls": "none", "ecolor": "grey", "elinewidth": 0.6, "zorder": 2}
     ax.errorbar(u, y, yerr=2 * np.where(np.isfinite(se), se, 0), **bars)
     order, tilde = np.argsort(u), {"color": COLORS["paper"], "ls": "--"}
-    _curve(
-        ax, u[order], col["log_kappa_tilde"][order], label="the paper's log kappa_tilde", **tilde
-    )
-    _curve(ax, u[order], col["fitted"][order], color=COLORS["fit"], label=fit_label)
+    curve(ax, u[order], col["log_kappa_tilde"][order], label="the paper's log kappa_tilde", **tilde)
+    curve(ax, u[order], col["fitted"][order], color=COLORS["fit"], label=fit_label)
     cb = fig.colorbar(sc, ax=ax)
     ticks = sorted({round(float(v)) for v in np.log2(J)})
     cb.set_ticks(ticks)

@@ -1,95 +1,16 @@
-"""What an experiment hands back: figures, key numbers, claims (data, judged by :func:`judge`)."""
+"""What an experiment hands back: figures, key numbers, and claims (:mod:`jaxfb._claims`: data,
+judged by :func:`~jaxfb._claims.judge`)."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .._claims import VERDICTS, Claim, Rule, judge
+
 __all__ = ["VERDICTS", "Claim", "ExperimentOutput", "FigureOutput", "KeyNumber", "Rule", "judge"]
-
-VERDICTS = ("supported", "partly supported", "not supported", "undecided")
-
-
-@dataclass(frozen=True)
-class Rule:
-    """A decision rule: compare one evidence number with a threshold (and an optional second,
-    weaker one for "partly supported").
-
-    Attributes:
-        quantity: key of :attr:`Claim.evidence` that is judged.
-        op: ``"<="`` (small is good) or ``">="`` (large is good).
-        supported: threshold: a number, or the key of another evidence number.
-        partly: weaker threshold for "partly supported" (same kinds), or ``None``.
-        text: the rule in plain words, for the report.
-    """
-
-    quantity: str
-    op: str
-    supported: float | str
-    partly: float | str | None = None
-    text: str = ""
-
-
-@dataclass
-class Claim:
-    """A claim, the numbers it rests on and its rule; :attr:`verdict` is :func:`judge` of it.
-
-    Attributes:
-        statement: what was tested (the paper's claim in its words or close; or jaxfb's own).
-        evidence: ``{name: float}``, the numbers the verdict rests on.
-        rule: the :class:`Rule` applied to ``evidence``.
-        finding: what was found, one or two sentences quoting the numbers.
-        why: why it matters, one plain sentence.
-        figure: name of the figure that shows it, or ``None``.
-        source: ``"paper"`` (a claim of the paper) or ``"jaxfb"`` (the project's own check).
-    """
-
-    statement: str
-    evidence: dict[str, float]
-    rule: Rule
-    finding: str
-    why: str = ""
-    figure: str | None = None
-    source: str = "paper"
-
-    @property
-    def verdict(self) -> str:
-        """``"supported"``, ``"partly supported"``, ``"not supported"`` or ``"undecided"``."""
-        return judge(self)
-
-
-def _threshold(value, evidence) -> float:
-    return float(evidence[value]) if isinstance(value, str) else float(value)
-
-
-def _passes(x: float, op: str, t: float) -> bool:
-    return x <= t if op == "<=" else x >= t
-
-
-def judge(claim: Claim) -> str:
-    """The one verdict function every experiment shares.
-
-    ``"undecided"`` when the judged number is NaN or the threshold is not finite; otherwise
-    ``"supported"`` if it passes ``rule.supported``, ``"partly supported"`` if it passes
-    ``rule.partly``, else ``"not supported"``.
-
-    Examples:
-        >>> rule = Rule("error", "<=", 0.05, partly=0.2)
-        >>> [judge(Claim("x", {"error": e}, rule, "")) for e in (0.1, 0.01)]
-        ['partly supported', 'supported']
-    """
-    r = claim.rule
-    x = float(claim.evidence[r.quantity])
-    if not math.isfinite(_threshold(r.supported, claim.evidence)) or math.isnan(x):
-        return "undecided"
-    if _passes(x, r.op, _threshold(r.supported, claim.evidence)):
-        return "supported"
-    if r.partly is not None and _passes(x, r.op, _threshold(r.partly, claim.evidence)):
-        return "partly supported"
-    return "not supported"
 
 
 @dataclass

@@ -4,7 +4,6 @@ from per-experiment checkpoints (``checkpoints/NAME.{json,npz}``; ``docs/reprodu
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import sys
 import time
@@ -15,11 +14,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import jax
-import numpy as np
 
-from .. import _identity, io
+from .. import _identity, _resume, io
 from .._env import environment
-from ._audio import check_audio_files, run_audio
+from .._resume import Stored
+from ..signals._audio import check_audio_files
+from ._audio import run_audio
 from ._config import ReproduceConfig
 from ._energy import run_energy
 from ._frames import run_frames
@@ -63,10 +63,6 @@ def experiment_key(seed: int, name: str) -> jax.Array:
     return jax.random.fold_in(jax.random.key(seed), zlib.crc32(name.encode()) & 0x7FFFFFFF)
 
 
-def _sha256(path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-
-
 def inputs(config: ReproduceConfig, name: str) -> dict[str, Any]:
     """Everything that determines the numbers of experiment ``name`` (its checkpoint's identity)."""
     data = config.to_dict()
@@ -78,7 +74,7 @@ def inputs(config: ReproduceConfig, name: str) -> dict[str, Any]:
     record: dict[str, Any] = {k: data[k] for k in shared}
     record[name] = data[name]
     if name == "audio" and config.audio.files:
-        record["audio_files_sha256"] = [_sha256(f) for f in config.audio.files]
+        record["audio_files_sha256"] = [_resume.file_digest(f) for f in config.audio.files]
     env = environment()
     return {
         "experiment": name,
@@ -87,15 +83,6 @@ def inputs(config: ReproduceConfig, name: str) -> dict[str, Any]:
         "jaxfb_source_sha256": _identity.source_digest(),
         "device": {k: env["device"][k] for k in ("backend", "x64")},
     }
-
-
-class Done(NamedTuple):
-    """A finished experiment: its record (what the report needs), timings, samples."""
-
-    record: dict[str, Any]
-    timings: dict[str, float]
-    samples: dict[str, np.ndarray]
-    finished_utc: str
 
 
 def _record(res: ExperimentOutput) -> dict[str, Any]:
@@ -109,63 +96,20 @@ def _record(res: ExperimentOutput) -> dict[str, Any]:
     return io.from_json(io.to_json({**record, "sources": res.sources, "metadata": res.metadata}))
 
 
-def save_checkpoint(out: Path, name: str, inp, res: ExperimentOutput, timings, keep: bool) -> Done:
-    """``checkpoints/NAME.npz`` (if ``keep``), then ``NAME.json`` naming the NPZ's SHA-256."""
-    folder = out / CHECKPOINTS
-    folder.mkdir(exist_ok=True)
-    samples, info = (dict(res.samples), None) if keep else ({}, None)
-    if keep:
-        io.save_npz(folder / f"{name}.npz", samples)
-        info = {"file": f"{name}.npz", "sha256": _sha256(folder / f"{name}.npz")}
-    finished = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    record = _record(res)
-    doc = {"fingerprint": _identity.digest(inp), "inputs": inp, "finished_utc": finished}
-    doc.update(record=record, timings=timings, samples=info)
-    io.save_json(folder / f"{name}.json", doc)
-    return Done(record, timings, samples, finished)
-
-
-def _differences(old: dict, new: dict, prefix: str = "") -> list[str]:
-    out = []
-    for k in sorted(set(old) | set(new)):
-        a, b = old.get(k), new.get(k)
-        if isinstance(a, dict) and isinstance(b, dict):
-            out += _differences(a, b, f"{prefix}{k}.")
-        elif a != b:
-            out.append(f"{prefix}{k}")
-    return out
-
-
-def load_checkpoint(out: Path, name: str, inp, *, need_samples: bool) -> tuple[Done | None, str]:
-    """The checkpoint of ``name`` if it matches ``inp``; else ``(None, why)`` (``""``: none)."""
-    path = out / CHECKPOINTS / f"{name}.json"
-    if not path.exists():
-        return None, ""
-    try:
-        doc = io.load_json(path)
-        if doc["fingerprint"] != _identity.digest(inp):
-            diff = ", ".join(_differences(doc["inputs"], io.from_json(io.to_json(inp)))) or "?"
-            return None, f"its checkpoint is of different inputs ({diff})"
-        missing = [
-            f"{f['name']}.{ext}"
-            for f in doc["record"]["figures"]
-            for ext in ("png", "pdf", "csv")
-            if not (out / f"{f['name']}.{ext}").exists()
-        ]
-        if missing:
-            return None, f"files of its figures are missing ({', '.join(missing)})"
-        samples, info = {}, doc["samples"]
-        if need_samples:
-            if info is None:
-                return None, "its checkpoint has no samples (written with save_samples=False)"
-            npz = out / CHECKPOINTS / info["file"]
-            if not npz.exists() or _sha256(npz) != info["sha256"]:
-                return None, f"its samples {npz.name} are missing or changed"
-            with np.load(npz) as z:
-                samples = {k: z[k] for k in z.files}
-        return Done(doc["record"], doc["timings"], samples, doc["finished_utc"]), ""
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        return None, f"its checkpoint cannot be read ({type(err).__name__}: {err})"
+def load_checkpoint(out: Path, name: str, inp, *, need_samples: bool) -> tuple[Stored | None, str]:
+    """The checkpoint of ``name`` (:func:`jaxfb._resume.load`) if it matches ``inp`` and the
+    files of its figures are all there; else ``(None, why)`` (``""``: none)."""
+    hit, why = _resume.load(out / CHECKPOINTS, name, inp, need_arrays=need_samples)
+    figures = hit.payload["record"]["figures"] if hit is not None else []
+    missing = [
+        f"{f['name']}.{ext}"
+        for f in figures
+        for ext in ("png", "pdf", "csv")
+        if not (out / f"{f['name']}.{ext}").exists()
+    ]
+    if missing:
+        return None, f"files of its figures are missing ({', '.join(missing)})"
+    return hit, why
 
 
 def check_inputs(config: ReproduceConfig, out: str | os.PathLike) -> Path:
@@ -173,14 +117,14 @@ def check_inputs(config: ReproduceConfig, out: str | os.PathLike) -> Path:
     if not isinstance(config, ReproduceConfig):
         raise TypeError(f"config must be a ReproduceConfig, got {type(config).__name__}")
     if config.audio is not None and config.audio.files:
-        check_audio_files(config.audio.files, rate=config.audio.rate)
+        check_audio_files(config.audio.files, rate=config.audio.rate, argument="--audio")
     path = Path(out).expanduser()
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(f"--out {str(out)!r} exists and is not a directory")
     return io.check_writable(path, argument="--out")
 
 
-def _compute(config, path: Path, name: str, inp) -> Done:
+def _compute(config, path: Path, name: str, inp) -> Stored:
     """Run experiment ``name``, write its figures and its checkpoint."""
     # the figures about to be overwritten belong to no checkpoint until the new one
     (path / CHECKPOINTS / f"{name}.json").unlink(missing_ok=True)
@@ -194,7 +138,9 @@ def _compute(config, path: Path, name: str, inp) -> Done:
     t_done = time.perf_counter()
     timings = {**res.timings, "write": t_done - t_write, "total": t_done - t0}
     timings["cpu_total"] = time.process_time() - c0
-    return save_checkpoint(path, name, inp, res, timings, config.save_samples)
+    payload = {"record": _record(res), "timings": timings}
+    samples = dict(res.samples) if config.save_samples else None
+    return _resume.save(path / CHECKPOINTS, name, inp, payload, samples)
 
 
 def run(
@@ -229,7 +175,7 @@ def run(
     path = check_inputs(config, out)
     notice = log or (lambda msg: print(f"jaxfb reproduce: {msg}", file=sys.stderr, flush=True))
     log = log or (lambda _msg: None)
-    done: dict[str, Done] = {}
+    done: dict[str, Stored] = {}
     resumed: list[str] = []
     started = datetime.now(timezone.utc)
     t_start, cpu_start = time.perf_counter(), time.process_time()
@@ -250,8 +196,8 @@ def run(
                 notice(f"{name}: recomputing, {why}")
             done[name] = _compute(config, path, name, inp)
             log(
-                f"{name}: {len(done[name].record['figures'])} figures in "
-                f"{done[name].timings['total']:.1f} s"
+                f"{name}: {len(done[name].payload['record']['figures'])} figures in "
+                f"{done[name].payload['timings']['total']:.1f} s"
             )
     except BaseException as err:
         partial = {
@@ -273,6 +219,17 @@ def run(
     return _write_outputs(config, path, done, resumed, argv, started, t_start, cpu_start, None)
 
 
+def _audio_line(files) -> str:
+    """Which audio the audio figures use: the paper's recordings are not shipped."""
+    if files:
+        names = ", ".join(f"`{Path(f).name}`" for f in files)
+        return f"- Audio: the audio figures use the recordings given with `--audio`: {names}."
+    return (
+        "- Audio: the audio figures use **synthetic stand-ins** for the paper's recordings "
+        "(snare, speech, flute from `jaxfb.signals`); pass `--audio FILE ...` for recordings."
+    )
+
+
 def _header(config, meta, done, resumed, argv, partial) -> list[str]:
     versions, device, host = meta["versions"], meta["device"], meta["host"]
     header = []
@@ -284,7 +241,9 @@ def _header(config, meta, done, resumed, argv, partial) -> list[str]:
             f"to finish: the finished experiments are loaded from `{CHECKPOINTS}/`, not "
             "recomputed."
         )
-    sharded = max((d.record["metadata"].get("num_devices", 1) for d in done.values()), default=1)
+    sharded = max(
+        (d.payload["record"]["metadata"].get("num_devices", 1) for d in done.values()), default=1
+    )
     header += [
         f"- Mode: **{config.mode}**, seed {config.seed}, {config.draws} draws per point; run "
         f"started {meta['started_utc']}, {meta['total_seconds']:.0f} s in all "
@@ -296,6 +255,8 @@ def _header(config, meta, done, resumed, argv, partial) -> list[str]:
         + (" ".join(argv) if argv else f"jaxfb reproduce --out DIR --seed {config.seed}")
         + "` (the full configuration is in `config.json`).",
     ]
+    if config.audio is not None:
+        header.insert(-3, _audio_line(config.audio.files))
     if resumed:
         header.append(
             f"- Resumed: {', '.join(resumed)} loaded from `{CHECKPOINTS}/` (finished by an "
@@ -309,20 +270,22 @@ def _write_outputs(config, path, done, resumed, argv, started, t_start, cpu_star
     """``samples.npz`` (complete runs), ``config.json`` and the reports of ``done``."""
     if partial is None and config.save_samples:
         io.save_npz(
-            path / "samples.npz", {k: v for d in done.values() for k, v in d.samples.items()}
+            path / "samples.npz", {k: v for d in done.values() for k, v in d.arrays.items()}
         )
     figures = [
         FigureOutput(f["name"], f["title"], f["caption"], None, {})
         for d in done.values()
-        for f in d.record["figures"]
+        for f in d.payload["record"]["figures"]
     ]
-    numbers = [KeyNumber(**n) for d in done.values() for n in d.record["numbers"]]
+    numbers = [KeyNumber(**n) for d in done.values() for n in d.payload["record"]["numbers"]]
     claims = [
-        Claim(**{**c, "rule": Rule(**c["rule"])}) for d in done.values() for c in d.record["claims"]
+        Claim(**{**c, "rule": Rule(**c["rule"])})
+        for d in done.values()
+        for c in d.payload["record"]["claims"]
     ]
-    sources = {k: v for d in done.values() for k, v in d.record["sources"].items()}
-    notes = [n for d in done.values() for n in d.record["notes"]]
-    timings = {n: d.timings for n, d in done.items()}
+    sources = {k: v for d in done.values() for k, v in d.payload["record"]["sources"].items()}
+    notes = [n for d in done.values() for n in d.payload["record"]["notes"]]
+    timings = {n: d.payload["timings"] for n, d in done.items()}
     meta = {
         "config": config.to_dict(),
         "seed": config.seed,
@@ -337,7 +300,7 @@ def _write_outputs(config, path, done, resumed, argv, started, t_start, cpu_star
         "total_seconds": time.perf_counter() - t_start,
         "total_cpu_seconds": time.process_time() - cpu_start,
         "sources": sources,
-        "experiments": {n: d.record["metadata"] for n, d in done.items()},
+        "experiments": {n: d.payload["record"]["metadata"] for n, d in done.items()},
         "figures": [f.name for f in figures],
         "key_numbers": [dataclasses.asdict(n) for n in numbers],
         "claims": [{**dataclasses.asdict(c), "verdict": c.verdict} for c in claims],

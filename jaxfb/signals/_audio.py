@@ -7,6 +7,7 @@ import os
 import struct
 import warnings
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import jax
@@ -17,7 +18,7 @@ import scipy.signal
 
 from ._common import positive_float, resolve_dtype
 
-__all__ = ["load_audio"]
+__all__ = ["check_audio_files", "load_audio"]
 
 #: Largest numerator/denominator of the resampling ratio; beyond it the ratio is approximated.
 MAX_RATIO_TERM = 1000
@@ -226,3 +227,25 @@ def load_audio(
             )
         out = out / norm
     return jnp.asarray(out, dtype)
+
+
+def check_audio_files(paths, *, rate: int | None = None, argument: str = "paths") -> list[Path]:
+    """Resolve ``paths``; with ``rate``, also read the start of each (so that a run that needs
+    them can refuse bad files before it starts). Errors name ``argument`` (e.g. ``"--audio"``).
+
+    Raises:
+        FileNotFoundError: naming the first missing file.
+        ValueError: naming a file that cannot be read as audio, with the reason.
+    """
+    out = []
+    for p in paths:
+        path = Path(p).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"{argument} file not found: {str(p)!r}")
+        if rate is not None:
+            try:
+                load_audio(str(path), sr=rate, duration=0.01)
+            except (ValueError, OSError, RuntimeError, EOFError) as err:
+                raise ValueError(f"{argument} file {str(p)!r} cannot be read: {err}") from None
+        out.append(path)
+    return out

@@ -50,6 +50,7 @@ from ._frame_model import EDGE_WIDTH as EDGE_WIDTH
 from ._frame_model import EDGE_WIDTH_RATE as EDGE_WIDTH_RATE
 from ._moments import energy_mean as energy_mean
 from ._moments import energy_variance as energy_variance
+from ._moments import energy_variance_bound as energy_variance_bound
 from ._moments import gram_eigenvalues as gram_eigenvalues
 
 __all__ = [
@@ -68,6 +69,7 @@ __all__ = [
     "energy_quantile",
     "energy_sf",
     "energy_variance",
+    "energy_variance_bound",
     "expected_condition_number",
     "expected_frame_bounds",
     "expected_log_condition_number",

@@ -24,7 +24,7 @@ from .. import _validation as v
 from .._sampling import init_spec
 from ._common import autocorrelation_lags, gram_matrix, init_variance, lengths_arg, signals_arg
 
-__all__ = ["energy_mean", "energy_variance", "gram_eigenvalues"]
+__all__ = ["energy_mean", "energy_variance", "energy_variance_bound", "gram_eigenvalues"]
 
 
 def _lag_weights(lengths: tuple[int, ...]) -> np.ndarray:
@@ -171,6 +171,49 @@ def energy_variance(
     kurt = jnp.asarray(spec.excess_kurtosis * J * sig2**2 * np.asarray(lengths), dtype=x.dtype)
     out = _variance_kernel(x, gauss, kurt, lengths)
     return out[..., 0] if scalar else out
+
+
+def energy_variance_bound(
+    num_filters: int,
+    length: int | tuple[int, ...],
+    *,
+    init: str = "gaussian",
+    rescale: bool | None = None,
+) -> float | np.ndarray:
+    r"""The largest variance of the energy over unit-norm signals, and who attains it.
+
+    .. math::
+        \sup_{\|x\| = 1} \operatorname{Var}\|\Phi x\|^2 = J \sigma^4 T (2T + g_2)
+        \quad (= 2/J \text{ for Gaussian weights of variance } 1/(JT))
+
+    In :func:`energy_variance`, :math:`|R(\tau)| \le R(0) = 1` bounds the first term by
+    :math:`2 J \sigma^4 \sum_{|\tau| < T} (T - |\tau|) = 2 J \sigma^4 T^2`, and the kurtosis
+    term :math:`g_2 J \sigma^4 T` does not depend on ``x``. Equality holds exactly when
+    :math:`|R(\tau)| = 1` for every :math:`|\tau| < T`: the alternating sign :math:`(-1)^n`
+    (even ``N``) and the constant signal, at every ``T`` (``docs/theory.md``).
+
+    Args:
+        num_filters: ``J >= 1``, static Python int.
+        length: ``T >= 1`` (static int) or a sequence of lengths.
+        init: a name in :data:`jaxfb.INITS`; ``rescale`` as in :func:`jaxfb.random_filterbank`.
+
+    Returns:
+        a float, or a float64 array over the lengths when ``length`` is a sequence.
+
+    Examples:
+        >>> from jaxfb import theory
+        >>> round(theory.energy_variance_bound(10, 64), 12)  # 2 / J
+        0.2
+        >>> theory.energy_variance_bound(10, [8, 64]).round(12).tolist()
+        [0.2, 0.2]
+        >>> round(theory.energy_variance_bound(10, 64, init="rademacher"), 6)  # (2 - 2/T) / J
+        0.196875
+    """
+    lengths, scalar = lengths_arg(length, np.iinfo(np.int64).max)
+    spec, J, sig2 = _moment_coefficients(init, rescale, num_filters, lengths)
+    T = np.asarray(lengths, np.float64)
+    out = J * sig2**2 * T * (2 * T + spec.excess_kurtosis)
+    return float(out[0]) if scalar else out
 
 
 @partial(jax.jit, static_argnames=("length",))

@@ -14,8 +14,11 @@ import math
 import numpy as np
 from scipy import linalg
 
+from ._chisq_mixture import EnergyDistribution
+
 __all__ = [
     "BOUNDS",
+    "bounds_at_levels",
     "deviation_bounds",
     "energy_density",
     "gram_eigenvalues",
@@ -93,6 +96,30 @@ def deviation_bounds(lam: np.ndarray, num_filters: int, p: float) -> dict[str, n
     out["laurent_massart"] = 2.0 * (np.sqrt(J * ell * norm2) + ell * lam_max) / (J * total)
     out["exact_chernoff"] = np.array([_exact_chernoff(row, num_filters, ell) for row in lam])
     return out
+
+
+def bounds_at_levels(lam: np.ndarray, num_filters: int, levels) -> dict[float, dict]:
+    r"""Each bound of :func:`deviation_bounds` at each level ``p``, checked against the exact law.
+
+    Returns ``{p: {name: alpha, "exact_quantile": q, "NAME_exceedance_exact": P}}``, each ``(S,)``:
+    ``q`` the exact ``1 - p`` quantile of the deviation :math:`\|\Phi x\|^2/\mathbb E - 1` and
+    ``P`` the exact probability that the deviation exceeds the bound's ``alpha`` (the bound is
+    valid at ``p`` when ``P <= p``), from :class:`jaxfb.theory.EnergyDistribution` of ``lam``.
+    """
+    dist = EnergyDistribution(lam, num_filters)
+    mean, lv = np.asarray(dist.mean), np.asarray(levels, np.float64)
+    q = np.asarray(dist.isf(np.broadcast_to(lv[:, None], (lv.size, mean.size))))
+    alphas = [deviation_bounds(lam, num_filters, p) for p in levels]
+    th = np.stack([np.stack([(1.0 + b[k]) * mean for k in BOUNDS]) for b in alphas])
+    sf = np.asarray(dist.sf(th))  # (levels, bounds, S)
+    return {
+        p: {
+            **alphas[i],
+            "exact_quantile": q[i] / mean - 1.0,
+            **{f"{k}_exceedance_exact": sf[i, j] for j, k in enumerate(BOUNDS)},
+        }
+        for i, p in enumerate(levels)
+    }
 
 
 def energy_density(lam: np.ndarray, num_filters: int, t: np.ndarray) -> np.ndarray:

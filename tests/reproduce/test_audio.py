@@ -5,7 +5,8 @@ import pytest
 from scipy.io import wavfile
 
 from jaxfb.reproduce import AudioConfig
-from jaxfb.reproduce._audio import audio_signals, check_audio_files
+from jaxfb.reproduce._audio import audio_signals
+from jaxfb.signals._audio import check_audio_files
 
 
 def test_wav_files_become_unit_norm_signals_of_n_samples(tmp_path):

@@ -38,7 +38,7 @@ def test_none_leaves_an_experiment_out_and_dicts_update():
 @pytest.mark.parametrize(
     ("changes", "error", "match"),
     [
-        ({"seed": 1.5}, TypeError, "seed must be an int"),
+        ({"seed": 1.5}, TypeError, "seed must be a static Python int"),
         ({"draws": 1}, ValueError, "draws must be >= 2, got 1"),
         ({"energy": {"lengths": (8, 2048)}}, ValueError, "energy.lengths has T=2048"),
         ({"frames": {"sweep_lengths": (24,)}}, ValueError, "frames.sweep_lengths"),

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from jaxfb._page import format_number
 from jaxfb.reproduce._plotting import save_figure
-from jaxfb.reproduce._report import format_number, number_source, write_reports
+from jaxfb.reproduce._report import number_source, write_reports
 from jaxfb.reproduce._results import Claim, FigureOutput, KeyNumber, Rule
 
 # (evidence x, expected verdict) under "supported if x <= 1; partly if x <= 2"

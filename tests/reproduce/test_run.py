@@ -44,6 +44,18 @@ def test_tiny_run_writes_every_figure_and_the_reports(tiny_run):
     samples = np.load(out / "samples.npz")
     assert samples["energy_elementary_deviation"].shape == (2, 40, 3)
     assert samples["training_fit_T32"].shape == (2, 2, 40)  # (penalty weights, seeds, steps)
+    assert samples["energy_elementary_frame_bounds"].shape == (2, 40, 2)  # (T, draws, A/B)
+
+
+def test_the_report_header_says_which_audio_the_audio_figures_use(tiny_run):
+    _, res = tiny_run
+    md, page = res.report_md.read_text(), res.report_html.read_text()
+    header = md[: md.index("## Verdicts")]
+    assert "the audio figures use **synthetic stand-ins** for the paper's recordings" in header
+    assert "use <strong>synthetic stand-ins</strong>" in page[: page.index("id='verdicts'")]
+    line = _run._audio_line(("/data/snare.wav", "speech.wav"))
+    assert "recordings given with `--audio`: `snare.wav`, `speech.wav`" in line
+    assert "synthetic" not in line
 
 
 def _report_rows(md: str):

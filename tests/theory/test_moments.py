@@ -251,3 +251,24 @@ def test_errors_name_the_argument():
         theory.gram_eigenvalues(x, [2, 3])
     # a zero signal has a well-defined variance (zero)
     assert float(theory.energy_variance(np.zeros(8), 2, 4)) == 0.0
+
+
+@pytest.mark.parametrize("init", ["gaussian", "uniform", "rademacher"])
+def test_energy_variance_bound_is_the_largest_variance_and_the_alternating_sign_attains_it(init):
+    """The bound against the variance of every test signal, from the definition (float64 NumPy):
+    ``Var = 2 J s^4 tr(Q_T^2) + g2 J s^4 sum_k Q_kk^2`` with ``s^2 = 1/(J T)``."""
+    J, n, lengths = 6, 64, [1, 2, 7, 32, 64]
+    g2 = jaxfb.INITS[init].excess_kurtosis
+    bound = theory.energy_variance_bound(J, lengths, init=init)
+    for T, b in zip(lengths, bound, strict=True):
+        s4 = 1.0 / (J * T) ** 2
+        assert b == pytest.approx(J * s4 * T * (2 * T + g2), rel=1e-12)
+        for name, x in make_signals(n).items():
+            Q = circulant_gram(x, T)
+            var = 2 * J * s4 * np.trace(Q @ Q) + g2 * J * s4 * np.sum(np.diag(Q) ** 2)
+            assert var <= b * (1 + 1e-12), (name, T)
+            if name == "alternating":
+                assert var == pytest.approx(b, rel=1e-12)
+    assert theory.energy_variance_bound(J, 64) == pytest.approx(2 / J, rel=1e-12)
+    with pytest.raises(ValueError, match="length"):
+        theory.energy_variance_bound(J, 0)

@@ -44,3 +44,21 @@ def test_saddlepoint_density_matches_exact_cdf():
         h = 1e-5 * float(np.sqrt(dist.variance))
         exact = (dist.cdf(t + h) - dist.cdf(t - h)) / (2 * h)
         np.testing.assert_allclose(_spectral.energy_density(lam, 10, t), exact, rtol=2e-3)
+
+
+def test_bounds_at_levels_checks_each_bound_against_the_exact_law():
+    """The exact quantile sits where the exact tail equals p; the tail at each alpha is
+    jaxfb.theory.energy_sf at (1 + alpha) ||x||^2."""
+    xs, J, T = _signals(64), 6, 16
+    lam = _spectral.gram_eigenvalues(xs, T)
+    rows = _spectral.bounds_at_levels(lam, J, (0.05, 0.01))
+    dist = theory.EnergyDistribution(lam, J)
+    mean = np.asarray(dist.mean)
+    for p, row in rows.items():
+        np.testing.assert_allclose(dist.sf((1 + row["exact_quantile"]) * mean), p, rtol=1e-6)
+        for k in _spectral.BOUNDS:
+            alpha = _spectral.deviation_bounds(lam, J, p)[k]
+            np.testing.assert_array_equal(row[k], alpha)
+            tail = dist.sf((1 + alpha) * mean)
+            np.testing.assert_allclose(row[f"{k}_exceedance_exact"], tail, rtol=1e-12)
+        assert np.all(row["cantelli_exceedance_exact"] <= p)  # a valid bound

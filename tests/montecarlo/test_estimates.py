@@ -1,10 +1,11 @@
-"""Summary statistics of draws: quantile and ratio standard errors."""
+"""Estimates from kept draws: quantile, variance and ratio standard errors."""
 
 import math
 
 import numpy as np
 
-from jaxfb.reproduce._stats import quantile_se, ratio_of_means, select
+from jaxfb.montecarlo._estimates import quantile_se, ratio_of_means, variance_se
+from jaxfb.reproduce._stats import select
 
 
 def test_quantile_and_ratio_standard_errors():
@@ -33,3 +34,15 @@ def test_quantile_se_is_nan_where_the_interval_leaves_the_sample():
         assert se2.shape == (3,) and np.all(np.isnan(se2))
     _, se = quantile_se(rng.standard_normal(1000), 0.99)
     assert 0 < se < 1
+
+
+def test_variance_se_matches_the_spread_of_sample_variances():
+    """Over 400 independent samples of chi2_10/10 (n = 200), the standard deviation of s^2 and
+    the mean reported standard error agree, and s^2 is within 5 SE of the truth 2/10."""
+    rng = np.random.default_rng(2)
+    x = rng.chisquare(10, size=(400, 200)) / 10
+    var, se = variance_se(x, axis=1)
+    assert var.shape == se.shape == (400,)
+    spread = var.std(ddof=1)
+    assert abs(se.mean() / spread - 1) < 5 / math.sqrt(2 * 399)  # SE of a std over 400 values
+    assert abs(var.mean() - 0.2) < 5 * spread / math.sqrt(400)

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from jaxfb.reproduce import Claim, Rule, judge
+from jaxfb._claims import Claim, Rule, judge
 
 
 def _claim(x, rule, **evidence):
