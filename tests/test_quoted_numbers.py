@@ -64,11 +64,17 @@ def prose_lines(text: str):
         yield i, line, tuple(headings)
 
 
+def live_markers(line: str):
+    """Source markers of ``line`` that are not inside a code span (those only show the syntax)."""
+    spans = [m.span() for m in CODE_SPAN.finditer(line)]
+    return [m for m in MARKER.finditer(line) if not any(a <= m.start() < b for a, b in spans)]
+
+
 def markers(text: str):
     """``(line number, quoted token, marker body)`` for every source marker of a page."""
     for i, line, _ in prose_lines(text):
         start = 0
-        for m in MARKER.finditer(line):
+        for m in live_markers(line):
             before = CODE_SPAN.sub(lambda s: s.group(0).strip("`"), line[start : m.start()])
             tokens = NUMBER.findall(before)
             yield i, (tokens[-1] if tokens else None), m.group("body")
@@ -188,7 +194,7 @@ def unsourced(text: str, sections: list[str], name: str) -> list[str]:
     """Decimal numbers in the guarded sections of page ``name`` that no marker claims."""
     out, exempt_table, in_table = [], False, False
     for i, line, headings in prose_lines(text):
-        if TABLE_MARKER.search(line):
+        if TABLE_MARKER.match(line.strip()):
             exempt_table = True
             continue
         is_row = line.lstrip().startswith("|")
@@ -200,7 +206,7 @@ def unsourced(text: str, sections: list[str], name: str) -> list[str]:
         if is_row and exempt_table:
             continue
         claimed, start = set(), 0
-        for m in MARKER.finditer(line):
+        for m in live_markers(line):
             spans = [t for t in NUMBER.finditer(line, start, m.start())]
             if spans:
                 claimed.add(spans[-1].start())
@@ -235,7 +241,9 @@ def test_quoted_number_matches_its_source(page, line, quoted, body):
 
 def test_table_markers_name_a_script():
     for page in PAGES:
-        for m in TABLE_MARKER.finditer(page.read_text()):
+        for m in map(TABLE_MARKER.match, page.read_text().splitlines()):
+            if m is None:
+                continue
             assert (ROOT / m.group("script")).is_file(), f"{page}: {m.group(0)}"
 
 
