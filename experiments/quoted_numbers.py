@@ -1,0 +1,173 @@
+"""Numbers quoted in README.md and docs/ that no other results file holds.
+
+Writes ``docs/figures/quoted_numbers.json`` (``jaxfb.io.save_json``), read by the source markers of
+the pages (docs/index.md, "Where the numbers come from"):
+
+- ``paper_vs_exact``: at ``J = 40``, ``T = N = 1024`` the exact ``E[A]``, ``E[B]``, ``E[kappa]``
+  (``jaxfb.theory``, exact at ``T = N``), the paper's ``kappa_tilde``, and a Monte Carlo check
+  (``jaxfb.sample_frame_bounds``, exact sampling, 10 000 draws, seed 0);
+- ``chernoff``: the paper's Chernoff formula for a unit impulse, ``J = 10``, ``T = 64``,
+  ``p = 0.01``, and the exact exceedance probability of its ``alpha`` (``theory.energy_sf``);
+- ``constants``: the fitted constants of the two misspecified laws, the paper's form
+  (``c``) and the collapse (``beta`` of ``log(b T) / J^beta``), refitted to every committed sweep
+  (``docs/figures/scaling_quick_summary.csv``, ``docs/figures/scaling_sweep/*_summary.csv``) on
+  ``E[log kappa]`` and, like ``jaxfb reproduce``, on ``log E[kappa]`` for ``J >= 8``: value,
+  delta-method and quasi-likelihood (``FitResult.inflated_ci``) 95 % intervals, ``chi2/dof``,
+  and the range of ``J`` and ``T`` fitted;
+- ``sweeps``: points, draws and the ``chi2/dof`` of the order-statistics law per full sweep.
+
+Usage::
+
+    python experiments/quoted_numbers.py     # about a minute on a 2-core CPU
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import jax
+import numpy as np
+
+import jaxfb
+from jaxfb import io, scaling, signals, theory
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "figures" / "quoted_numbers.json"
+SWEEPS = {
+    "quick_N_T": "docs/figures/scaling_quick_summary.csv",
+    "N_T": "docs/figures/scaling_sweep/N_T_summary.csv",
+    "N1024": "docs/figures/scaling_sweep/N1024_summary.csv",
+    "N4096": "docs/figures/scaling_sweep/N4096_summary.csv",
+}
+LAWS = {"paper": "c", "collapse": "beta"}
+
+
+def paper_vs_exact(J=40, T=1024, draws=10_000, seed=0) -> dict:
+    bounds = theory.expected_frame_bounds(J, T, T)
+    A, B = jaxfb.sample_frame_bounds(jax.random.key(seed), J, T, T, batch_shape=(draws,))
+    kappa = np.asarray(B / A, np.float64)
+    return {
+        "J": J,
+        "T": T,
+        "N": T,
+        "exact_mean_A": float(bounds[0]),
+        "exact_mean_B": float(bounds[1]),
+        "exact_mean_kappa": float(theory.expected_condition_number(J, T, T)),
+        "kappa_tilde": float(theory.kappa_tilde(J, T)),
+        "mc_draws": draws,
+        "mc_seed": seed,
+        "mc_mean_kappa": float(kappa.mean()),
+        "mc_se_kappa": float(kappa.std(ddof=1) / np.sqrt(draws)),
+    }
+
+
+def chernoff(J=10, T=64, p=0.01) -> dict:
+    x = signals.impulse(T)
+    alpha = float(theory.chernoff_deviation(x, J, T, p, variant="paper"))
+    mean = float(theory.energy_mean(x, J, T))
+    return {
+        "J": J,
+        "T": T,
+        "p": p,
+        "signal": "impulse",
+        "paper_alpha": alpha,
+        "exact_exceedance": float(theory.energy_sf((1 + alpha) * mean, x, J, T)),
+        "exact_quantile_deviation": float(theory.energy_quantile(1 - p, x, J, T)) / mean - 1,
+    }
+
+
+def _table(path: str, target: str, min_filters: int, min_length: int) -> dict:
+    t = io.read_summary(ROOT / path)
+    if target == "log_kappa":
+        y, se = t["log_kappa_mean"], t["log_kappa_se"]
+    else:  # log E[kappa], delta-method SE; E[kappa] is finite for J >= 3
+        y, se = np.log(t["kappa_mean"]), t["kappa_se"] / t["kappa_mean"]
+    keep = (
+        (t["J"] >= min_filters)
+        & (t["T"] >= min_length)
+        & np.isfinite(y)
+        & np.isfinite(se)
+        & (se > 0)
+    )
+    return {k: np.asarray(v)[keep] for k, v in (("J", t["J"]), ("T", t["T"]), ("y", y), ("se", se))}
+
+
+def constant(setting: str, law: str, target: str, min_filters=1, min_length=1) -> dict:
+    d = _table(SWEEPS[setting], target, min_filters, min_length)
+    res = scaling.fit(d["J"], d["T"], d["y"], d["se"], model=law)
+    name = LAWS[law]
+    est, wide = res.estimates[name], res.inflated_estimates[name]
+    return {
+        "setting": setting,
+        "law": law,
+        "param": name,
+        "target": target,
+        "J_min": int(d["J"].min()),
+        "J_max": int(d["J"].max()),
+        "T_min": int(d["T"].min()),
+        "T_max": int(d["T"].max()),
+        "num_points": res.num_points,
+        "value": est.value,
+        "stderr": est.stderr,
+        "ci": [est.lower, est.upper],
+        "inflated_stderr": wide.stderr,
+        "inflated_ci": [wide.lower, wide.upper],
+        "reduced_chi2": float(res.reduced_chi2),
+    }
+
+
+def sweeps() -> list[dict]:
+    out = []
+    for setting in ("N_T", "N1024", "N4096"):
+        fits = io.load_json(ROOT / f"docs/figures/scaling_sweep/{setting}_fit.json")["models"]
+        law = "orderstat" if setting == "N_T" else "orderstat_n"
+        table = io.read_summary(ROOT / SWEEPS[setting])
+        out.append(
+            {
+                "setting": setting,
+                "num_points": int(table["J"].size),
+                "draws": int(np.sum(table["draws"])),
+                "min_draws": int(np.min(table["draws"])),
+                "points_at_min_draws": int(np.sum(table["draws"] == np.min(table["draws"]))),
+                "max_draws": int(np.max(table["draws"])),
+                "law": law,
+                "law_reduced_chi2": float(fits[law]["reduced_chi2"]),
+                "theory_reduced_chi2": float(fits["theory"]["reduced_chi2"]),
+            }
+        )
+    return out
+
+
+def main() -> int:
+    start = time.perf_counter()
+    constants = [
+        constant(setting, law, "log_kappa")
+        for law in LAWS
+        for setting in ("quick_N_T", "N_T", "N1024", "N4096")
+    ]
+    # the range and target of the fit in ``jaxfb reproduce``: J >= 8, T = 8 .. 1024 at N = 1024
+    constants += [constant("N1024", law, "log_mean_kappa", 8, 8) for law in LAWS]
+    with jax.enable_x64(True):
+        exact = paper_vs_exact()
+        bound = chernoff()
+    doc = {
+        "command": "python experiments/quoted_numbers.py",
+        "jaxfb_version": jaxfb.__version__,
+        "paper_vs_exact": exact,
+        "chernoff": bound,
+        "constants": constants,
+        "sweeps": (runs := sweeps()),
+        "sweeps_total": {
+            k: sum(r[k] for r in runs) for k in ("num_points", "draws", "points_at_min_draws")
+        },
+        "seconds": time.perf_counter() - start,
+    }
+    io.save_json(OUT, doc)
+    print(f"wrote {OUT.relative_to(ROOT)} in {doc['seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
