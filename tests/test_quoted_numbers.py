@@ -30,10 +30,11 @@ DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?:[eE][-+]?\d+)?")
 CODE_SPAN = re.compile(r"`[^`]*`")
 
 # Results sections (a heading and everything under it) where every decimal number in prose must
-# carry a marker. Tables preceded by a ``<!-- q-table: SCRIPT -->`` line are written by SCRIPT
-# and exempt; inline code spans are exempt (commands, arguments, code).
+# carry a marker. The tables after a ``<!-- q-table: SCRIPT -->`` line (up to the next paragraph
+# or heading) are written by SCRIPT and exempt; inline code spans are exempt (commands, code).
 GUARDED = {
     "README.md": ["What the paper gets right and wrong"],
+    "docs/scaling.md": ["Full sweeps", "Fitted constants"],
 }
 # Decimal numbers that are inputs or names, not results (a marker ``<!-- q: given -->`` after a
 # number says the same in place).
@@ -194,15 +195,14 @@ def check(quoted: str | None, body: str) -> str | None:
 
 def unsourced(text: str, sections: list[str], name: str) -> list[str]:
     """Decimal numbers in the guarded sections of page ``name`` that no marker claims."""
-    out, exempt_table, in_table = [], False, False
+    out, exempt_table, section = [], False, None
     for i, line, headings in prose_lines(text):
         if TABLE_MARKER.match(line.strip()):
-            exempt_table = True
+            exempt_table, section = True, headings
             continue
         is_row = line.lstrip().startswith("|")
-        if in_table and not is_row:
-            exempt_table = False
-        in_table = is_row
+        if headings != section or (line.strip() and not is_row):
+            exempt_table = False  # a marker covers the tables up to the next paragraph
         if not any(h.startswith(s) for s in sections for h in headings if h):
             continue
         if is_row and exempt_table:
@@ -211,13 +211,13 @@ def unsourced(text: str, sections: list[str], name: str) -> list[str]:
         for m in live_markers(line):
             spans = [t for t in NUMBER.finditer(line, start, m.start())]
             if spans:
-                claimed.add(spans[-1].start())
+                claimed.add(spans[-1].end())
             start = m.end()
         bare = CODE_SPAN.sub(lambda s: " " * len(s.group(0)), MARKER.sub(_blank, line))
         for d in DEFINITIONS:
             bare = d.sub(_blank, bare)
         for m in DECIMAL.finditer(bare):
-            if m.start() not in claimed:
+            if m.end() not in claimed:
                 out.append(f"{name}:{i}: {m.group(0)}")
     return out
 
@@ -278,5 +278,8 @@ def test_the_checker_can_fail(tmp_path):
     assert check("0.490", "given") is None
     text = "## Results\n\nc = 0.490 and 0.5<!-- q: given -->, `x = 1.5`, 2.25\n\n## Other\n\n3.5\n"
     assert unsourced(text, ["Results"], "f.md") == ["f.md:3: 0.490", "f.md:3: 2.25"]
+    table = "| a |\n| 1.5 |\n\n| 2.5 |\n\ntext\n\n| 3.5 |\n"
+    text = f"## Results\n\n<!-- q-table: x.py -->\n{table}"
+    assert unsourced(text, ["Results"], "f.md") == ["f.md:11: 3.5"]
     quotes = list(markers("a 1.25 +- 0.5<!-- q: given --> and `z = 3.75` <!-- q: given -->"))
     assert [q for _, q, _ in quotes] == ["0.5", "3.75"]
