@@ -14,6 +14,9 @@ the pages (docs/index.md, "Where the numbers come from"):
   ``E[log kappa]`` and, like ``jaxfb reproduce``, on ``log E[kappa]`` for ``J >= 8``: value,
   delta-method and quasi-likelihood (``FitResult.inflated_ci``) 95 % intervals, ``chi2/dof``,
   and the range of ``J`` and ``T`` fitted;
+- ``effective_counts``: the predictor's interior counts ``m_A / T``, ``m_B / T``
+  (``theory.effective_counts``, a model) on fine grids (``N >= 4 T``, ``T >= 64``) and at a few
+  short filters, with their ranges for ``J >= 8`` and ``J in {3, 4}``;
 - ``sweeps``: points, draws and the ``chi2/dof`` of the order-statistics law per full sweep.
 
 and ``docs/figures/quoted_constants.md``, the table of the constants quoted in docs/scaling.md
@@ -121,6 +124,39 @@ def constant(setting: str, law: str, target: str, min_filters=1, min_length=1) -
     }
 
 
+COUNT_POINTS = [
+    (J, T, N)
+    for J in (3, 4, 8, 16, 40, 64, 128, 256)
+    for T in (64, 128, 256, 512, 1024)
+    for N in (1024, 4096)
+    if N >= 4 * T
+] + [(40, 16, 1024), (40, 4, 1024), (8, 16, 4096)]
+
+
+def effective_counts() -> dict:
+    rows = []
+    for J, T, N in COUNT_POINTS:
+        m_a, m_b = theory.effective_counts(J, T, N)
+        rows.append(
+            {"J": J, "T": T, "N": N, "m_A_per_T": float(m_a) / T, "m_B_per_T": float(m_b) / T}
+        )
+    fine = [r for r in rows if r["T"] >= 64 and r["N"] >= 4 * r["T"]]
+
+    def span(rs, key):
+        return [min(r[key] for r in rs), max(r[key] for r in rs)]
+
+    large, small = [r for r in fine if r["J"] >= 8], [r for r in fine if r["J"] <= 4]
+    return {
+        "points": rows,
+        "fine_grid": "T >= 64, N >= 4 T",
+        "J_at_least_8": {
+            "m_A_per_T": span(large, "m_A_per_T"),
+            "m_B_per_T": span(large, "m_B_per_T"),
+        },
+        "J_3_4": {"m_A_per_T": span(small, "m_A_per_T"), "m_B_per_T": span(small, "m_B_per_T")},
+    }
+
+
 def sweeps() -> list[dict]:
     out = []
     for setting in ("N_T", "N1024", "N4096"):
@@ -181,11 +217,13 @@ def main() -> int:
     with jax.enable_x64(True):
         exact = paper_vs_exact()
         bound = chernoff()
+        counts = effective_counts()
     doc = {
         "command": "python experiments/quoted_numbers.py",
         "jaxfb_version": jaxfb.__version__,
         "paper_vs_exact": exact,
         "chernoff": bound,
+        "effective_counts": counts,
         "constants": constants,
         "sweeps": (runs := sweeps()),
         "sweeps_total": {
