@@ -24,7 +24,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 MARKER = re.compile(r"<!--\s*q:\s*(?P<body>[^>]*?)\s*-->")
-TABLE_MARKER = re.compile(r"<!--\s*q-table:\s*(?P<script>\S+)[^>]*-->")
+TABLE_MARKER = re.compile(r"<!--\s*q-table:\s*(?P<script>\S+)\s+(?P<file>\S+)\s*-->")
 NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?(?![\w])")
 DECIMAL = re.compile(r"(?<![\w.])\d+\.\d+(?:[eE][-+]?\d+)?")
 CODE_SPAN = re.compile(r"`[^`]*`")
@@ -241,12 +241,38 @@ def test_quoted_number_matches_its_source(page, line, quoted, body):
     assert problem is None, f"{page.relative_to(ROOT)}:{line}: {problem}"
 
 
-def test_table_markers_name_a_script():
-    for page in PAGES:
-        for m in map(TABLE_MARKER.match, page.read_text().splitlines()):
-            if m is None:
-                continue
-            assert (ROOT / m.group("script")).is_file(), f"{page}: {m.group(0)}"
+def generated_tables(text: str):
+    """``(marker, rows)``: each ``q-table`` marker with the table rows it covers."""
+    out, rows, section = [], None, None
+    for _, line, headings in prose_lines(text):
+        m = TABLE_MARKER.match(line.strip())
+        if m:
+            rows, section = [], headings
+            out.append((m, rows))
+            continue
+        is_row = line.lstrip().startswith("|")
+        if headings != section or (line.strip() and not is_row):
+            rows = None
+        if rows is not None and is_row:
+            rows.append(line.strip())
+    return out
+
+
+TABLES = [
+    pytest.param(m, rows, id=f"{p.relative_to(ROOT)}:{m.group('file')}")
+    for p in PAGES
+    for m, rows in generated_tables(p.read_text())
+]
+
+
+@pytest.mark.parametrize("marker, rows", TABLES)
+def test_generated_tables_are_the_scripts_output(marker, rows):
+    """Every row after ``<!-- q-table: SCRIPT FILE -->`` is a line of FILE, which SCRIPT wrote."""
+    assert (ROOT / marker.group("script")).is_file(), marker.group(0)
+    written = {line.strip() for line in (ROOT / marker.group("file")).read_text().splitlines()}
+    assert rows, f"{marker.group(0)} covers no table"
+    stale = [r for r in rows if r not in written]
+    assert not stale, f"rows not in {marker.group('file')}:\n" + "\n".join(stale)
 
 
 @pytest.mark.parametrize("name", sorted(GUARDED))
@@ -279,7 +305,9 @@ def test_the_checker_can_fail(tmp_path):
     text = "## Results\n\nc = 0.490 and 0.5<!-- q: given -->, `x = 1.5`, 2.25\n\n## Other\n\n3.5\n"
     assert unsourced(text, ["Results"], "f.md") == ["f.md:3: 0.490", "f.md:3: 2.25"]
     table = "| a |\n| 1.5 |\n\n| 2.5 |\n\ntext\n\n| 3.5 |\n"
-    text = f"## Results\n\n<!-- q-table: x.py -->\n{table}"
+    text = f"## Results\n\n<!-- q-table: x.py t.md -->\n{table}"
     assert unsourced(text, ["Results"], "f.md") == ["f.md:11: 3.5"]
+    covered = [(m.group("file"), rows) for m, rows in generated_tables(text)]
+    assert covered == [("t.md", ["| a |", "| 1.5 |", "| 2.5 |"])]
     quotes = list(markers("a 1.25 +- 0.5<!-- q: given --> and `z = 3.75` <!-- q: given -->"))
     assert [q for _, q, _ in quotes] == ["0.5", "3.75"]
