@@ -4,7 +4,8 @@ Writes ``docs/figures/quoted_numbers.json`` (``jaxfb.io.save_json``), read by th
 the pages (docs/index.md, "Where the numbers come from"):
 
 - ``paper_vs_exact``: at ``J = 40``, ``T = N = 1024`` the exact ``E[A]``, ``E[B]``, ``E[kappa]``
-  (``jaxfb.theory``, exact at ``T = N``), the paper's ``kappa_tilde``, and a Monte Carlo check
+  (``jaxfb.theory``, exact at ``T = N``), the paper's ``kappa_tilde`` and frame bounds (its
+  chi-squared extremes and its asymptotic ``1 -/+ 2 sqrt(log T / J)``), and a Monte Carlo check
   (``jaxfb.sample_frame_bounds``, exact sampling, 10 000 draws, seed 0);
 - ``chernoff``: the paper's Chernoff formula for a unit impulse, ``J = 10``, ``T = 64``,
   ``p = 0.01``, and the exact exceedance probability of its ``alpha`` (``theory.energy_sf``);
@@ -66,6 +67,8 @@ def paper_vs_exact(J=40, T=1024, draws=10_000, seed=0) -> dict:
         "exact_mean_B": float(bounds[1]),
         "exact_mean_kappa": float(theory.expected_condition_number(J, T, T)),
         "kappa_tilde": float(theory.kappa_tilde(J, T)),
+        "paper_chi2_extremes": [float(v) for v in theory.paper_expected_frame_bounds(J, T)],
+        "paper_asymptotic": [float(v) for v in theory.paper_asymptotic_bounds(J, T)],
         "mc_draws": draws,
         "mc_seed": seed,
         "mc_mean_kappa": float(kappa.mean()),

@@ -35,6 +35,7 @@ CODE_SPAN = re.compile(r"`[^`]*`")
 GUARDED = {
     "README.md": ["What the paper gets right and wrong"],
     "docs/scaling.md": ["Results"],
+    "docs/reproduction.md": ["Key numbers of the full run"],
 }
 # Decimal numbers that are inputs or names, not results (a marker ``<!-- q: given -->`` after a
 # number says the same in place).
@@ -124,7 +125,8 @@ def _step(node, segment: str):
 
 
 def resolve(key: str, data):
-    """The value at ``key`` (``a/0/b``, ``[J=40,T=1024]/col``, ``*``, ``|min``/``|max``)."""
+    """The value at ``key`` (``a/0/b``, ``[J=40,T=1024]/col``, ``*``, ``|min``/``|max``/``|len``,
+    ``|num0``: the first number in a text value)."""
     key, _, reduce = key.partition("|")
     node, mapped = data, False
     for segment in key.strip("/").split("/"):
@@ -133,6 +135,8 @@ def resolve(key: str, data):
         else:
             node = _step(node, segment)
             mapped = segment == "*"
+    if reduce.startswith("num"):  # the n-th number inside a text field, e.g. a note
+        return float(NUMBER.findall(node)[int(reduce[3:])])
     if reduce:
         return {"min": min, "max": max, "len": len}[reduce](node)
     return node
@@ -290,7 +294,10 @@ def test_guarded_sections_exist():
 
 def test_the_checker_can_fail(tmp_path):
     """A wrong quote, a wrong key and an unmarked number are all caught."""
-    io.save_json(tmp_path / "r.json", {"fits": [{"model": "paper", "c": 0.48987}], "n": 140})
+    io.save_json(
+        tmp_path / "r.json",
+        {"fits": [{"model": "paper", "c": 0.48987}], "n": 140, "note": "exact 0.0231; alpha 1.13"},
+    )
     src = f"{tmp_path / 'r.json'}#fits/[model=paper]/c"  # an absolute path stays absolute
     assert check("0.490", src) is None
     assert check("0.4899", src) is None
@@ -302,6 +309,9 @@ def test_the_checker_can_fail(tmp_path):
     assert check("0.490", f"{tmp_path / 'r.json'}#fits/0/missing") is not None
     assert check("0.490", f"{tmp_path / 'r.json'}#fits/*/c|max") is None
     assert check("0.490", "given") is None
+    assert check("1.13", f"{tmp_path / 'r.json'}#note|num1") is None
+    assert check("0.023", f"{tmp_path / 'r.json'}#note|num0") is None
+    assert check("0.024", f"{tmp_path / 'r.json'}#note|num0") is not None
     text = "## Results\n\nc = 0.490 and 0.5<!-- q: given -->, `x = 1.5`, 2.25\n\n## Other\n\n3.5\n"
     assert unsourced(text, ["Results"], "f.md") == ["f.md:3: 0.490", "f.md:3: 2.25"]
     table = "| a |\n| 1.5 |\n\n| 2.5 |\n\ntext\n\n| 3.5 |\n"
