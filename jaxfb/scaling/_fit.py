@@ -198,6 +198,12 @@ class FitResult:
         feasible: every prediction at the data is finite (no point beyond a pole).
         absolute_sigma: the ``se`` were taken as absolute (covariance not rescaled).
         covariance_method: ``"gauss_newton"`` or ``"hessian"``.
+
+    A law that misfits (``reduced_chi2 > 1``) has intervals that are too narrow: they only carry
+    the Monte Carlo noise. :attr:`misfit_scale`, :attr:`inflated_stderr`, :attr:`inflated_ci`
+    and :attr:`inflated_estimates` give the quasi-likelihood correction: standard errors times
+    ``sqrt(chi2 / dof)`` when that exceeds 1, intervals from Student's t with ``dof`` degrees of
+    freedom; for a law that fits they equal ``stderr`` and ``ci``.
     """
 
     model: Model
@@ -233,6 +239,49 @@ class FitResult:
     @property
     def reduced_chi2(self) -> float:
         return self.chi2 / self.dof if self.dof > 0 else math.nan
+
+    @property
+    def misfit_scale(self) -> float:
+        """``sqrt(max(1, chi2 / dof))``; 1 when ``absolute_sigma`` is false (already scaled)."""
+        if not self.absolute_sigma:
+            return 1.0
+        return math.sqrt(max(1.0, self.reduced_chi2)) if self.dof > 0 else math.inf
+
+    @property
+    def inflated_stderr(self) -> np.ndarray:
+        """``(k,)`` standard errors times :attr:`misfit_scale` (the quasi-likelihood SEs)."""
+        return self.stderr * self.misfit_scale
+
+    @property
+    def inflated_ci(self) -> np.ndarray:
+        """``(k, 2)`` ``level`` intervals with :attr:`inflated_stderr`; equal to ``ci`` unless
+        the law misfits (``reduced_chi2 > 1``), then with Student's t quantile for ``dof``.
+
+        Examples:
+            >>> import numpy as np
+            >>> from jaxfb import scaling
+            >>> T = np.array([8.0, 16, 32, 64, 128])
+            >>> y = 3 + 5 * np.log(T) + np.array([0.3, -0.3, 0.3, -0.3, 0.3])
+            >>> rule = scaling.fit_critical_rule(T, y, np.full(5, 0.1))
+            >>> round(rule.reduced_chi2, 1), round(rule.misfit_scale, 2)  # sqrt(14.4)
+            (14.4, 3.79)
+            >>> bool(np.all(np.diff(rule.inflated_ci) > np.diff(rule.ci)))
+            True
+        """
+        scale = self.misfit_scale
+        if scale == 1.0:
+            return self.ci
+        q = stats.t.ppf(0.5 + self.level / 2, self.dof)
+        half = q * self.inflated_stderr
+        return np.stack([self.params - half, self.params + half], axis=-1)
+
+    @property
+    def inflated_estimates(self) -> dict[str, Estimate]:
+        """:attr:`estimates` with :attr:`inflated_stderr` and :attr:`inflated_ci`."""
+        rows = zip(
+            self.model.param_names, self.params, self.inflated_stderr, self.inflated_ci, strict=True
+        )
+        return {n: Estimate(float(p), float(s), float(lo), float(hi)) for n, p, s, (lo, hi) in rows}
 
     @property
     def p_value(self) -> float:
@@ -325,6 +374,9 @@ class FitResult:
             "iterations": self.iterations,
             "feasible": self.feasible,
             "absolute_sigma": self.absolute_sigma,
+            "misfit_scale": float(self.misfit_scale),
+            "inflated_stderr": dict(zip(names, self.inflated_stderr.tolist(), strict=True)),
+            "inflated_ci": dict(zip(names, self.inflated_ci.tolist(), strict=True)),
             "covariance_method": self.covariance_method,
             "residuals": self.residuals.tolist(),
         }

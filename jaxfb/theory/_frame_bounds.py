@@ -615,10 +615,11 @@ def effective_counts(num_filters, length, n) -> EffectiveCounts:
     r"""Interior counts ``(m_A, m_B)`` of independent :math:`\chi^2_{2J}/(2J)` frequencies.
 
     ``N/2 - 1`` (even ``N``) or ``(N - 1)/2`` (odd) each when ``T = N``; from the crossing model
-    of :func:`expected_frame_bounds` when ``T < N``. On fine grids (``N >= 4T``, ``T >= 64``)
-    ``m_A`` is about ``1.4 T`` to ``1.8 T`` (more for ``J <= 4``) and ``m_B`` about ``1.2 T`` to
-    ``1.45 T``; both grow slowly with ``T`` (the levels move into the tails) and are smaller for
-    short filters, whose edges take a larger share of the band.
+    of :func:`expected_frame_bounds` when ``T < N`` (a model). On fine grids (``N >= 4T``,
+    ``T >= 64``) and ``J >= 8``, ``m_A`` is about ``1.4 T`` to ``2.2 T`` (up to about ``3.3 T``
+    for ``J = 3, 4``) and ``m_B`` about ``1.2 T`` to ``1.6 T`` (docs/theory.md, "The predictor
+    for ``T < N``"); they are smaller for short filters, whose edges take a larger share of the
+    band.
 
     Args:
         num_filters: ``J >= 1``.

@@ -292,3 +292,52 @@ def test_delta_method_intervals_cover_multiparameter(data, model):
     hits95, hits68 = _coverage(data, model, n, seed=12)
     _assert_binomial(hits95, n, 0.95)
     _assert_binomial(hits68, n, stats.norm.cdf(1) - stats.norm.cdf(-1))
+
+
+def test_inflated_intervals_equal_curve_fit_scaled_covariance_when_the_law_misfits(data):
+    """Noise 3x the stated SE: chi2/dof ~ 9, and the inflated SEs are scipy's
+    ``absolute_sigma=False`` SEs; the interval uses Student's t with ``dof``."""
+    y0 = data.truth_y("paper")
+    y, se = data.noisy(y0, seed=21)
+    y = y0 + 3 * (y - y0)
+    res = scaling.fit(data.J, data.T, y, se, model="paper")
+    assert res.reduced_chi2 > 4
+    popt, pcov = optimize.curve_fit(
+        lambda x, c: data.law("paper", [c], x[0], x[1]),
+        np.stack([data.J, data.T]),
+        y,
+        p0=res.params,
+        sigma=se,
+        absolute_sigma=False,
+    )
+    np.testing.assert_allclose(res.params, popt, rtol=1e-4)
+    np.testing.assert_allclose(res.inflated_stderr, np.sqrt(np.diag(pcov)), rtol=1e-3)
+    q = stats.t.ppf(0.975, res.dof)
+    lo, hi = res.inflated_estimates["c"][2:]
+    np.testing.assert_allclose([lo, hi], res.params[0] + np.array([-q, q]) * res.inflated_stderr[0])
+    assert res.to_dict()["misfit_scale"] == pytest.approx(math.sqrt(res.reduced_chi2))
+
+
+def test_inflated_intervals_equal_the_plain_ones_when_the_law_fits(data):
+    y, se = data.noisy(data.truth_y("paper"), seed=22)
+    res = scaling.fit(data.J, data.T, y, se * 2, model="paper")  # chi2/dof ~ 1/4
+    assert res.reduced_chi2 < 1 and res.misfit_scale == 1.0
+    np.testing.assert_array_equal(res.inflated_ci, res.ci)
+    scaled = scaling.fit(data.J, data.T, y, se, model="paper", absolute_sigma=False)
+    assert scaled.misfit_scale == 1.0  # already scaled by chi2/dof
+    np.testing.assert_array_equal(scaled.inflated_ci, scaled.ci)
+
+
+def test_inflated_intervals_cover_when_the_errors_are_understated(data):
+    """With the stated SEs 3x too small the plain 95 % intervals cover far less often; the
+    inflated ones cover at the nominal rate (within 4 binomial SDs)."""
+    y0, truth, n = data.truth_y("paper"), data.TRUTH["paper"], 100
+    plain = inflated = 0
+    for i in range(n):
+        y, se = data.noisy(y0, seed=5000 + i)
+        res = scaling.fit(data.J, data.T, y0 + 3 * (y - y0), se, model="paper")
+        plain += int((res.ci[0, 0] <= truth[0]) & (truth[0] <= res.ci[0, 1]))
+        inflated += int((res.inflated_ci[0, 0] <= truth[0]) & (truth[0] <= res.inflated_ci[0, 1]))
+    _assert_binomial(np.array([inflated]), n, 0.95)
+    # plain coverage is P(|Z| < 1.96 / 3) = 0.49
+    _assert_binomial(np.array([plain]), n, 2 * stats.norm.cdf(1.96 / 3) - 1)

@@ -393,3 +393,29 @@ def test_bad_values_raise_naming_the_argument(call, name):
 def test_non_integers_raise_naming_the_argument(call, name):
     with pytest.raises(TypeError, match=name):
         call()
+
+
+@pytest.mark.parametrize("J, T, n", [(1, 16, 64), (2, 64, 64)])
+def test_upper_bound_has_a_lower_bound_independent_of_the_zero_frequency(x64, J, T, n):
+    """docs/theory.md, "Moments that do not exist": with ``P`` the projection off the constant,
+    ``B >= sum_j ||w_j||^2 >= B' = sum_j ||P w_j||^2`` (Parseval; exact, float64), ``B'`` is
+    independent of ``LP(0) = sum_j <w_j, 1>^2`` for Gaussian weights (checked by correlation and
+    by the means of ``B'`` on either side of the median of ``LP(0)``, within 5 SE) and
+    ``E[B'] = (T - 1)/T``; so ``kappa >= B'/LP(0)`` and ``E[kappa] >= E[B'] E[1/LP(0)] = inf``."""
+    draws = 20_000
+    w = jaxfb.random_filterbank(jax.random.key(J * 1000 + T), J, T, batch_shape=(draws,))
+    A, B = (np.asarray(v) for v in jaxfb.frame_bounds(w, n))
+    w = np.asarray(w)
+    lp0 = np.sum(np.sum(w, -1) ** 2, -1)
+    b_prime = np.sum(w**2, (-2, -1)) - lp0 / T  # ||P w||^2 = ||w||^2 - <w, 1>^2 / T
+    assert np.all(B >= b_prime * (1 - 1e-12))
+    assert np.all(A <= lp0 * (1 + 1e-12))
+    assert np.all(B / A >= b_prime / lp0 * (1 - 1e-12))
+    se = np.std(b_prime) / math.sqrt(draws)
+    assert abs(np.mean(b_prime) - (T - 1) / T) < 5 * se
+    assert abs(np.corrcoef(lp0, b_prime)[0, 1]) < 5 / math.sqrt(draws)
+    low = lp0 < np.median(lp0)
+    diff = np.mean(b_prime[low]) - np.mean(b_prime[~low])
+    assert abs(diff) < 5 * np.std(b_prime) * math.sqrt(2 / (draws / 2))
+    # the test has power: B itself is not independent of LP(0) (a large LP(0) raises B)
+    assert abs(np.corrcoef(lp0, B)[0, 1]) > 10 / math.sqrt(draws)
