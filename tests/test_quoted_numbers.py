@@ -13,8 +13,8 @@ exactly as the last number before the marker.
 
 import math
 import pathlib
-import urllib.parse
 import re
+import urllib.parse
 
 import numpy as np
 import pytest
