@@ -34,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _validation as v
-from ._frames import FrameBounds, _choose_method, _lp_cost, frame_bounds
+from ._frames import FrameBounds, _choose_method, _lp_cost, frame_bounds, littlewood_paley
 from ._sampling import _check_key, init_spec, random_filterbank
 
 __all__ = ["METHODS", "equivalent_filterbank", "path_cost", "sample_frame_bounds"]
@@ -395,3 +395,37 @@ def sample_frame_bounds(
     return _sample_frame_bounds(
         key, J=J, T=T, n=n, batch=batch, method=method, init=init, stride=stride, dtype=dtype
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The engine's draws: one Littlewood-Paley sum per key, by the cheapest exact path
+
+
+def _lp_method(num_filters: int, length: int, n: int, init: str, method: str = "auto") -> str:
+    """The path a Littlewood-Paley draw of ``(J, T, n, init)`` takes (``method="auto"``: the
+    cheapest exact one by :func:`path_cost` at stride 1; an explicit one is checked).
+
+    Static in ``(J, T, n, init)``: it depends on no device, batch or chunk, so a sweep point
+    draws through one path whatever runs it."""
+    return _resolve_method(method, num_filters, length, n, 1, init)
+
+
+def _draw_lp(key: jax.Array, num_filters: int, length: int, n: int, init: str, method: str, dtype):
+    r"""One draw of the Littlewood-Paley sum ``(n//2 + 1,)`` of ``J`` filters of ``init`` through
+    ``method`` (resolved, see :func:`lp_method`); traceable, one key per draw (vmap over keys).
+
+    Every method draws from the law of ``littlewood_paley(random_filterbank(key, J, T,
+    init=init), n)``, jointly over the frequencies, so the frame bounds and the energies of any
+    signals computed from it have their exact joint law; the draws a key gives differ by method.
+    """
+    J, T = num_filters, length
+    if method == "weights":
+        w = random_filterbank(key, J, T, init=init, dtype=dtype)
+        return littlewood_paley(w, n)
+    spec = init_spec(init)
+    var = spec.variance(J, T, rescale=spec.name == "gaussian")
+    if method == "spectrum":
+        return _spectrum_lp(key, J, n, (), T * var, dtype)
+    if method == "gram":
+        return littlewood_paley(_bartlett(key, J, T, (), math.sqrt(var), dtype), n)
+    raise ValueError(f"method must be one of {METHODS[1:]}, got {method!r}")
