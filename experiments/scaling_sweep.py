@@ -252,6 +252,8 @@ def main(argv=None) -> int:
     p.add_argument("--no-fit", action="store_true", help="simulate only")
     p.add_argument("--tables-only", action="store_true", help="write tables.md from the fits")
     p.add_argument("--settings", help="comma-separated subset of the settings (e.g. N_T,N1024)")
+    p.add_argument("--num-filters", help="comma-separated subset of J (e.g. the finished ones)")
+    p.add_argument("--lengths", help="comma-separated subset of T")
     bar = p.add_mutually_exclusive_group()
     bar.add_argument("--progress", action="store_true", default=None)
     bar.add_argument("--no-progress", dest="progress", action="store_false")
@@ -267,6 +269,13 @@ def main(argv=None) -> int:
         if unknown:
             p.error(f"--settings: unknown {unknown}; choose from {list(cfg['settings'])}")
         cfg = {**cfg, "settings": {s: cfg["settings"][s] for s in settings}}
+    for name, flag in (("num_filters", args.num_filters), ("lengths", args.lengths)):
+        if flag:
+            subset = [int(x) for x in flag.split(",") if x.strip()]
+            unknown = sorted(set(subset) - set(cfg[name]))
+            if unknown:
+                p.error(f"--{name.replace('_', '-')}: {unknown} not in the grid {cfg[name]}")
+            cfg = {**cfg, name: subset}
     if args.tables_only:
         print(tables(cfg, out, settings))
         return 0
