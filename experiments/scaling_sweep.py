@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import jax
+import numpy as np
 
 import jaxfb
 from jaxfb import io, scaling
@@ -48,6 +49,14 @@ FULL = {
     "bootstrap": 200,
     "rule_min_length": 64,
 }
+TIGHT = {
+    **FULL,
+    "target_rse": 0.001,  # ten times tighter: about 100 times the draws
+    "min_draws": 1000,
+    "max_draws": 2**21,
+    "bootstrap": 0,  # over 10**6 draws a point keeps histograms, not samples: delta-method CIs
+    "tight_min_ratio": 4,  # fixed N: only the points with J >= 4 T
+}
 QUICK = {
     **FULL,
     "num_filters": [2, 4, 8, 16, 32, 64],
@@ -61,27 +70,49 @@ QUICK = {
 }
 
 
+def _grids(cfg: dict, n) -> list[tuple[list[int], list[int]]]:
+    """``[(Js, Ts)]``: the grid of a setting, or (``tight_min_ratio`` at fixed ``N``) one grid
+    per ``T`` holding the ``J >= ratio T``."""
+    lengths = [T for T in cfg["lengths"] if n == "T" or T <= n]
+    ratio = cfg.get("tight_min_ratio")
+    if ratio is None or n == "T":
+        return [(cfg["num_filters"], lengths)]
+    grids = [([J for J in cfg["num_filters"] if J >= ratio * T], [T]) for T in lengths]
+    return [(Js, Ts) for Js, Ts in grids if Js]
+
+
+def _sweep_setting(cfg: dict, folder: Path, n, progress: bool | None) -> dict:
+    """Run (or resume) one setting's grids into ``folder``; its summary table (all grids)."""
+    tables = []
+    for Js, Ts in _grids(cfg, n):
+        print(f"--- {folder.name}: J = {Js}, T = {Ts}, N = {n}", flush=True)
+        tables.append(
+            mc.sweep(
+                folder,
+                num_filters=Js,
+                length=Ts,
+                n=n,
+                num_draws=cfg["max_draws"],
+                seed=cfg["seed"],
+                target_rse=cfg["target_rse"],
+                target_stats=cfg["target_stats"],
+                min_draws=cfg["min_draws"],
+                progress=progress,
+            )
+        )
+    table = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+    io.write_csv(folder / "summary.csv", table)  # every grid of the setting
+    return table
+
+
 def simulate(cfg: dict, out: Path, progress: bool | None) -> dict:
     runs = {}
     path = out / "runs.json"
     if path.exists():
         runs = io.load_json(path).get("runs", {})
     for name, n in cfg["settings"].items():
-        lengths = [T for T in cfg["lengths"] if n == "T" or T <= n]
-        print(f"--- {name}: J = {cfg['num_filters']}, T = {lengths}, N = {n}", flush=True)
         t0 = time.perf_counter()
-        table = mc.sweep(
-            out / name,
-            num_filters=cfg["num_filters"],
-            length=lengths,
-            n=n,
-            num_draws=cfg["max_draws"],
-            seed=cfg["seed"],
-            target_rse=cfg["target_rse"],
-            target_stats=cfg["target_stats"],
-            min_draws=cfg["min_draws"],
-            progress=progress,
-        )
+        table = _sweep_setting(cfg, out / name, n, progress)
         wall = time.perf_counter() - t0
         runs[name] = {
             "N": n,
@@ -89,6 +120,7 @@ def simulate(cfg: dict, out: Path, progress: bool | None) -> dict:
             "draws": int(table["draws"].sum()),
             "wall_time_s_this_call": wall,
             "wall_time_s_sum_of_points": float(table["wall_time_s"].sum()),
+            "methods": {str(m): int((table["method"] == m).sum()) for m in set(table["method"])},
         }
         print(f"{name}: {runs[name]}", flush=True)
         record = {"script": "experiments/scaling_sweep.py", "config": cfg, "runs": runs}
@@ -210,17 +242,25 @@ def tables(cfg: dict, out: Path, settings) -> str:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="the scaled-down grid")
+    p.add_argument(
+        "--tight",
+        action="store_true",
+        help="0.1%% standard error: N = T everywhere, fixed N where J >= 4 T",
+    )
     p.add_argument("--out", type=Path, default=None)
     p.add_argument("--fit-only", action="store_true", help="refit finished sweeps")
     p.add_argument("--no-fit", action="store_true", help="simulate only")
     p.add_argument("--tables-only", action="store_true", help="write tables.md from the fits")
     p.add_argument("--settings", help="comma-separated subset of the settings (e.g. N_T,N1024)")
+    p.add_argument("--num-filters", help="comma-separated subset of J (e.g. the finished ones)")
+    p.add_argument("--lengths", help="comma-separated subset of T")
     bar = p.add_mutually_exclusive_group()
     bar.add_argument("--progress", action="store_true", default=None)
     bar.add_argument("--no-progress", dest="progress", action="store_false")
     args = p.parse_args(argv)
-    cfg = QUICK if args.quick else FULL
-    out = args.out or Path("results/scaling_quick_grid" if args.quick else "results/scaling")
+    cfg = QUICK if args.quick else TIGHT if args.tight else FULL
+    default = "scaling_quick_grid" if args.quick else "scaling_tight" if args.tight else "scaling"
+    out = args.out or Path("results") / default
     print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}; results -> {out}")
     settings = list(cfg["settings"])
     if args.settings:
@@ -229,6 +269,13 @@ def main(argv=None) -> int:
         if unknown:
             p.error(f"--settings: unknown {unknown}; choose from {list(cfg['settings'])}")
         cfg = {**cfg, "settings": {s: cfg["settings"][s] for s in settings}}
+    for name, flag in (("num_filters", args.num_filters), ("lengths", args.lengths)):
+        if flag:
+            subset = [int(x) for x in flag.split(",") if x.strip()]
+            unknown = sorted(set(subset) - set(cfg[name]))
+            if unknown:
+                p.error(f"--{name.replace('_', '-')}: {unknown} not in the grid {cfg[name]}")
+            cfg = {**cfg, name: subset}
     if args.tables_only:
         print(tables(cfg, out, settings))
         return 0

@@ -26,6 +26,7 @@ is accepted (exact, never truncated). See ``docs/theory.md`` and ``docs/performa
 
 from __future__ import annotations
 
+import functools
 import math
 from functools import partial
 
@@ -34,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _validation as v
-from ._frames import FrameBounds, _choose_method, _lp_cost, frame_bounds
+from ._frames import FrameBounds, _choose_method, _lp_cost, frame_bounds, littlewood_paley
 from ._sampling import _check_key, init_spec, random_filterbank
 
 __all__ = ["METHODS", "equivalent_filterbank", "path_cost", "sample_frame_bounds"]
@@ -321,7 +322,10 @@ def _sample_frame_bounds(key, *, J, T, n, batch, method, init, stride, dtype):
     if method == "spectrum":
         lp = _spectrum_lp(key, J, n, batch, T * var, dtype)
         return FrameBounds(jnp.min(lp, axis=-1), jnp.max(lp, axis=-1))
-    return frame_bounds(_bartlett(key, J, T, batch, math.sqrt(var), dtype), n, stride=stride)
+    V = _bartlett(key, J, T, batch, math.sqrt(var), dtype)
+    if stride > 1 and T <= _LAG_KERNEL_MAX_LENGTH:  # d FFTs instead of T
+        return FrameBounds(*_strided_bounds_from_gram(V, n, stride))
+    return frame_bounds(V, n, stride=stride)
 
 
 def sample_frame_bounds(
@@ -395,3 +399,151 @@ def sample_frame_bounds(
     return _sample_frame_bounds(
         key, J=J, T=T, n=n, batch=batch, method=method, init=init, stride=stride, dtype=dtype
     )
+
+
+# --------------------------------------------------------------------------------------------
+# The engine's draws: one Littlewood-Paley sum per key, by the cheapest exact path
+
+
+def _lp_method(num_filters: int, length: int, n: int, init: str, method: str = "auto") -> str:
+    """The path a Littlewood-Paley draw of ``(J, T, n, init)`` takes (``method="auto"``: the
+    cheapest exact one by :func:`path_cost` at stride 1; an explicit one is checked).
+
+    Static in ``(J, T, n, init)``: it depends on no device, batch or chunk, so a sweep point
+    draws through one path whatever runs it."""
+    return _resolve_method(method, num_filters, length, n, 1, init)
+
+
+def _draw_lp(key: jax.Array, num_filters: int, length: int, n: int, init: str, method: str, dtype):
+    r"""One draw of the Littlewood-Paley sum ``(n//2 + 1,)`` of ``J`` filters of ``init`` through
+    ``method`` (resolved, see :func:`lp_method`); traceable, one key per draw (vmap over keys).
+
+    Every method draws from the law of ``littlewood_paley(random_filterbank(key, J, T,
+    init=init), n)``, jointly over the frequencies, so the frame bounds and the energies of any
+    signals computed from it have their exact joint law; the draws a key gives differ by method.
+    """
+    J, T = num_filters, length
+    if method == "weights":
+        w = random_filterbank(key, J, T, init=init, dtype=dtype)
+        return littlewood_paley(w, n)
+    spec = init_spec(init)
+    var = spec.variance(J, T, rescale=spec.name == "gaussian")
+    if method == "spectrum":
+        return _spectrum_lp(key, J, n, (), T * var, dtype)
+    if method == "gram":
+        return littlewood_paley(_bartlett(key, J, T, (), math.sqrt(var), dtype), n)
+    raise ValueError(f"method must be one of {METHODS[1:]}, got {method!r}")
+
+
+# --------------------------------------------------------------------------------------------
+# Nested banks: J_1 < J_2 < ... filters from one draw, by Wishart additivity
+
+
+def _nested_step_method(filters: int, padded: int, n: int) -> str:
+    """How one increment of ``m`` filters (taps ``< padded``) is drawn: ``"gram"`` (a Bartlett
+    factor of ``Wishart_L(m)``, needs ``m >= L``) when cheaper by :func:`path_cost`'s units, else
+    ``"weights"`` (``m`` Gaussian filters)."""
+    m, L = filters, padded
+    direct = _RNG_COST * m * L + _kernel_cost(m, L, n, 1)
+    if m < L:
+        return "weights"
+    gram = _RNG_COST * (L * (L - 1) / 2 + _NUMBERS_PER_GAMMA * L) + _kernel_cost(L, L, n, 1)
+    return "gram" if gram < direct else "weights"
+
+
+@functools.lru_cache(maxsize=64)
+def _nested_frames_statistic(filters: tuple[int, ...], padded: int, n: int):
+    r"""``(stat, methods)``: ``stat(key, {"T"}) -> {"A", "B"}`` (each ``(len(filters),)``), the
+    frame bounds of the nested banks of the first ``J_1 < J_2 < ...`` filters of one draw of
+    Gaussian filters with variance ``1/T`` per tap on the taps ``t < T <= padded`` (``T`` traced,
+    zero beyond), each bound divided by its ``J``; ``methods`` names the path of each increment.
+
+    The Gram matrix of the first ``J_{i+1}`` filters is that of the first ``J_i`` plus an
+    independent :math:`\mathrm{Wishart}(J_{i+1} - J_i)` (additivity), so each increment's
+    Littlewood-Paley sum is drawn on its own (key ``fold_in(key, i)``) by
+    :func:`_nested_step_method`'s cheaper path, ``m`` Gaussian filters or the ``L`` rows of a
+    Bartlett factor, and added to the running sum: every bank has its exact law, and the banks
+    their exact joint law. A principal block of a Wishart matrix is Wishart, so zeroing the taps
+    ``t >= T`` of the ``L x L`` factor leaves the exact law at length ``T``.
+    """
+    steps = list(zip((0, *filters[:-1]), filters, strict=True))
+    methods = tuple(_nested_step_method(hi - lo, padded, n) for lo, hi in steps)
+    dtype = v.float_dtype(None)
+
+    def stat(key, args):
+        T = jnp.asarray(args["T"])
+        scale = jnp.where(jnp.arange(padded) < T, jax.lax.rsqrt(T.astype(dtype)), 0).astype(dtype)
+        lp, lower, upper = None, [], []
+        for i, ((lo, hi), method) in enumerate(zip(steps, methods, strict=True)):
+            k = jax.random.fold_in(key, i)
+            if method == "gram":
+                w = _bartlett(k, hi - lo, padded, (), 1.0, dtype)
+            else:
+                w = jax.random.normal(k, (hi - lo, padded), dtype)
+            block = littlewood_paley(w * scale[None, :], n)
+            lp = block if lp is None else lp + block
+            lower.append(jnp.min(lp) / hi)
+            upper.append(jnp.max(lp) / hi)
+        return {"A": jnp.stack(lower), "B": jnp.stack(upper)}
+
+    return stat, methods
+
+
+# --------------------------------------------------------------------------------------------
+# Strided frame bounds of a short bank from its Gram matrix (the equivalent filterbank's kernel)
+
+# the lag-domain kernel below builds a (T^2, d (2T - 1)) map; longer filters use the FFT kernel
+_LAG_KERNEL_MAX_LENGTH = 64
+
+
+@functools.lru_cache(maxsize=32)
+def _polyphase_lag_map(T: int, d: int) -> np.ndarray:
+    """``(T*T, d*(2T-1))`` 0/1 map: ``G.ravel() @ map`` gives ``r_p(tau) = sum_{t = p mod d}
+    G[t, t - tau]`` at column ``p (2T - 1) + tau + T - 1``."""
+    t, s = np.divmod(np.arange(T * T), T)
+    out = np.zeros((T * T, d * (2 * T - 1)), np.float32)
+    out[np.arange(T * T), (t % d) * (2 * T - 1) + (t - s) + T - 1] = 1
+    return out
+
+
+def _strided_bounds_from_gram(w: jax.Array, n: int, stride: int) -> tuple[jax.Array, jax.Array]:
+    r"""The strided frame bounds of ``(..., K, T)`` filters (as :func:`jaxfb.frame_bounds` with
+    ``stride=d``), through their Gram matrix :math:`G = w^\top w` instead of ``K`` FFTs of size
+    ``n``; for short filters (``T <= 64``), so for the equivalent filterbank cheaper than the
+    direct kernel's ``K`` FFTs.
+
+    With :math:`\hat w_j(m) = \sum_t w_j[t] e^{-2\pi i m t/n}`, ``L = n/d`` and
+    :math:`\omega = e^{2\pi i/d}`, the blocks :math:`M_k[a, b] = \frac1d \sum_j
+    \overline{\hat w_j(k + aL)}\,\hat w_j(k + bL)` are
+    :math:`M_k[a, b] = \frac1d \sum_p \omega^{(a - b) p} R_p(k + bL)` with
+    :math:`R_p(m) = \sum_\tau r_p(\tau) e^{2\pi i m\tau/n}` and the polyphase lag sums
+    :math:`r_p(\tau) = \sum_{t \equiv p\ (d)} G[t, t - \tau]`: ``d`` FFTs of size ``n``. The
+    ``2 x 2`` blocks' eigenvalues are in closed form, larger ones by ``eigvalsh``.
+    """
+    K, T = w.shape[-2:]
+    d, L = stride, n // stride
+    batch = w.shape[:-2]
+    hi = jax.lax.Precision.HIGHEST
+    gram = jnp.einsum("...jt,...js->...ts", w, w, precision=hi).reshape((*batch, T * T))
+    lags = jnp.matmul(gram, jnp.asarray(_polyphase_lag_map(T, d), w.dtype), precision=hi)
+    lags = lags.reshape((*batch, d, 2 * T - 1))
+    # tau = -(T-1) .. T-1 at index tau mod n; sum_tau r e^{+i..} = conj(fft(r)) for real r
+    circ = jnp.zeros((*batch, d, n), w.dtype).at[..., np.arange(1 - T, T) % n].set(lags)
+    R = jnp.conj(jnp.fft.fft(circ, axis=-1)).reshape((*batch, d, d, L))[..., : L // 2 + 1]
+    a = np.arange(d)
+    phase = np.exp(2j * np.pi * np.outer(a, a) / d)  # omega^(a p)
+    mix = (phase[:, None, :] * np.conj(phase)[None, :, :]) / d  # [a, b, p]: omega^((a - b) p)/d
+    M = jnp.einsum("abp,...pbk->...kab", jnp.asarray(mix, R.dtype), R, precision=hi)
+    if d == 2:
+        mean = 0.5 * (M[..., 0, 0].real + M[..., 1, 1].real)
+        rad = jnp.sqrt(
+            0.25 * (M[..., 0, 0].real - M[..., 1, 1].real) ** 2 + jnp.abs(M[..., 1, 0]) ** 2
+        )
+        low, high = mean - rad, mean + rad
+    else:
+        lam = jnp.linalg.eigvalsh(M)
+        low, high = lam[..., 0], lam[..., -1]
+    upper = jnp.max(high, axis=-1).astype(w.dtype)
+    if min(K, T) < d:
+        return jnp.zeros_like(upper), upper
+    return jnp.maximum(jnp.min(low, axis=-1), 0).astype(w.dtype), upper

@@ -386,3 +386,20 @@ def test_spectrum_values_have_the_law_of_the_direct_littlewood_paley_sum():
         prod = c[:, f] * c[:, f + 1]  # mean 0 for independent neighbours
         se = prod.std(ddof=1) / np.sqrt(draws)
         assert abs(prod.mean()) < K_SE * se, (f, prod.mean(), se)
+
+
+@pytest.mark.parametrize(
+    "K, T, n, stride",
+    [(8, 8, 64, 2), (5, 16, 64, 4), (32, 32, 1024, 2), (3, 7, 63, 3), (1, 8, 16, 2), (6, 5, 40, 8)],
+)
+def test_strided_bounds_from_the_gram_matrix_are_the_direct_kernels(x64, K, T, n, stride):
+    """The lag-domain kernel of the gram path at stride d against frame_bounds (d FFTs of size
+    n per filter, eigvalsh), float64: the same numbers up to rounding, A = 0 where min(K, T) < d."""
+    w = jax.random.normal(jax.random.key(K * T + stride), (3, K, T), jnp.float64)
+    want = jaxfb.frame_bounds(w, n, stride=stride)
+    got = _gram._strided_bounds_from_gram(w, n, stride)
+    scale = float(jnp.max(want.upper))
+    np.testing.assert_allclose(got[0], want.lower, rtol=0, atol=1e-12 * scale)
+    np.testing.assert_allclose(got[1], want.upper, rtol=1e-12)
+    if min(K, T) < stride:
+        assert np.all(np.asarray(got[0]) == 0)

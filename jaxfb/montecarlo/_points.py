@@ -3,7 +3,9 @@ r"""One point of a sweep: its key, its per-draw statistic, its run, its files an
 A *point* is one ``(J, T, N, init)``: its draws give the frame bounds ``A``, ``B``,
 ``kappa = B/A`` and ``log kappa``, and, when the sweep has signals, the energy ``||Phi x||^2`` of
 every signal from the same draws (one draw of ``w`` serves every signal, docs/theory.md section
-1; the energies come from the Littlewood-Paley sum already computed for the frame bounds).
+1; the energies come from the Littlewood-Paley sum already computed for the frame bounds). The
+sum is drawn by the point's ``method`` (``"weights"``, ``"gram"`` or ``"spectrum"``, exact
+paths of one law, see :func:`jaxfb.sample_frame_bounds`).
 
 - A point's key is ``fold_in(fold_in(key(seed), h0), h1)`` with ``(h0, h1)`` the first eight
   bytes of the SHA-256 of the canonical JSON (:func:`jaxfb.io.to_json`) of
@@ -33,8 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .. import io
-from .._frames import littlewood_paley
-from .._sampling import random_filterbank
+from .._gram import _draw_lp
 from ._driver import TargetSE, monte_carlo
 from ._reducers import Count, Histogram, Max, Min, Moments, Samples, histogram_quantile
 from ._signals import energy_from_lp, make_sweep_signal, spectral_weights
@@ -61,7 +62,7 @@ DEFAULT_QUANTILES = (0.05, 0.25, 0.75, 0.95)
 # 0.23 % wide over 1e-8 .. 1e8), linear for log kappa (0.0025 wide over 0 .. 20).
 POSITIVE_EDGES = ("geomspace", 1e-8, 1e8, 16001)
 LOG_EDGES = ("linspace", 0.0, 20.0, 8001)
-_STRING_COLUMNS = ("init", "signal", "dtype", "quantile_method", "file")
+_STRING_COLUMNS = ("init", "signal", "dtype", "quantile_method", "method", "file")
 _INT_COLUMNS = ("J", "T", "N", "draws", "seed")
 
 
@@ -82,7 +83,7 @@ def summary_columns(
 ) -> list[str]:
     """Column names of the summary table, in order (no ``signal``/``energy_*`` without signals)."""
     cols = ["J", "T", "N", "init", *(["signal"] if signals else [])]
-    cols += ["draws", "seed", "dtype", "quantile_method"]
+    cols += ["draws", "seed", "dtype", "quantile_method", "method"]
     per = ["mean", "se", "std", "min", "max", "median", *(_qname(p) for p in quantiles)]
     for s in STATISTICS if signals else STATISTICS[:-1]:
         cols += [f"{s}_{x}" for x in (*per, "nonfinite")]
@@ -109,10 +110,22 @@ def point_key(seed: int, num_filters: int, length: int, n: int, init: str) -> ja
     return _folded_key(seed, {"J": num_filters, "T": length, "N": n, "init": init})
 
 
-def point_statistic(num_filters: int, length: int, n: int, init: str, weights=None, dtype=None):
+def point_statistic(
+    num_filters: int,
+    length: int,
+    n: int,
+    init: str,
+    weights=None,
+    dtype=None,
+    method: str = "weights",
+):
     r"""The per-draw statistic of a sweep point, ``key -> dict`` of ``A, B, kappa, log_kappa``
     (and ``energy``, shape ``(S,)``, when ``weights`` of shape ``(n//2 + 1, S)`` is given, see
     :func:`~jaxfb.montecarlo._signals.spectral_weights`). ``kappa = inf`` when ``A = 0``.
+
+    ``method`` (resolved: ``"weights"``, ``"gram"`` or ``"spectrum"``, see
+    :func:`jaxfb.sample_frame_bounds`) is the exact path that draws the Littlewood-Paley sum
+    all of them come from; the paths share one law, not their draws.
 
     The same arguments return the same function object, so the engine's compiled batch function
     is reused when a point is run again in the same process.
@@ -121,21 +134,20 @@ def point_statistic(num_filters: int, length: int, n: int, init: str, weights=No
         dtype = jax.dtypes.canonicalize_dtype(jnp.float64)
     dtype = np.dtype(dtype)
     if weights is None:
-        return _point_statistic(num_filters, length, n, init, None, None, dtype.name)
+        return _point_statistic(num_filters, length, n, init, None, None, dtype.name, method)
     w = np.ascontiguousarray(weights, np.float64)
-    return _point_statistic(num_filters, length, n, init, w.tobytes(), w.shape, dtype.name)
+    return _point_statistic(num_filters, length, n, init, w.tobytes(), w.shape, dtype.name, method)
 
 
 @functools.lru_cache(maxsize=64)
-def _point_statistic(num_filters, length, n, init, weight_bytes, weight_shape, dtype_name):
+def _point_statistic(num_filters, length, n, init, weight_bytes, weight_shape, dtype_name, method):
     dtype = np.dtype(dtype_name)
     wts = None
     if weight_bytes is not None:
         wts = np.frombuffer(weight_bytes, np.float64).reshape(weight_shape).astype(dtype)
 
     def statistic(key):
-        w = random_filterbank(key, num_filters, length, init=init, dtype=dtype)
-        lp = littlewood_paley(w, n)
+        lp = _draw_lp(key, num_filters, length, n, init, method, dtype)
         A, B = jnp.min(lp, axis=-1), jnp.max(lp, axis=-1)
         positive = A > 0
         kappa = jnp.where(positive, B / jnp.where(positive, A, 1), jnp.inf)
@@ -206,6 +218,7 @@ def _rows(config: dict, stats: dict, wall: float, file: str, draws: int) -> list
     base = {k: config[k] for k in ("J", "T", "N", "init", "seed", "dtype")}
     base["draws"] = draws  # the draws made (num_draws, or fewer when a target was met)
     base["quantile_method"] = "exact" if config["keep_samples"] else "histogram"
+    base["method"] = config.get("method", "weights")
     for s in ("A", "B", "kappa", "log_kappa"):
         base.update(_leaf_columns(s, stats[s], None, probs, quantiles))
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -286,7 +299,9 @@ def run_point(
     ckpt = folder / f"{stem}.ckpt"
     t0 = time.perf_counter()
     res = monte_carlo(
-        point_statistic(J, T, N, ini, weights, jnp.dtype(config["dtype"])),
+        point_statistic(
+            J, T, N, ini, weights, jnp.dtype(config["dtype"]), config.get("method", "weights")
+        ),
         point_key(seed, J, T, N, ini),
         config["draws"],
         reducers=point_reducers(config["keep_samples"], probs),
@@ -310,6 +325,7 @@ def run_point(
         "draws": res.num_draws,
         "targets": [t._asdict() for t in targets],
         "targets_met": res.targets_met,
+        "method": config.get("method", "weights"),
         "resumed_draws": res.resumed_draws,
         "compile_time_s": res.compile_time,
         "batch_size": res.batch_size,

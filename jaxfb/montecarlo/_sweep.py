@@ -18,6 +18,12 @@ Resumption:
   checkpoint at how many draws, and how many points of another configuration (other draws,
   seed, signals, ...) the folder holds; those are left as they are and are not in the table.
 
+Paths: each point draws its Littlewood-Paley sum by the cheapest exact path for its
+``(J, T, N, init)`` (``method="auto"``: spectrum at ``T = N``, the equivalent filterbank where
+``J > T``, the weights otherwise; see :func:`jaxfb.sample_frame_bounds`), recorded in its
+``.json`` and the ``method`` column. The choice depends on the point alone, and the point's key,
+its ``fold_in(key, i)`` draws, resumption and precision targets work the same on every path.
+
 Precision targets: with ``target_rse``, ``num_draws`` is a ceiling and each point draws
 ``min_draws, 2 min_draws, 4 min_draws, ...`` filterbanks until the standard error of the mean of
 every statistic in ``target_stats`` is at most ``target_rse`` times the mean's magnitude. A target
@@ -46,6 +52,7 @@ from .. import _identity as _id
 from .. import _validation as v
 from .. import io
 from .._env import environment
+from .._gram import _lp_method
 from .._sampling import init_spec
 from ._checkpoint import saved_draws
 from ._layout import MAX_DRAWS, parse_bytes
@@ -98,6 +105,7 @@ def sweep(
     target_stats: str | Sequence[str] = ("log_kappa", "kappa"),
     min_draws: int = 1000,
     checkpoint_every: float = 60.0,
+    method: str = "auto",
 ) -> dict[str, np.ndarray]:
     r"""Run (or resume) a Monte Carlo sweep over the grid ``J x T x N x init`` and tabulate it.
 
@@ -136,6 +144,16 @@ def sweep(
             (``kappa`` is exempt where ``J <= 4``).
         min_draws: first count at which a target is looked at (then doubling).
         checkpoint_every: seconds between checkpoints of the point in progress.
+        method: how each point draws its Littlewood-Paley sum (the frame bounds and energies
+            come from it): ``"auto"`` (default) the cheapest exact path for the point, chosen
+            from ``(J, T, N, init)`` alone: ``"spectrum"`` at ``T = N`` (independent gamma
+            values, no FFT), ``"gram"`` where ``J > T`` (the ``T`` filters of
+            :func:`jaxfb.equivalent_filterbank`), ``"weights"`` (``J T`` random weights) where
+            neither applies or is cheaper, or for a non-Gaussian init; or one of these names
+            for every point (``ValueError`` where it does not apply). The paths share one law,
+            not their draws: the results of two methods agree within Monte Carlo error. The
+            method is part of a point's configuration (its ``.json`` and the ``method``
+            column), so a point drawn by another path is not resumed as this one.
 
     Returns:
         The summary table as ``{column: 1-D array}`` (one entry per ``(point, signal)`` row;
@@ -166,7 +184,7 @@ def sweep(
         quantiles=quantiles, target_rse=target_rse, target_stats=target_stats,
         min_draws=min_draws,
     )  # fmt: skip
-    points = _expand(num_filters, length, n, init, settings)
+    points = _expand(num_filters, length, n, init, settings, method)
     engine = _engine_options(batch_size, microbatch, memory_budget, devices, checkpoint_every)
     writer = jax.process_index() == 0
     folder = io.check_writable(out) if writer else Path(out)
@@ -255,8 +273,10 @@ def _settings(
     return out
 
 
-def _expand(num_filters, length, n, init, settings: dict) -> list[_Point]:
-    """Every point of the grid ``J x T x N x init``, in that order (validated)."""
+def _expand(num_filters, length, n, init, settings: dict, method: str = "auto") -> list[_Point]:
+    """Every point of the grid ``J x T x N x init``, in that order (validated), each with the
+    path that draws it (``"method"``; absent for ``"weights"``, so that the points of sweeps
+    older than the other paths keep their names)."""
     Js = _as_list("num_filters", num_filters, int)
     Ts = _as_list("length", length, int)
     Ns = ["T"] if isinstance(n, str) and n == "T" else _as_list("n", n, int)
@@ -275,6 +295,9 @@ def _expand(num_filters, length, n, init, settings: dict) -> list[_Point]:
     for J, T, N, ini in itertools.product(Js, Ts, Ns, inits):
         N = T if N == "T" else N
         config = {"J": J, "T": T, "N": N, "init": ini, **settings}
+        path = _lp_method(J, T, N, ini, method)
+        if path != "weights":
+            config["method"] = path
         points.append(_Point(config, f"J{J}_T{T}_N{N}_{ini}_{_id.digest(config)[:10]}"))
     return points
 

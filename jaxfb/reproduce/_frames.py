@@ -15,10 +15,11 @@ import numpy as np
 from scipy import stats
 
 from .. import scaling, theory
+from .._gram import _nested_frames_statistic
 from . import _plotting
 from ._config import ReproduceConfig
 from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber, Rule
-from ._simulate import draw, frames_statistic
+from ._simulate import draw
 from ._stats import concat, mean_se, quantile_se, ratio_of_means
 
 __all__ = [
@@ -172,13 +173,13 @@ def _trend_sign(x, y, se, fwer: float = REVERSAL_FWER) -> int:
 
 
 def simulate(config: ReproduceConfig, key: jax.Array, out: ExperimentOutput) -> dict:
-    """Draw every ``T`` through the engine; the per-``(J, T)`` summaries (samples into ``out``)."""
-    cfg = config.frames
-    points: dict[tuple[int, int], dict[str, float]] = {}
-    devices = 1
+    """Draw every ``T`` through the engine, the nested banks by the cheapest exact path of each
+    increment (``frames_methods``); the per-``(J, T)`` summaries (samples into ``out``)."""
+    cfg, points, devices, methods = config.frames, {}, 1, {}
     for T in cfg.lengths:
         filters = cfg.sweep_filter_set if T in cfg.sweep_lengths else cfg.filter_set
-        stat = frames_statistic(filters, config.bucket(T, cfg.lengths), cfg.n)
+        L = config.bucket(T, cfg.lengths)
+        stat, methods[str(T)] = _nested_frames_statistic(filters, L, cfg.n)
         d = draw(stat, jax.random.fold_in(key, T), config.draws, T)
         devices = max(devices, d.num_devices)
         A, B = d.values["A"], d.values["B"]
@@ -186,7 +187,7 @@ def simulate(config: ReproduceConfig, key: jax.Array, out: ExperimentOutput) -> 
         out.samples[f"frames_J_T{T}"] = np.asarray(filters)
         for j, J in enumerate(filters):
             points[J, T] = _summaries(A[:, j], B[:, j], J)
-    out.metadata["num_devices"] = devices
+    out.metadata.update(num_devices=devices, frames_methods=methods)
     return points
 
 
@@ -502,8 +503,7 @@ def _collapse_claim(fits, failed, j_min) -> Claim:
 
 def run_frames(config: ReproduceConfig, key: jax.Array) -> ExperimentOutput:
     """Frame bounds against ``T``; condition numbers against ``T`` and ``J``; the fitted law."""
-    out = ExperimentOutput()
-    t0 = time.perf_counter()
+    out, t0 = ExperimentOutput(), time.perf_counter()
     points = simulate(config, key, out)
     out.timings["simulate"] = time.perf_counter() - t0
     t0 = time.perf_counter()
