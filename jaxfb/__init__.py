@@ -1,11 +1,12 @@
 """jaxfb: Monte Carlo studies of random convolutional filterbanks in JAX.
 
 The kernels (sampling, Littlewood-Paley sums, frame bounds and condition numbers, strided ones
-included, energy responses) are pure, jit- and vmap-compatible functions with explicit PRNG
-keys. Subpackages: :mod:`jaxfb.theory` (closed forms, exact distributions, frame-bound
-predictions), :mod:`jaxfb.signals` (test signals and WAV loading), :mod:`jaxfb.montecarlo` (the
-streaming, sharded engine and resumable sweeps), :mod:`jaxfb.scaling` (fitted condition-number
-laws), :mod:`jaxfb.io` (the one I/O layer: atomic writes, JSON, CSV).
+and those of multichannel conv layers included, energy responses) are pure, jit- and
+vmap-compatible functions with explicit PRNG keys. Subpackages: :mod:`jaxfb.theory` (closed
+forms, exact distributions, frame-bound predictions), :mod:`jaxfb.signals` (test signals and WAV
+loading), :mod:`jaxfb.montecarlo` (the streaming, sharded engine and resumable sweeps),
+:mod:`jaxfb.scaling` (fitted condition-number laws), :mod:`jaxfb.io` (the one I/O layer: atomic
+writes, JSON, CSV).
 """
 
 from . import io as io
@@ -15,6 +16,9 @@ from . import signals as signals
 from . import theory as theory
 from ._bench import KernelTiming as KernelTiming
 from ._bench import benchmark_kernels as benchmark_kernels
+from ._conv import conv_condition_number as conv_condition_number
+from ._conv import conv_frame_bounds as conv_frame_bounds
+from ._conv import conv_kernel as conv_kernel
 from ._energy import autocorrelation as autocorrelation
 from ._energy import energy as energy
 from ._env import environment as environment
@@ -49,6 +53,9 @@ __all__ = [
     "autocorrelation",
     "benchmark_kernels",
     "condition_number",
+    "conv_condition_number",
+    "conv_frame_bounds",
+    "conv_kernel",
     "energy",
     "environment",
     "equivalent_filterbank",
