@@ -30,6 +30,8 @@ from ._frames import frame_bounds as frame_bounds
 from ._frames import littlewood_paley as littlewood_paley
 from ._gram import equivalent_filterbank as equivalent_filterbank
 from ._gram import sample_frame_bounds as sample_frame_bounds
+from ._penalty import conv_smooth_condition_number as conv_smooth_condition_number
+from ._penalty import conv_tightness_penalty as conv_tightness_penalty
 from ._penalty import smooth_condition_number as smooth_condition_number
 from ._penalty import tightness_penalty as tightness_penalty
 from ._sampling import INITS as INITS
@@ -56,6 +58,8 @@ __all__ = [
     "conv_condition_number",
     "conv_frame_bounds",
     "conv_kernel",
+    "conv_smooth_condition_number",
+    "conv_tightness_penalty",
     "energy",
     "environment",
     "equivalent_filterbank",
