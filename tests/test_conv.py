@@ -210,3 +210,20 @@ def test_cross_correlation_has_the_same_bounds(x64):
 def test_conv_kernel_bad_input(kernel, layout, error, match):
     with pytest.raises(error, match=match):
         jaxfb.conv_kernel(kernel, layout)
+
+
+@pytest.mark.slow
+def test_bench_conv_runs_on_a_tiny_workload(tmp_path):
+    """benchmarks/bench_conv.py end to end (its loops are checked against jaxfb in the run)."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_conv.py"
+    out = tmp_path / "b.json"
+    cmd = [sys.executable, str(script), "--reps", "1", "--rows", "6,3,4,32,2;5,1,16,32,4"]
+    proc = subprocess.run([*cmd, "--json", str(out)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = json.loads(out.read_text())["rows"]
+    assert [(r["J"], r["C_in"], r["stride"]) for r in rows] == [(6, 3, 2), (5, 1, 4)]
