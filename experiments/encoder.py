@@ -19,7 +19,8 @@ stride (the composed operator is one strided filterbank, its filters read off th
 responses); both are compared with the products of the per-layer bounds,
 ``prod A_i <= A <= B <= prod B_i``.
 
-Writes ``encoder.json`` to ``--out`` (default ``docs/figures``)::
+Writes ``encoder.json`` and ``encoder.md`` (the tables of ``docs/conv.md``) to ``--out``
+(default ``docs/figures``); ``--markdown-only`` rewrites the tables from the JSON::
 
     python experiments/encoder.py             # n = 640 at the input, 4 draws
     python experiments/encoder.py --draws 1   # quick look
@@ -177,13 +178,54 @@ def summary(results: dict) -> dict:
     return out
 
 
+LABELS = {"pytorch": "PyTorch's default init", "gaussian": "the paper's init"}
+
+
+def markdown(summary_: dict) -> str:
+    """The tables docs/conv.md pastes: per-layer medians, then composed against products."""
+    out = []
+    for name, s in summary_.items():
+        plan, init = name.split("/")
+        out += [
+            f"Stride plan `{plan}`, {LABELS[init]}:",
+            "",
+            "| layer | C_in -> C_out | T | stride | n | frame possible | A | B | kappa |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for i, r in enumerate(s["layers_median"]):
+            out.append(
+                f"| {i + 1} | {r['C_in']} -> {r['C_out']} | {r['T']} | {r['stride']} | {r['n']} "
+                f"| {'yes' if r['frame_possible'] else 'no'} | {r['lower']:.3g} | {r['upper']:.3g} "
+                f"| {float(r['kappa']):.3g} |"
+            )
+        out.append("")
+    out += [
+        "| plan, init | n | composed A | composed B | product of A_i | product of B_i |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, s in summary_.items():
+        c = s["composed_median"]
+        out.append(
+            f"| {name} | {s['composed_n']} | {c['dense_lower']:.3g} | {c['dense_upper']:.3g} "
+            f"| {c['product_of_layer_lower']:.3g} | {c['product_of_layer_upper']:.3g} |"
+        )
+    return "\n".join(out) + "\n"
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=Config.n)
     ap.add_argument("--draws", type=int, default=Config.draws)
     ap.add_argument("--seed", type=int, default=Config.seed)
     ap.add_argument("--out", default=Config.out)
+    ap.add_argument(
+        "--markdown-only", action="store_true", help="rewrite encoder.md from encoder.json"
+    )
     args = ap.parse_args(argv)
+    if args.markdown_only:
+        record = io.load_json(Path(args.out) / "encoder.json")
+        io.atomic_write_text(Path(args.out) / "encoder.md", markdown(record["summary"]))
+        return
     cfg = Config(seed=args.seed, n=args.n, draws=args.draws, out=args.out)
     jax.config.update("jax_enable_x64", True)
     t0 = time.perf_counter()
@@ -198,6 +240,7 @@ def main(argv=None) -> None:
     Path(cfg.out).mkdir(parents=True, exist_ok=True)
     path = Path(cfg.out) / "encoder.json"
     io.save_json(path, record)
+    io.atomic_write_text(Path(cfg.out) / "encoder.md", markdown(record["summary"]))
     for name, s in record["summary"].items():
         kappas = ", ".join(f"{layer['kappa']:.3g}" for layer in s["layers_median"])
         c = s["composed_median"]
