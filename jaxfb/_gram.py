@@ -192,6 +192,7 @@ def equivalent_filterbank(
     num_filters: int,
     length: int,
     *,
+    in_channels: int | None = None,
     batch_shape: int | tuple[int, ...] = (),
     dtype=None,
 ) -> jax.Array:
@@ -217,15 +218,23 @@ def equivalent_filterbank(
     Gaussian weights, ``K = J``. See ``docs/theory.md`` ("Exact sampling below the weight-RNG
     floor").
 
+    With ``in_channels = C_in`` the weights are a conv layer ``(J, C_in, T)`` with the same
+    :math:`\sigma^2 = 1/(JT)` (:func:`jaxfb.random_filterbank`); every statistic of
+    :func:`jaxfb.conv_frame_bounds` is a quadratic function of the ``J`` rows of length ``C_in T``,
+    so the Bartlett factor of a :math:`\mathrm{Wishart}_{C_{in}T}(J, \sigma^2 I)` matrix, its
+    ``K = min(J, C_in T)`` rows reshaped to ``(K, C_in, T)``, has their law.
+
     Args:
         key: a JAX PRNG key; the only source of randomness.
         num_filters: ``J >= 1``, static Python int.
         length: ``T >= 1``, static Python int.
+        in_channels: ``C_in >= 1``, static Python int, or ``None`` (default: a filterbank).
         batch_shape: leading batch shape (static), default ``()``.
         dtype: a float dtype; default float32, or float64 when ``jax_enable_x64`` is on.
 
     Returns:
-        ``(*batch_shape, K, T)`` weights, ``K = min(J, T)``.
+        ``(*batch_shape, K, T)`` weights, ``K = min(J, T)``; with ``in_channels``,
+        ``(*batch_shape, K, C_in, T)``, ``K = min(J, C_in T)``.
 
     Examples:
         >>> import jax, jaxfb
@@ -235,15 +244,19 @@ def equivalent_filterbank(
         >>> A, B = jaxfb.frame_bounds(v, 1024)  # same law as for the 256 filters
         >>> bool((0 < A).all() and (A < B).all())
         True
+        >>> jaxfb.equivalent_filterbank(jax.random.key(0), 256, 4, in_channels=8).shape
+        (32, 8, 4)
     """
     _check_key(key)
     J = v.static_int("num_filters", num_filters, minimum=1)
     T = v.static_int("length", length, minimum=1)
+    C = 1 if in_channels is None else v.static_int("in_channels", in_channels, minimum=1)
     batch = v.shape_tuple("batch_shape", batch_shape)
     dtype = v.float_dtype(dtype)
-    if J <= T:
-        return random_filterbank(key, J, T, batch_shape=batch, dtype=dtype)
-    return _jit_bartlett(key, J=J, T=T, batch=batch, scale=1.0 / math.sqrt(J * T), dtype=dtype)
+    if J <= C * T:
+        return random_filterbank(key, J, T, in_channels=in_channels, batch_shape=batch, dtype=dtype)
+    V = _jit_bartlett(key, J=J, T=C * T, batch=batch, scale=1.0 / math.sqrt(J * T), dtype=dtype)
+    return V if in_channels is None else V.reshape((*batch, C * T, C, T))
 
 
 # --------------------------------------------------------------------------------------------

@@ -25,14 +25,22 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import _validation as v
-from ._frames import _littlewood_paley, _resolve, _summed_autocorrelation
+from ._conv import conv_blocks, equivalent_filters, resolve_conv
+from ._frames import _choose_method, _littlewood_paley, _resolve, _summed_autocorrelation
 
-__all__ = ["smooth_condition_number", "tightness_penalty"]
+__all__ = [
+    "conv_smooth_condition_number",
+    "conv_tightness_penalty",
+    "smooth_condition_number",
+    "tightness_penalty",
+]
 
 
-def _check_nonzero_filterbank(w: jax.Array) -> None:
+def _check_nonzero_filterbank(w: jax.Array, core: int = 2) -> None:
+    """Raise on an all-zero filterbank (last ``core`` axes: 2 for a filterbank, 3 for a layer)."""
     if v.is_concrete(w) and w.size:
-        zero = ~np.any(np.asarray(w) != 0, axis=(-2, -1))  # NumPy: never staged into a trace
+        axes = tuple(range(-core, 0))
+        zero = ~np.any(np.asarray(w) != 0, axis=axes)  # NumPy: never staged into a trace
         if np.any(zero):
             idx = tuple(int(i) for i in np.argwhere(np.atleast_1d(zero))[0])
             raise ValueError(
@@ -41,10 +49,14 @@ def _check_nonzero_filterbank(w: jax.Array) -> None:
             )
 
 
-def _rescale(w: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """``w / max|w|`` per filterbank (scale treated as a constant) and a nonzero mask ``(...)``."""
-    s = jax.lax.stop_gradient(jnp.max(jnp.abs(w), axis=(-2, -1), keepdims=True))
-    nonzero = s[..., 0, 0] > 0
+def _rescale(w: jax.Array, core: int = 2) -> tuple[jax.Array, jax.Array]:
+    """``w / max|w|`` per filterbank (scale treated as a constant) and a nonzero mask ``(...)``.
+
+    The filterbank is the last ``core`` axes (2: ``(J, T)``; 3: a conv layer ``(J, C_in, T)``).
+    """
+    axes = tuple(range(-core, 0))
+    s = jax.lax.stop_gradient(jnp.max(jnp.abs(w), axis=axes, keepdims=True))
+    nonzero = jnp.squeeze(s, axes) > 0
     return w / jnp.where(s > 0, s, 1), nonzero
 
 
@@ -58,20 +70,25 @@ def _check_temperature(temperature) -> None:
         raise ValueError(f"temperature must be finite and > 0, got {temperature!r}")
 
 
-@partial(jax.jit, static_argnames=("n", "method"))
-def _smooth_condition_number(w, temperature, n, method):
-    u, nonzero = _rescale(w)
-    mean = jnp.sum(u * u, axis=(-2, -1))  # (1/n) sum_k LP(k) over the full grid (Parseval)
-    mean = jnp.where(nonzero, mean, 1)
-    ell = _littlewood_paley(u, n, method) / mean[..., None]
-    # LP is only accurate to ~eps * mean: values below eps^2 * mean are noise; the floor also
-    # keeps the log and its gradient finite where LP vanishes
+def _soft_ratio(ell: jax.Array, temperature, nonzero: jax.Array) -> jax.Array:
+    """``exp(soft max - soft min)`` of ``log ell`` over the last axis; ``+inf`` where zero."""
+    # ell is only accurate to ~eps (relative to its mean 1): values below eps^2 are noise; the
+    # floor also keeps the log and its gradient finite where ell vanishes
     tiny = jnp.asarray(jnp.finfo(ell.dtype).eps ** 2, ell.dtype)
     log_ell = jnp.log(jnp.maximum(ell, tiny))
     tau = jnp.asarray(temperature, ell.dtype)
     soft_log_max = tau * jax.nn.logsumexp(log_ell / tau, axis=-1)
     soft_log_min = -tau * jax.nn.logsumexp(-log_ell / tau, axis=-1)
     return jnp.where(nonzero, jnp.exp(soft_log_max - soft_log_min), jnp.inf)
+
+
+@partial(jax.jit, static_argnames=("n", "method"))
+def _smooth_condition_number(w, temperature, n, method):
+    u, nonzero = _rescale(w)
+    mean = jnp.sum(u * u, axis=(-2, -1))  # (1/n) sum_k LP(k) over the full grid (Parseval)
+    mean = jnp.where(nonzero, mean, 1)
+    ell = _littlewood_paley(u, n, method) / mean[..., None]
+    return _soft_ratio(ell, temperature, nonzero)
 
 
 def smooth_condition_number(
@@ -175,3 +192,120 @@ def tightness_penalty(w: jax.Array, n: int) -> jax.Array:
     n = v.signal_length("n", n, T)
     _check_nonzero_filterbank(w)
     return _tightness_penalty(w, n)
+
+
+# --------------------------------------------------------------------------------------------
+# Conv layers (..., C_out, C_in, T): the eigenvalues of the d C_in x d C_in blocks play LP's part
+
+
+def _conv_mean(u: jax.Array, stride: int, nonzero: jax.Array) -> jax.Array:
+    """Mean eigenvalue of the frame operator, ``tr(S) / (C_in n) = ||u||^2 / (C_in d)``."""
+    mean = jnp.sum(u * u, axis=(-3, -2, -1)) / (u.shape[-2] * stride)
+    return jnp.where(nonzero, mean, 1)
+
+
+@partial(jax.jit, static_argnames=("n", "stride", "dilation"))
+def _conv_smooth_condition_number(w, temperature, n, stride, dilation):
+    u, nonzero = _rescale(w, 3)
+    mean = _conv_mean(u, stride, nonzero)
+    lam = jnp.linalg.eigvalsh(conv_blocks(u, n, stride, dilation)).astype(u.dtype)
+    ell = lam.reshape((*lam.shape[:-2], -1)) / mean[..., None]
+    return _soft_ratio(ell, temperature, nonzero)
+
+
+def conv_smooth_condition_number(
+    w: jax.Array, n: int, *, stride: int = 1, dilation: int = 1, temperature: float = 0.05
+) -> jax.Array:
+    r"""Smooth upper bound on the condition number of a 1-D conv layer (soft max / soft min).
+
+    The conv-layer form of :func:`smooth_condition_number`: the role of ``LP(k)`` is played by the
+    ``K = (n/d//2 + 1) d C_in`` eigenvalues :math:`\lambda` of the polyphase blocks of
+    :func:`jaxfb.conv_frame_bounds`, normalised by their mean :math:`\operatorname{tr}S/(C_{in}n)
+    = \|w\|_F^2 / (C_{in} d)`; :math:`\kappa \le \kappa_\tau \le \kappa K^{2\tau}`. Gradients
+    flow through ``jnp.linalg.eigvalsh`` (well defined while the eigenvalues are distinct, which
+    random weights almost surely give). With ``C_in = 1`` and stride 1 this is
+    :func:`smooth_condition_number` of the dilated filters (no eigenproblem).
+
+    Args:
+        w: ``(..., C_out, C_in, T)`` real weights.
+        n: signal length, static Python int, ``>= (T - 1) * dilation + 1``.
+        stride: ``d >= 1`` dividing ``n``, static Python int.
+        dilation: ``q >= 1``, static Python int.
+        temperature: :math:`\tau > 0`, a scalar (may be traced; changing it does not recompile).
+
+    Returns:
+        ``(...)`` array, :math:`\kappa_\tau \ge 1`; ``+inf`` for all-zero weights (which raise
+        ``ValueError`` when ``w`` is concrete).
+
+    Examples:
+        >>> import jax, jaxfb
+        >>> w = jaxfb.random_filterbank(jax.random.key(0), 32, 8, in_channels=4)
+        >>> k = jaxfb.conv_condition_number(w, 64, stride=2)
+        >>> ks = jaxfb.conv_smooth_condition_number(w, 64, stride=2)
+        >>> bool(k <= ks <= k * (17 * 8) ** 0.1)
+        True
+        >>> loss = lambda w: jax.numpy.log(jaxfb.conv_smooth_condition_number(w, 64, stride=2))
+        >>> jax.grad(loss)(w).shape
+        (32, 4, 8)
+    """
+    w, n, stride, dilation = resolve_conv(w, n, stride, dilation)
+    _check_nonzero_filterbank(w, 3)
+    _check_temperature(temperature)
+    tau = jnp.asarray(temperature, w.dtype)
+    if w.shape[-2] == 1 and stride == 1:
+        u = equivalent_filters(w, dilation)
+        return _smooth_condition_number(u, tau, n, _choose_method(*u.shape[-2:], n))
+    return _conv_smooth_condition_number(w, tau, n, stride, dilation)
+
+
+@partial(jax.jit, static_argnames=("n", "stride", "dilation"))
+def _conv_tightness_penalty(w, n, stride, dilation):
+    u, nonzero = _rescale(w, 3)
+    mean = _conv_mean(u, stride, nonzero)
+    M = conv_blocks(u, n, stride, dilation)  # (..., L//2 + 1, D, D)
+    D, L = M.shape[-1], n // stride
+    eye = jnp.eye(D, dtype=u.dtype).reshape((1,) * (M.ndim - 2) + (D, D))
+    dev = M - mean[..., None, None, None] * eye
+    fro = jnp.sum(dev.real**2 + dev.imag**2, axis=(-2, -1))  # sum of (lambda - mean)^2 per block
+    # blocks k and L - k have one spectrum: count each of k = 1 .. (L-1)//2 twice
+    k = np.arange(L // 2 + 1)
+    weight = np.where((k == 0) | (2 * k == L), 1.0, 2.0).reshape((1,) * (fro.ndim - 1) + (-1,))
+    var = jnp.sum(fro * jnp.asarray(weight, u.dtype), axis=-1) / (n * w.shape[-2])
+    return jnp.where(nonzero, var / mean**2, jnp.inf)
+
+
+def conv_tightness_penalty(
+    w: jax.Array, n: int, *, stride: int = 1, dilation: int = 1
+) -> jax.Array:
+    r"""Squared coefficient of variation of the frame operator's spectrum: zero iff tight.
+
+    The conv-layer form of :func:`tightness_penalty`: over the ``C_in n`` eigenvalues of
+    :math:`S = \Phi^\top\Phi`, with mean :math:`\mu = \|w\|_F^2/(C_{in} d)`,
+
+    .. math:: P(w) = \frac{\operatorname{Var}(\lambda)}{\mu^2}
+              = \frac{\sum_{k=0}^{L-1}\|M_k - \mu I\|_F^2}{C_{in} n\,\mu^2}
+              \le \frac{(\kappa - 1)^2}{4\kappa},
+
+    from the Frobenius norms of the polyphase blocks :math:`M_k` (no eigenproblem, so the
+    gradient is a polynomial ratio's). With ``C_in = 1`` and stride 1 it equals
+    :func:`tightness_penalty` of the dilated filters.
+
+    Args:
+        w: ``(..., C_out, C_in, T)`` real weights.
+        n: signal length, static Python int, ``>= (T - 1) * dilation + 1``.
+        stride: ``d >= 1`` dividing ``n``, static Python int.
+        dilation: ``q >= 1``, static Python int.
+
+    Returns:
+        ``(...)`` array, ``>= 0``; ``+inf`` for all-zero weights (which raise ``ValueError`` when
+        ``w`` is concrete).
+
+    Examples:
+        >>> import jax.numpy as jnp, jaxfb
+        >>> w = jnp.zeros((2, 2, 3)).at[0, 0, 0].set(1.0).at[1, 1, 0].set(1.0)
+        >>> bool(jaxfb.conv_tightness_penalty(w, 8) < 1e-12)  # identity on two channels: tight
+        True
+    """
+    w, n, stride, dilation = resolve_conv(w, n, stride, dilation)
+    _check_nonzero_filterbank(w, 3)
+    return _conv_tightness_penalty(w, n, stride, dilation)

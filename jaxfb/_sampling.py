@@ -17,29 +17,36 @@ __all__ = ["INITS", "InitSpec", "init_spec", "random_filterbank"]
 
 @dataclass(frozen=True)
 class InitSpec:
-    """Description of an i.i.d. zero-mean weight initialisation for a ``(J, T)`` filterbank.
+    """Description of an i.i.d. zero-mean weight initialisation for a ``(J, C_in, T)`` conv layer.
 
     Attributes:
         name: the ``init`` string accepted by :func:`random_filterbank`.
         family: ``"normal"``, ``"uniform"`` or ``"rademacher"``: the shape of the distribution.
         excess_kurtosis: ``g2 = E[w^4]/E[w^2]^2 - 3`` of one weight (0 normal, -6/5 uniform,
             -2 Rademacher). It enters the energy variance (see ``jaxfb.theory``).
-        raw_variance: ``(J, T) -> Var[w]`` of the init as the framework defines it, with
-            ``in_channels = 1`` (``fan_in = T``, ``fan_out = J T``).
+        fan_variance: ``(fan_in, fan_out) -> Var[w]`` of the init as the framework defines it;
+            for a ``Conv1d`` layer ``fan_in = C_in T`` and ``fan_out = C_out T`` (PyTorch's
+            ``_calculate_fan_in_and_fan_out``, Keras' and Flax's variance-scaling inits).
         description: one line for docs and ``jaxfb info``.
     """
 
     name: str
     family: str
     excess_kurtosis: float
-    raw_variance: Callable[[int, int], float]
+    fan_variance: Callable[[int, int], float]
     description: str
 
-    def variance(self, num_filters: int, length: int, *, rescale: bool) -> float:
+    def raw_variance(self, num_filters: int, length: int, in_channels: int = 1) -> float:
+        """The framework's variance for ``J = C_out`` filters, ``C_in`` channels, ``T`` taps."""
+        return float(self.fan_variance(in_channels * length, num_filters * length))
+
+    def variance(
+        self, num_filters: int, length: int, *, rescale: bool, in_channels: int = 1
+    ) -> float:
         """Per-weight variance: ``1/(J T)`` if ``rescale`` else the framework's own."""
         if rescale:
             return 1.0 / (num_filters * length)
-        return float(self.raw_variance(num_filters, length))
+        return self.raw_variance(num_filters, length, in_channels)
 
 
 INITS: dict[str, InitSpec] = {
@@ -49,56 +56,57 @@ INITS: dict[str, InitSpec] = {
             "gaussian",
             "normal",
             0.0,
-            lambda J, T: 1.0 / (J * T),
-            "the paper's N(0, 1/(J T)), so that E||Phi x||^2 = ||x||^2",
+            lambda fi, fo: 1.0 / fo,
+            "the paper's N(0, 1/(J T)) = N(0, 1/fan_out), so that E||Phi x||^2 = ||x||^2",
         ),
         InitSpec(
             "pytorch",
             "uniform",
             -1.2,
-            lambda J, T: 1.0 / (3.0 * T),
-            "PyTorch Conv1d default (kaiming_uniform a=sqrt(5)): U(-1/sqrt(T), 1/sqrt(T))",
+            lambda fi, fo: 1.0 / (3.0 * fi),
+            "PyTorch Conv1d default (kaiming_uniform a=sqrt(5)): "
+            "U(-1/sqrt(fan_in), 1/sqrt(fan_in)), fan_in = C_in T",
         ),
         InitSpec(
             "glorot_normal",
             "normal",
             0.0,
-            lambda J, T: 2.0 / (T + J * T),
-            "Glorot/Xavier normal: N(0, 2/(fan_in + fan_out)), fan_in = T, fan_out = J T",
+            lambda fi, fo: 2.0 / (fi + fo),
+            "Glorot/Xavier normal: N(0, 2/(fan_in + fan_out)), fan_in = C_in T, fan_out = J T",
         ),
         InitSpec(
             "glorot_uniform",
             "uniform",
             -1.2,
-            lambda J, T: 2.0 / (T + J * T),
+            lambda fi, fo: 2.0 / (fi + fo),
             "Glorot/Xavier uniform: U(-b, b), b = sqrt(6/(fan_in + fan_out))",
         ),
         InitSpec(
             "lecun_normal",
             "normal",
             0.0,
-            lambda J, T: 1.0 / T,
-            "LeCun normal (untruncated): N(0, 1/fan_in), fan_in = T",
+            lambda fi, fo: 1.0 / fi,
+            "LeCun normal (untruncated): N(0, 1/fan_in), fan_in = C_in T",
         ),
         InitSpec(
             "he_normal",
             "normal",
             0.0,
-            lambda J, T: 2.0 / T,
-            "He/Kaiming normal (untruncated): N(0, 2/fan_in), fan_in = T",
+            lambda fi, fo: 2.0 / fi,
+            "He/Kaiming normal (untruncated): N(0, 2/fan_in), fan_in = C_in T",
         ),
         InitSpec(
             "uniform",
             "uniform",
             -1.2,
-            lambda J, T: 1.0 / (J * T),
+            lambda fi, fo: 1.0 / fo,
             "uniform with the paper's variance 1/(J T)",
         ),
         InitSpec(
             "rademacher",
             "rademacher",
             -2.0,
-            lambda J, T: 1.0 / (J * T),
+            lambda fi, fo: 1.0 / fo,
             "random signs +-1/sqrt(J T) (the paper's variance)",
         ),
     )
@@ -142,22 +150,32 @@ def random_filterbank(
     num_filters: int,
     length: int,
     *,
+    in_channels: int | None = None,
     batch_shape: int | tuple[int, ...] = (),
     init: str = "gaussian",
     rescale: bool | None = None,
     dtype=None,
 ) -> jax.Array:
-    r"""Draw random FIR filterbanks with i.i.d. zero-mean weights.
+    r"""Draw random FIR filterbanks, or 1-D conv layers, with i.i.d. zero-mean weights.
 
     The paper's model (Haider et al. 2024, Sec. II) draws :math:`w_j[k] \sim \mathcal N(0,
     \sigma^2)` with :math:`\sigma^2 = 1/(JT)`, so that :math:`\mathbb E\|\Phi x\|^2 = \|x\|^2`.
+    With ``in_channels = C_in`` the weights are a conv layer ``(J, C_in, T)`` (``J = C_out``;
+    see :func:`jaxfb.conv_frame_bounds`) and the same :math:`\sigma^2 = 1/(JT) = 1/\text{fan\_out}`
+    (independent of ``C_in``) gives :math:`\mathbb E[\Phi^\top\Phi] = I` at stride 1, and
+    :math:`\mathbb E[\Phi_d^\top\Phi_d] = I/d` at stride ``d`` when ``d`` divides ``T`` (and
+    ``gcd(d, dilation) = 1``); for any ``d`` the expected frame operator is diagonal with mean
+    ``1/d``. See ``docs/conv.md``.
 
-    Inits (``init=``), with ``in_channels = 1`` so ``fan_in = T`` and ``fan_out = J T``:
+    Inits (``init=``), with ``fan_in = C_in T`` and ``fan_out = J T`` as PyTorch, Keras and Flax
+    compute them for a ``Conv1d`` layer (``C_in = 1`` without ``in_channels``):
 
     - ``"gaussian"``: :math:`\mathcal N(0, 1/(JT))` (the paper's; default).
-    - ``"pytorch"``: PyTorch's ``Conv1d`` default, :math:`U(-1/\sqrt T, 1/\sqrt T)`.
-    - ``"glorot_normal"``, ``"glorot_uniform"``: Glorot/Xavier, variance ``2/(T + J T)``.
-    - ``"lecun_normal"`` (variance ``1/T``), ``"he_normal"`` (variance ``2/T``), untruncated.
+    - ``"pytorch"``: PyTorch's ``Conv1d`` default (``kaiming_uniform_(a=sqrt(5))``),
+      :math:`U(-1/\sqrt{\text{fan\_in}}, 1/\sqrt{\text{fan\_in}})`.
+    - ``"glorot_normal"``, ``"glorot_uniform"``: Glorot/Xavier, variance
+      ``2/(fan_in + fan_out)``.
+    - ``"lecun_normal"`` (variance ``1/fan_in``), ``"he_normal"`` (``2/fan_in``), untruncated.
     - ``"uniform"``, ``"rademacher"``: uniform / random signs with variance ``1/(J T)``.
 
     Every init is available *raw* (the framework's own variance) or *rescaled* to the paper's
@@ -168,33 +186,36 @@ def random_filterbank(
 
     Args:
         key: a JAX PRNG key (``jax.random.key(seed)``); the only source of randomness.
-        num_filters: ``J >= 1``, static Python int.
+        num_filters: ``J >= 1`` (output channels), static Python int.
         length: ``T >= 1``, static Python int.
+        in_channels: ``C_in >= 1``, static Python int, or ``None`` (default: a filterbank
+            ``(J, T)``, the same numbers as ``in_channels=1`` without that axis).
         batch_shape: leading batch shape (static), default ``()``.
         init: the initialisation, see above.
         rescale: ``True`` forces variance ``1/(J T)``, ``False`` the framework's raw variance.
         dtype: a float dtype; default float32, or float64 when ``jax_enable_x64`` is on.
 
     Returns:
-        ``(*batch_shape, J, T)`` array of filter weights.
+        ``(*batch_shape, J, T)`` filter weights, or ``(*batch_shape, J, C_in, T)`` with
+        ``in_channels``.
 
     Examples:
         >>> import jax, jaxfb
         >>> w = jaxfb.random_filterbank(jax.random.key(0), 40, 64, batch_shape=(8,))
         >>> w.shape
         (8, 40, 64)
+        >>> jaxfb.random_filterbank(jax.random.key(0), 64, 8, in_channels=32).shape
+        (64, 32, 8)
     """
     _check_key(key)
     J = v.static_int("num_filters", num_filters, minimum=1)
     T = v.static_int("length", length, minimum=1)
+    C = 1 if in_channels is None else v.static_int("in_channels", in_channels, minimum=1)
     batch = v.shape_tuple("batch_shape", batch_shape)
     spec = init_spec(init)
     if rescale is None:
         rescale = spec.name in ("gaussian", "uniform", "rademacher")
-    if dtype is None:
-        dtype = jax.dtypes.canonicalize_dtype(jnp.float64)
-    dtype = jnp.dtype(dtype)
-    if not jnp.issubdtype(dtype, jnp.floating):
-        raise TypeError(f"dtype must be a real floating dtype, got {dtype}")
-    scale = math.sqrt(spec.variance(J, T, rescale=bool(rescale)))
-    return _sample(key, scale, shape=(*batch, J, T), family=spec.family, dtype=dtype)
+    dtype = v.float_dtype(dtype)
+    scale = math.sqrt(spec.variance(J, T, rescale=bool(rescale), in_channels=C))
+    shape = (*batch, J, T) if in_channels is None else (*batch, J, C, T)
+    return _sample(key, scale, shape=shape, family=spec.family, dtype=dtype)

@@ -403,3 +403,45 @@ def test_strided_bounds_from_the_gram_matrix_are_the_direct_kernels(x64, K, T, n
     np.testing.assert_allclose(got[1], want.upper, rtol=1e-12)
     if min(K, T) < stride:
         assert np.all(np.asarray(got[0]) == 0)
+
+
+# --------------------------------------------------------------------------------------------
+# conv layers: in_channels
+
+
+def test_equivalent_filterbank_in_channels_shape_and_plain_path():
+    v = jaxfb.equivalent_filterbank(jax.random.key(5), 30, 4, in_channels=3, batch_shape=2)
+    assert v.shape == (2, 12, 3, 4)  # K = min(J, C_in T) = 12
+    flat = np.asarray(v).reshape(2, 12, 12)
+    assert np.all(np.tril(flat, -1) == 0)
+    w = jaxfb.equivalent_filterbank(jax.random.key(6), 10, 4, in_channels=3)  # J <= C_in T
+    np.testing.assert_array_equal(
+        w, jaxfb.random_filterbank(jax.random.key(6), 10, 4, in_channels=3)
+    )
+
+
+def test_equivalent_filterbank_in_channels_has_the_wishart_moments():
+    # rows of length C_in T: G = V^T V ~ Wishart_{C_in T}(J, I/(J T))
+    J, C, T, draws = 15, 2, 3, 20000
+    v = jaxfb.equivalent_filterbank(jax.random.key(7), J, T, in_channels=C, batch_shape=draws)
+    v = np.asarray(v, np.float64).reshape(draws, C * T, C * T)
+    G = np.einsum("bkt,bks->bts", v, v)
+    s2 = 1.0 / (J * T)
+    mean, var = J * s2 * np.eye(C * T), J * s2**2 * (1 + np.eye(C * T))
+    assert np.all(np.abs(G.mean(0) - mean) < K_SE * np.sqrt(var / draws))
+    c = G - G.mean(0)
+    se_var = np.sqrt(((c**4).mean(0) - c.var(0) ** 2) / draws)
+    assert np.all(np.abs(c.var(0) - var) < K_SE * se_var)
+
+
+def test_equivalent_conv_layer_bounds_have_the_direct_law():
+    J, C, T, n, d, draws = 16, 2, 3, 12, 2, 3000
+    direct = jaxfb.random_filterbank(jax.random.key(8), J, T, in_channels=C, batch_shape=draws)
+    equiv = jaxfb.equivalent_filterbank(jax.random.key(9), J, T, in_channels=C, batch_shape=draws)
+    assert equiv.shape[-3] == C * T < J
+    for a, b in zip(
+        jaxfb.conv_frame_bounds(direct, n, stride=d),
+        jaxfb.conv_frame_bounds(equiv, n, stride=d),
+        strict=True,
+    ):
+        assert stats.ks_2samp(np.asarray(a), np.asarray(b)).pvalue > 1e-4

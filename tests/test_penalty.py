@@ -244,3 +244,110 @@ def test_bad_input():
         # traced: no error possible, +inf instead of NaN
         out = jax.jit(lambda w, f=f: f(w, 16))(zero)
         assert np.isfinite(out[0]) and np.all(np.isinf(out[1:]))
+
+
+# --------------------------------------------------------------------------------------------
+# conv layers (..., C_out, C_in, T)
+
+
+def numpy_conv_blocks(w, n, d, q, half=True):
+    """Polyphase blocks ``M_k[(a, c), (b, c')]``, ``k = 0 .. L//2`` (all ``L`` if not ``half``),
+    from per-channel FFTs of the dilated filters; all ``L`` blocks hold the spectrum of S."""
+    J, C, T = w.shape
+    h = np.zeros((J, C, n))
+    h[..., : (T - 1) * q + 1 : q] = w
+    H = np.fft.fft(h, axis=-1)  # (J, C, n)
+    L = n // d
+    K = L // 2 + 1 if half else L
+    f = np.arange(K)[:, None] + L * np.arange(d)[None, :]  # (K, d)
+    G = H[:, :, f].transpose(0, 2, 3, 1).reshape(J, K, d * C)  # (J, K, (a, c))
+    return np.einsum("jka,jkb->kab", G.conj(), G) / d
+
+
+def numpy_conv_smooth_kappa(w, n, d, q, tau):
+    lam = np.linalg.eigvalsh(numpy_conv_blocks(w, n, d, q)).ravel()
+    log_ell = np.log(lam / (np.sum(w**2) / (w.shape[1] * d)))
+    return np.exp(tau * logsumexp(log_ell / tau) + tau * logsumexp(-log_ell / tau))
+
+
+# C_out >= d C_in and gcd(d, q) = 1: frames (A > 0)
+CONV_CASES = [(7, 3, 4, 12, 2, 1), (7, 2, 3, 15, 3, 2), (6, 2, 5, 16, 1, 3), (9, 2, 4, 8, 4, 1)]
+
+
+@pytest.mark.parametrize(("J", "C", "T", "n", "d", "q"), CONV_CASES)
+def test_conv_penalties_definition(x64, J, C, T, n, d, q):
+    w = np.random.default_rng(J + 10 * C + 100 * T).standard_normal((J, C, T))
+    lam = np.sort(np.linalg.eigvalsh(numpy_conv_blocks(w, n, d, q, half=False)).ravel())
+    P = float(jaxfb.conv_tightness_penalty(jnp.asarray(w), n, stride=d, dilation=q))
+    np.testing.assert_allclose(P, lam.var() / lam.mean() ** 2, rtol=1e-11)
+    kappa = lam[-1] / lam[0]
+    assert P <= (kappa - 1) ** 2 / (4 * kappa) * (1 + 1e-12)
+    for tau in (0.05, 0.3):
+        ks = float(jaxfb.conv_smooth_condition_number(w, n, stride=d, dilation=q, temperature=tau))
+        np.testing.assert_allclose(ks, numpy_conv_smooth_kappa(w, n, d, q, tau), rtol=1e-9)
+        K = (n // d // 2 + 1) * d * C
+        assert kappa * (1 - 1e-9) <= ks <= kappa * K ** (2 * tau) * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("q", [1, 2])
+def test_conv_penalties_with_one_channel_are_the_filterbank_ones(x64, q):
+    """The block path at C_in = 1, stride 1 equals the Littlewood-Paley path (dilated filters)."""
+    w = np.random.default_rng(q).standard_normal((4, 1, 5))
+    u = jnp.asarray(np.zeros((4, (5 - 1) * q + 1)).copy())
+    u = u.at[:, ::q].set(w[:, 0])
+    n = 16
+    np.testing.assert_allclose(
+        _penalty._conv_tightness_penalty(jnp.asarray(w), n, 1, q),
+        jaxfb.tightness_penalty(u, n),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        _penalty._conv_smooth_condition_number(jnp.asarray(w), 0.1, n, 1, q),
+        jaxfb.smooth_condition_number(u, n, temperature=0.1),
+        rtol=1e-12,
+    )
+    np.testing.assert_allclose(
+        jaxfb.conv_smooth_condition_number(w, n, dilation=q, temperature=0.1),
+        jaxfb.smooth_condition_number(u, n, temperature=0.1),
+        rtol=1e-12,
+    )
+
+
+@pytest.mark.parametrize("which", ["smooth", "tight"])
+def test_conv_gradient_matches_finite_differences(x64, which):
+    w, n, d, q = np.random.default_rng(5).standard_normal((5, 2, 3)), 12, 2, 1
+    if which == "smooth":
+
+        def f(w):
+            return jnp.log(
+                jaxfb.conv_smooth_condition_number(w, n, stride=d, dilation=q, temperature=0.2)
+            )
+    else:
+
+        def f(w):
+            return jaxfb.conv_tightness_penalty(w, n, stride=d, dilation=q)
+
+    g = np.asarray(jax.grad(f)(jnp.asarray(w)))
+    g_fd = central_difference_grad(f, w)
+    np.testing.assert_allclose(g, g_fd, rtol=1e-6, atol=1e-8 * np.abs(g_fd).max())
+    assert abs(np.sum(g * w)) < 1e-10 * np.abs(g).max() * np.abs(w).max() * w.size
+
+
+def test_conv_penalties_batched_scale_free_and_bad_input():
+    w = jaxfb.random_filterbank(jax.random.key(11), 6, 3, in_channels=2, batch_shape=(2,))
+    for f in (
+        lambda w: jaxfb.conv_smooth_condition_number(w, 12, stride=2),
+        lambda w: jaxfb.conv_tightness_penalty(w, 12, stride=2),
+    ):
+        batched = np.asarray(f(w))
+        np.testing.assert_allclose(batched, [f(w[0]), f(w[1])], rtol=1e-6)
+        np.testing.assert_allclose(f(1e-20 * w), batched, rtol=1e-5)
+        np.testing.assert_allclose(jax.vmap(f)(w), batched, rtol=1e-6)
+    zero = w.at[1].set(0.0)
+    for f in (jaxfb.conv_smooth_condition_number, jaxfb.conv_tightness_penalty):
+        with pytest.raises(ValueError, match=r"all-zero filterbank \(at batch index \(1,\)\)"):
+            f(zero, 12)
+        with pytest.raises(ValueError, match="effective filter length"):
+            f(w, 12, dilation=6)
+    with pytest.raises(ValueError, match="temperature must be finite and > 0"):
+        jaxfb.conv_smooth_condition_number(w, 12, temperature=0.0)

@@ -105,3 +105,65 @@ def test_bad_key():
         jaxfb.random_filterbank(0, 2, 3)
     with pytest.raises(ValueError, match="key must be a single key"):
         jaxfb.random_filterbank(jax.random.split(jax.random.key(0)), 2, 3)
+
+
+# --------------------------------------------------------------------------------------------
+# conv layers: in_channels
+
+
+def test_in_channels_shape_and_same_numbers_as_a_filterbank():
+    key = jax.random.key(3)
+    w = jaxfb.random_filterbank(key, 6, 5, in_channels=4, batch_shape=(2,))
+    assert w.shape == (2, 6, 4, 5)
+    assert jaxfb.random_filterbank(key, 6, 5).shape == (6, 5)  # no in_channels: a filterbank
+    one = jaxfb.random_filterbank(key, 6, 5, in_channels=1, init="pytorch")
+    np.testing.assert_array_equal(one[:, 0, :], jaxfb.random_filterbank(key, 6, 5, init="pytorch"))
+    with pytest.raises(ValueError, match="in_channels must be >= 1, got 0"):
+        jaxfb.random_filterbank(key, 6, 5, in_channels=0)
+    with pytest.raises(TypeError, match="in_channels must be a static Python int"):
+        jaxfb.random_filterbank(key, 6, 5, in_channels=2.0)
+
+
+# the frameworks' Conv1d variances, fan_in = C_in T, fan_out = C_out T (written out here)
+FRAMEWORK_VARIANCE = {
+    "gaussian": lambda J, C, T: 1 / (J * T),
+    "pytorch": lambda J, C, T: (1 / math.sqrt(C * T)) ** 2 / 3,  # U(-1/sqrt(fan_in), ..)
+    "glorot_normal": lambda J, C, T: 2 / (C * T + J * T),
+    "glorot_uniform": lambda J, C, T: 2 / (C * T + J * T),
+    "he_normal": lambda J, C, T: 2 / (C * T),
+    "lecun_normal": lambda J, C, T: 1 / (C * T),
+}
+
+
+@pytest.mark.parametrize("init", sorted(FRAMEWORK_VARIANCE))
+def test_framework_inits_use_the_conv_fans(init):
+    J, C, T, draws = 8, 6, 5, 200
+    var = FRAMEWORK_VARIANCE[init](J, C, T)
+    assert jaxfb.INITS[init].variance(J, T, rescale=False, in_channels=C) == pytest.approx(var)
+    w = jaxfb.random_filterbank(
+        jax.random.key(12), J, T, in_channels=C, batch_shape=(draws,), init=init
+    )
+    w = np.asarray(w, np.float64).ravel()
+    se_var = var * math.sqrt((2.0 + jaxfb.INITS[init].excess_kurtosis) / w.size)
+    assert abs(np.mean(w**2) - var) <= K * se_var
+    if init == "pytorch":  # the support is [-1/sqrt(fan_in), 1/sqrt(fan_in)]
+        bound = 1 / math.sqrt(C * T)
+        assert bound * 0.99 < np.max(np.abs(w)) <= bound
+
+
+@pytest.mark.parametrize(
+    ("J", "C", "T", "n", "d", "q"), [(5, 3, 4, 8, 1, 1), (7, 2, 4, 12, 2, 3), (4, 2, 6, 12, 3, 1)]
+)
+def test_papers_init_has_expected_frame_operator_identity_over_stride(J, C, T, n, d, q):
+    """E[Phi^T Phi] = I/d (d divides T, gcd(d, q) = 1): the mean of the d C_in x d C_in blocks."""
+    from jaxfb import _conv
+
+    draws = 4000
+    w = jaxfb.random_filterbank(jax.random.key(J * C), J, T, in_channels=C, batch_shape=draws)
+    M = np.asarray(_conv.conv_blocks(w, n, d, q), np.complex128)  # (draws, K, dC, dC)
+    target = np.eye(d * C) / d
+    for part in (np.real, np.imag):
+        x = part(M)
+        se = x.std(axis=0, ddof=1) / math.sqrt(draws)
+        dev = np.abs(x.mean(axis=0) - part(target + 0j))
+        assert np.all(dev <= K * se + 1e-6 / d), (part.__name__, dev.max(), se.max())
