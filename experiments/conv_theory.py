@@ -16,7 +16,7 @@ docs/conv_theory.md) and ``conv_theory.png`` to ``--out`` (default ``docs/figure
     python experiments/conv_theory.py                 # grid + holdout, 400 draws a point
     python experiments/conv_theory.py --draws 100     # quick look
     python experiments/conv_theory.py --plot-only     # redraw the figure from the JSON
-    python experiments/conv_theory.py --curves-only   # recompute the theory curves, redraw
+    python experiments/conv_theory.py --curves-only   # complete the theory curves, redraw
 """
 
 from __future__ import annotations
@@ -132,8 +132,10 @@ def row(split: str, point, key, draws: int) -> dict:
     return out
 
 
-def curves(cfg: Config) -> list[dict]:
-    """Exact ``E[kappa]`` at ``T = n = 128`` against ``J`` (``ratio * d C``, and the grid's)."""
+def curves(cfg: Config, known: list[dict] = ()) -> list[dict]:
+    """Exact ``E[kappa]`` at ``T = n = 128`` against ``J`` (``ratio * d C``, and the grid's);
+    entries of ``known`` (a previous run's curves) are reused."""
+    done = {(c["C"], c["d"], c["J"]): c["kappa_theory"] for c in known}
     out = []
     for C in cfg.curve_channels:
         for d in cfg.curve_strides:
@@ -141,8 +143,11 @@ def curves(cfg: Config) -> list[dict]:
             Js = {round(ratio * p) for ratio in cfg.curve_ratios}
             Js |= {J for (J, c, s, _, _) in cfg.grid if (c, s) == (C, d)}
             for J in sorted(J for J in Js if J >= p + 3):
-                kappa = theory.expected_condition_number(J, 128, 128, in_channels=C, stride=d)
-                out.append({"C": C, "d": d, "J": J, "kappa_theory": float(kappa)})
+                if (C, d, J) not in done:
+                    done[C, d, J] = float(
+                        theory.expected_condition_number(J, 128, 128, in_channels=C, stride=d)
+                    )
+                out.append({"C": C, "d": d, "J": J, "kappa_theory": done[C, d, J]})
     return out
 
 
@@ -174,15 +179,23 @@ def run(cfg: Config) -> dict:
 
 
 def summary(rows: list[dict]) -> dict:
-    """Largest |error| (percent) per split, exact / predictor, quantity."""
+    """Largest |error| (percent) and |z| per split and law: exact (``T = n``), predictor with
+    ``T / d >= 8`` and with ``T / d < 8``."""
+    kinds = {
+        "exact": lambda r: r["exact"],
+        "predictor_Td8plus": lambda r: not r["exact"] and r["T"] // r["d"] >= 8,
+        "predictor_Td4": lambda r: not r["exact"] and r["T"] // r["d"] < 8,
+    }
     out = {}
     for split in ("grid", "holdout"):
-        for exact in (True, False):
-            sel = [r for r in rows if r["split"] == split and r["exact"] == exact]
-            kind = "exact" if exact else "predictor"
+        for kind, pick in kinds.items():
+            sel = [r for r in rows if r["split"] == split and pick(r)]
+            out[f"{split}_{kind}_points"] = len(sel)
             for q in ("A", "B", "kappa"):
                 errs = [abs(r[f"{q}_err_pct"]) for r in sel if np.isfinite(r[f"{q}_err_pct"])]
+                zs = [abs(r[f"{q}_z"]) for r in sel if np.isfinite(r[f"{q}_z"])]
                 out[f"{split}_{kind}_{q}_max_abs_err_pct"] = max(errs) if errs else None
+                out[f"{split}_{kind}_{q}_max_abs_z"] = max(zs) if zs else None
     return out
 
 
@@ -280,7 +293,7 @@ def main(argv=None) -> dict:
     p.add_argument("--out", default=Config.out)
     p.add_argument("--plot-only", action="store_true", help="redraw the figure from the JSON")
     p.add_argument(
-        "--curves-only", action="store_true", help="recompute the theory curves into the JSON"
+        "--curves-only", action="store_true", help="complete the theory curves in the JSON"
     )
     a = p.parse_args(argv)
     out = io.check_writable(a.out)
@@ -289,13 +302,13 @@ def main(argv=None) -> dict:
         if a.curves_only:
             cfg = Config(**{k: v for k, v in result["config"].items() if k != "out"}, out=a.out)
             t0 = time.perf_counter()
-            result["curves"] = curves(cfg)
+            result["curves"] = curves(cfg, result["curves"])
             result["timings_s"]["curves"] = time.perf_counter() - t0
-            io.save_json(out / "conv_theory.json", result)
     else:
         result = run(Config(seed=a.seed, draws=a.draws, out=a.out))
-        io.save_json(out / "conv_theory.json", result)
         io.write_csv(out / "conv_theory.csv", table(result["rows"]))
+    result["summary"] = summary(result["rows"])
+    io.save_json(out / "conv_theory.json", result)
     io.atomic_write_text(out / "conv_theory_table.md", markdown(result["rows"]))
     plot(result, out / "conv_theory.png")
     for k, v in result["summary"].items():

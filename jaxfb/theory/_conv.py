@@ -186,7 +186,8 @@ class _Real:
         return A
 
     def _logdet(self, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
-        sign, logdet = np.linalg.slogdet(self._matrix(ia, ib))
+        with np.errstate(divide="ignore"):  # an empty interval: det = 0, probability 0
+            sign, logdet = np.linalg.slogdet(self._matrix(ia, ib))
         return np.where(sign > 0, logdet, -np.inf)
 
     def log_inside(self, ia: np.ndarray | None, ib: np.ndarray | None) -> np.ndarray:
