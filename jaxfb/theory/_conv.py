@@ -21,7 +21,7 @@ When ``T = n`` the ``L//2 + 1`` blocks ``k <= L/2`` are independent and carry th
 spectrum (``M_{L-k}`` is ``M_k`` up to conjugation), so ``A = min_k lambda_min(M_k)`` and
 ``B = max_k lambda_max(M_k)`` have exact laws:
 
-.. math:: P(a < A,\ B \le b) = \prod_k P\bigl(\mathrm{spec}(M_k) \subset (a, b]\bigr).
+.. math:: P(a < A,\ B \le b) = \prod_k P\bigl(\mathrm{eig}(M_k) \subset (a, b]\bigr).
 
 Each factor is computed numerically exactly: for the complex (Laguerre unitary) blocks as the
 finite-rank Fredholm determinant :math:`\det(I - \int_{(a,b]^c} \phi\phi^\top)` of the ``p``
@@ -144,7 +144,7 @@ class _Complex:
         self.fwd, self.bwd = (c.reshape(-1, p, p) for c in _cumulative(g, grid.h))
 
     def log_inside(self, ia: np.ndarray | None, ib: np.ndarray | None) -> np.ndarray:
-        """``log P(spec in (x[ia], x[ib]])``; ``None``: the grid's end (0 or infinity)."""
+        """``log P(eig in (x[ia], x[ib]])``; ``None``: the grid's end (0 or infinity)."""
         C = 0.0
         if ia is not None:
             C = C + self.fwd[ia]
@@ -191,7 +191,7 @@ class _Real:
         return np.where(sign > 0, logdet, -np.inf)
 
     def log_inside(self, ia: np.ndarray | None, ib: np.ndarray | None) -> np.ndarray:
-        """``log P(spec in (x[ia], x[ib]])``; ``None``: the grid's end (0 or infinity)."""
+        """``log P(eig in (x[ia], x[ib]])``; ``None``: the grid's end (0 or infinity)."""
         n = len(ia) if ia is not None else len(ib)
         ia = np.zeros(n, int) if ia is None else np.asarray(ia) + 1
         ib = np.full(n, len(self.C) - 1) if ib is None else np.asarray(ib) + 1
@@ -396,7 +396,7 @@ def conv_frame_bound_law(
     and ``k = L/2`` and a complex Wishart :math:`CW_p(J, I/J)` elsewhere, independent when
     ``T = n``:
 
-    .. math:: P(A > a,\ B \le b) = \prod_{k=0}^{L/2} P\bigl(\mathrm{spec}(M_k) \subset (a, b]\bigr),
+    .. math:: P(A > a,\ B \le b) = \prod_{k=0}^{L/2} P\bigl(\mathrm{eig}(M_k) \subset (a, b]\bigr),
 
     each factor a Fredholm determinant (complex) or de Bruijn Pfaffian (real) of Laguerre
     functions, by quadrature. ``T < n``: jaxfb's effective counts at ``(J, T/d, n/d)``

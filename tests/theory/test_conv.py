@@ -15,7 +15,7 @@ from jaxfb import theory
 from jaxfb.theory import _conv
 
 # ---------------------------------------------------------------------------------------------
-# one block: P(spec in (a, b]) against the definition
+# one block: P(eig in (a, b]) against the definition
 
 
 def _nodes(J, p, picks=(0.2, 0.45, 0.7)):
