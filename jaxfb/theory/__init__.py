@@ -11,7 +11,9 @@ effective-count predictor for ``T < N`` (:func:`expected_frame_bounds`,
 :func:`median_condition_number` and :func:`expected_log_condition_number` beside them).
 Design rule: :func:`required_filters`, the fewest filters with ``E[kappa] <= kappa0``, and its
 large-deviation asymptote :func:`required_filters_slope` (filters per e-fold of ``T``).
-See ``docs/theory.md``.
+Conv layers (``in_channels``, ``stride`` of :func:`expected_frame_bounds` and
+:func:`expected_condition_number`; :func:`conv_frame_bound_law`, :func:`marchenko_pastur_edges`):
+see ``docs/conv_theory.md``. See ``docs/theory.md``.
 
 Argument order, one convention for every function here: the point of evaluation first (a
 threshold ``t``, a probability ``q`` or a target ``kappa0``), then the signal ``x``, then the
@@ -31,6 +33,9 @@ from ._chisq_mixture import EnergyDistribution as EnergyDistribution
 from ._chisq_mixture import energy_distribution as energy_distribution
 from ._chisq_mixture import energy_quantile as energy_quantile
 from ._chisq_mixture import energy_sf as energy_sf
+from ._conv import ConvFrameBoundLaw as ConvFrameBoundLaw
+from ._conv import conv_frame_bound_law as conv_frame_bound_law
+from ._conv import marchenko_pastur_edges as marchenko_pastur_edges
 from ._design import required_filters as required_filters
 from ._design import required_filters_slope as required_filters_slope
 from ._frame_bounds import EffectiveCounts as EffectiveCounts
@@ -56,6 +61,7 @@ from ._moments import gram_eigenvalues as gram_eigenvalues
 __all__ = [
     "EDGE_WIDTH",
     "EDGE_WIDTH_RATE",
+    "ConvFrameBoundLaw",
     "EffectiveCounts",
     "EnergyDistribution",
     "ExpectedFrameBounds",
@@ -63,6 +69,7 @@ __all__ = [
     "cantelli_deviation",
     "chernoff_deviation",
     "chi2_extreme_means",
+    "conv_frame_bound_law",
     "effective_counts",
     "energy_distribution",
     "energy_mean",
@@ -76,6 +83,7 @@ __all__ = [
     "frame_bound_distribution",
     "gram_eigenvalues",
     "kappa_tilde",
+    "marchenko_pastur_edges",
     "median_condition_number",
     "paper_asymptotic_bounds",
     "paper_expected_frame_bounds",

@@ -31,6 +31,7 @@ import numpy as np
 from scipy import optimize
 
 from ._common import host_side
+from ._conv import conv_arguments, conv_mean_kappa, conv_means
 from ._extremes import Extremes, Group
 from ._frame_model import EDGE_WIDTH, EDGE_WIDTH_RATE, model_extremes
 
@@ -478,7 +479,9 @@ def frame_bound_distribution(
 # predictions (exact when T == N)
 
 
-def expected_frame_bounds(num_filters, length, n) -> ExpectedFrameBounds:
+def expected_frame_bounds(
+    num_filters, length, n, *, in_channels=1, stride=1
+) -> ExpectedFrameBounds:
     r"""``(E[A], E[B])``: exact when ``length == n``, jaxfb's best predictor when ``length < n``.
 
     ``T = N`` (and ``T <= 2``): exact order statistics of independent edge
@@ -499,12 +502,20 @@ def expected_frame_bounds(num_filters, length, n) -> ExpectedFrameBounds:
     ``docs/predictor_table.md`` for the derivation and the measured error (below 2% on
     ``E[A]``, ``E[B]`` for ``J >= 8``).
 
+    Conv layers (``in_channels = C``, ``stride = d``, weights ``(J, C, T)`` with variance
+    ``1/(J T)``, see :func:`jaxfb.conv_frame_bounds`): the bounds are extremes over
+    independent ``d C x d C`` real and complex Wishart blocks, exact when ``length == n``,
+    with the effective counts above at ``(J, T/d, n/d)`` otherwise (``docs/conv_theory.md``).
+    ``E[A] = 0`` when ``J < d C``.
+
     NumPy code (not jitted); arguments broadcast; results are cached per ``(J, T, N)``.
 
     Args:
-        num_filters: ``J >= 1`` (int or integer array).
+        num_filters: ``J >= 1`` (int or integer array), the output channels.
         length: ``T >= 1`` (int or integer array).
         n: ``N >= T`` (int or integer array).
+        in_channels: ``C >= 1`` (int or integer array); default 1.
+        stride: ``d >= 1`` dividing ``length`` and ``n`` (int or integer array); default 1.
 
     Returns:
         ``ExpectedFrameBounds(lower, upper)`` of float64, the broadcast shape.
@@ -515,8 +526,18 @@ def expected_frame_bounds(num_filters, length, n) -> ExpectedFrameBounds:
         >>> round(float(lo), 4), round(float(hi), 4)
         (0.5854, 1.5556)
     """
-    host_side("expected_frame_bounds", num_filters=num_filters, length=length, n=n)
+    host_side(
+        "expected_frame_bounds",
+        num_filters=num_filters,
+        length=length,
+        n=n,
+        in_channels=in_channels,
+        stride=stride,
+    )
     J, T, N = _lengths(num_filters, length, n)
+    conv = conv_arguments(J, T, N, in_channels, stride)
+    if conv is not None:
+        return ExpectedFrameBounds(*_map(conv_means, *conv, outputs=2))
 
     def one(j, t, m):
         d = _distribution(j, t, m)
@@ -526,7 +547,7 @@ def expected_frame_bounds(num_filters, length, n) -> ExpectedFrameBounds:
     return ExpectedFrameBounds(lo, hi)
 
 
-def expected_condition_number(num_filters, length, n):
+def expected_condition_number(num_filters, length, n, *, in_channels=1, stride=1):
     r"""``E[kappa] = E[B / A]``: exact when ``length == n``, predicted when ``length < n``.
 
     .. math:: \mathbb E[\kappa] = 1 + \int_0^\infty P(A \in da)\,\frac1a
@@ -538,10 +559,15 @@ def expected_condition_number(num_filters, length, n):
     for ``J <= 4``); use :func:`median_condition_number` or
     :func:`expected_log_condition_number` instead. ``T = 1`` gives ``kappa = 1``.
 
+    Conv layers (``in_channels``, ``stride``; see :func:`expected_frame_bounds`): the same
+    formula over the joint law of the blocks; ``inf`` when ``J < d C + 2``.
+
     Args:
         num_filters: ``J >= 1`` (int or integer array).
         length: ``T >= 1``.
         n: ``N >= T``.
+        in_channels: ``C >= 1``; default 1.
+        stride: ``d >= 1`` dividing ``length`` and ``n``; default 1.
 
     Returns:
         float64 (array) of the broadcast shape: ``>= 1``, or ``inf``.
@@ -553,8 +579,18 @@ def expected_condition_number(num_filters, length, n):
         >>> float(theory.expected_condition_number(2, 64, 64))
         inf
     """
-    host_side("expected_condition_number", num_filters=num_filters, length=length, n=n)
+    host_side(
+        "expected_condition_number",
+        num_filters=num_filters,
+        length=length,
+        n=n,
+        in_channels=in_channels,
+        stride=stride,
+    )
     J, T, N = _lengths(num_filters, length, n)
+    conv = conv_arguments(J, T, N, in_channels, stride)
+    if conv is not None:
+        return _map(conv_mean_kappa, *conv)
     return _map(lambda j, t, m: _distribution(j, t, m).mean_kappa(), J, T, N)
 
 
