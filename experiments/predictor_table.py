@@ -60,7 +60,7 @@ SETS = {
     "held-out": {
         "seed": 20240917,
         "num_filters": [4, 6, 10, 24],
-        "lengths": [6, 12, 24, 48, 96, 192, 512],
+        "lengths": [6, 12, 24, 48, 96, 192],
         "n": [2048, "2T", "3T"],
     },
     "exact": {
@@ -137,6 +137,9 @@ def run_monte_carlo(path: Path, sets: dict) -> list[dict]:
                     flush=True,
                 )
             records.append(have[ident])
+    if len(cache["points"]) != len(records):  # drop points no longer in the sets
+        cache["points"] = records
+        io.save_json(path, cache)
     return records
 
 

@@ -43,10 +43,10 @@ cdf. The counts come from a discrete Rice (level-crossing) argument:
   ``B`` are independent; ``c`` corrects the mean ratio for that (``(1 - 2/(JT))`` would be the
   correction if ``A/s`` and ``B/s`` were independent).
 
-The five constants are calibrated against Monte Carlo on the calibration points of
-``experiments/predictor_table.py`` (``--calibrate``; ``J in {3, 5, 8, 16, 64}``,
-``T in {4, ..., 256}``, ``N in {4T, 1024, 4096}``) and validated on held-out points (other ``J``,
-``T``, ``N``); the measured errors are in docs/predictor_table.md. Private NumPy code.
+The five constants are fitted to Monte Carlo on the calibration points of
+``experiments/predictor_table.py`` only (``J in {3, 5, 8, 16, 64}``, ``T in {4, ..., 256}``,
+``N in {4T, 1024, 4096}``; docs/theory.md, "Calibration") and validated on held-out points (other
+``J``, ``T``, ``N / T``); the measured errors are in docs/predictor_table.md. Private NumPy code.
 """
 
 from __future__ import annotations
