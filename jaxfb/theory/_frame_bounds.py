@@ -443,12 +443,12 @@ def frame_bound_distribution(
 
     With ``length < n`` the returned object holds jaxfb's model for ``T < N`` instead
     (``exact=False``; see :func:`expected_frame_bounds`). Its calibrated ingredients are the
-    half-widths :math:`(\pi/T)(a + b/\sqrt T)` of the edge frequencies' neighbourhoods, one for
-    the maximum (``a = edge_width``, ``b = edge_width_rate``) and one for the minimum
-    (``min_edge_width``, ``min_edge_width_rate``), and the exponent ``gamma = kappa_coupling``
-    of ``kappa = (1 - 2/(JT))^gamma B/A``; the defaults are the calibrated :data:`EDGE_WIDTH`,
-    :data:`EDGE_WIDTH_RATE`, ``MIN_EDGE_WIDTH``, ``MIN_EDGE_WIDTH_RATE``, ``KAPPA_COUPLING``
-    (``experiments/predictor_table.py --calibrate``, docs/theory.md).
+    half-widths :math:`(\pi/T)[1 + (c - 1)(1 - T/N)]`, :math:`c = a + b/\sqrt T`, of the edge
+    frequencies' neighbourhoods, one for the maximum (``a = edge_width``,
+    ``b = edge_width_rate``) and one for the minimum (``min_edge_width``,
+    ``min_edge_width_rate``), and the exponent ``gamma = kappa_coupling`` of
+    ``kappa = (1 - 2/(JT))^gamma B/A``; the defaults are the calibrated values (docs/theory.md,
+    "Calibration"; :data:`EDGE_WIDTH`, :data:`EDGE_WIDTH_RATE` for the maximum).
 
     Args:
         num_filters: ``J >= 1``, a Python int.
@@ -521,16 +521,16 @@ def expected_frame_bounds(num_filters, length, n) -> ExpectedFrameBounds:
     level ``x`` (Kibble's bivariate Gamma law with the correlation :math:`D_T(2\pi/N)^2/T^2` of a
     degree ``T - 1`` trigonometric polynomial; Rice's formula on fine grids), ``S`` is the
     interior survival function (``F`` for ``B``) and ``P`` the number of grid points outside the
-    edges' neighbourhoods (half-width :math:`(\pi/T)(a + b/\sqrt T)`, one ``(a, b)`` for each
-    side); ``kappa = (1 - 2/(JT))^gamma B/A``. The five constants were calibrated on Monte Carlo
-    at ``J in {3, 5, 8, 16, 64}``, ``T in {4, ..., 256}``, ``N in {4T, 1024, 4096}``
-    (``experiments/predictor_table.py --calibrate``). Measured error on held-out points
-    (``J in {4, 6, 10, 24}``, ``T in {6, ..., 192}``, ``N in {2T, 3T, 2048}``; the
-    ``held-out`` rows of docs/predictor_table.md): for ``J >= 5`` ``E[A]`` within 0.72%,
-    ``E[B]`` and ``E[kappa]`` within 1% except for ``T = 6`` on coarse grids (``N = 2T, 3T``:
-    ``E[B]`` up to 1.42% low, ``E[kappa]`` up to 2.32% low; likewise ``T = 4``, ``N = 16`` on the
-    calibration set); for ``J in {3, 4}`` ``E[A]``, ``E[B]`` within 1.57%. The Monte Carlo
-    relative SEs at those points are 0.03% to 0.2%. See docs/theory.md for the derivation.
+    edges' neighbourhoods (half-width :math:`(\pi/T)[1 + (c - 1)(1 - T/N)]`,
+    :math:`c = a + b/\sqrt T`, one ``(a, b)`` for each side); ``kappa = (1 - 2/(JT))^gamma B/A``.
+    The five constants were fitted to Monte Carlo at ``J in {3, 5, 8, 16, 64}``,
+    ``T in {4, ..., 256}``, ``N in {4T, 1024, 4096}`` (docs/theory.md, "Calibration").
+    Measured error on held-out points (``J in {4, 6, 10, 24}``, ``T in {6, ..., 192}``,
+    ``N in {2T, 3T, 2048}``; the ``held-out`` rows of docs/predictor_table.md): for ``J >= 5``
+    ``E[A]`` within 0.54%, ``E[B]`` within 0.61%, ``E[kappa]`` within 1% except at ``T = 6``,
+    ``N = 18`` (1.25% low; on the calibration set ``T = 4``, ``N = 16``: up to 1.66% low); for
+    ``J in {3, 4}`` ``E[A]``, ``E[B]`` within 0.61%. The Monte Carlo relative SEs at those
+    points are 0.03% to 0.2%. See docs/theory.md for the derivation.
 
     NumPy code (not jitted); arguments broadcast; results are cached per ``(J, T, N)``.
 

@@ -34,7 +34,8 @@ cdf. The counts come from a discrete Rice (level-crossing) argument:
   more spread than extremes of a fixed number of variables, as the Monte Carlo laws are. It is
   tabulated at 48 levels and interpolated (PCHIP in ``log x``).
 * The interior region is :math:`[\ell, \pi - \ell]`: each edge variable accounts for its own
-  neighbourhood, of half-width :math:`\ell = (\pi/T)(a + b/\sqrt T)`, with one ``(a, b)`` for the
+  neighbourhood, of half-width :math:`\ell = (\pi/T)[1 + (c - 1)(1 - T/N)]`,
+  :math:`c = a + b/\sqrt T` (half a DFT bin at ``N = T``), with one ``(a, b)`` for the
   minimum (:data:`MIN_EDGE_WIDTH`, :data:`MIN_EDGE_WIDTH_RATE`) and one for the maximum
   (:data:`EDGE_WIDTH`, :data:`EDGE_WIDTH_RATE`).
 * ``kappa = c B / A`` with :math:`c = (1 - 2/(JT))^\gamma` (:data:`KAPPA_COUPLING` ``= gamma``):
@@ -115,12 +116,15 @@ def neighbour_correlation(length: int, n: int) -> float:
 
 
 def edge_half_width(length: int, n: int, edge: tuple[float, float] = EDGE) -> float:
-    """``ell = (pi / T) (a + b / sqrt(T))``: the half-width, in radians, of an edge's neighbourhood.
+    """``ell``: the half-width, in radians, of an edge's neighbourhood.
 
-    ``edge = (a, b)``; ``n`` is unused (kept for the signature of :func:`interior_points`).
+    ``ell = (pi / T) [1 + (c - 1)(1 - T / N)]`` with ``c = a + b / sqrt(T)``, ``edge = (a, b)``:
+    half a DFT bin (``pi / T``) at ``N = T``, where the samples are independent, and
+    ``(pi / T) c`` on fine grids.
     """
     width, rate = edge
-    return (math.pi / length) * (width + rate / math.sqrt(length))
+    c = width + rate / math.sqrt(length)
+    return (math.pi / length) * (1.0 + (c - 1.0) * (1.0 - length / n))
 
 
 def interior_points(length: int, n: int, edge: tuple[float, float] = EDGE) -> float:
