@@ -34,6 +34,7 @@ This module is private NumPy code, not a JAX kernel: it is neither jitted nor tr
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -54,11 +55,17 @@ _BISECTIONS = 90
 
 
 class Group(NamedTuple):
-    """``count`` i.i.d. ``Gamma(shape, scale=1/shape)`` variables entering ``role``."""
+    """``count`` i.i.d. ``Gamma(shape, scale=1/shape)`` variables entering ``role``.
+
+    ``level`` (``"min"`` and ``"max"`` groups only) makes the count depend on the level:
+    ``level(x) -> (m(x), m'(x))``, so that the group contributes ``S(x)^{m(x)}`` to
+    ``P(A > x)`` (``F(x)^{m(x)}`` to ``P(B <= x)``); ``count`` is then an upper bound of ``m``.
+    """
 
     shape: float
     count: float
     role: str  # "both", "min" or "max"
+    level: object = None
 
 
 def _gl_panels(ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -74,9 +81,13 @@ def _gl_panels(ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class Extremes:
     """Distribution of ``(A, B) = (min, max)`` over independent Gamma groups (see module doc)."""
 
-    def __init__(self, groups: list[Group]):
-        groups = [Group(float(g.shape), float(g.count), g.role) for g in groups if g.count > 0]
+    def __init__(self, groups: list[Group], ratio_scale: float = 1.0):
+        groups = [
+            Group(float(g.shape), float(g.count), g.role, g.level) for g in groups if g.count > 0
+        ]
         for g in groups:
+            if g.level is not None and g.role == "both":
+                raise ValueError("a level-dependent count needs role 'min' or 'max'")
             if g.role not in ("both", "min", "max"):
                 raise ValueError(f"role must be 'both', 'min' or 'max', got {g.role!r}")
             if g.role == "both" and g.count != round(g.count):
@@ -87,6 +98,7 @@ class Extremes:
         self.min_groups = [g for g in groups if g.role in ("both", "min")]
         self.max_groups = [g for g in groups if g.role in ("both", "max")]
         self.min_shape = min(g.shape for g in groups)
+        self.ratio_scale = float(ratio_scale)
         self.total = sum(g.count for g in groups)
         self._outer = None
 
@@ -118,6 +130,11 @@ class Extremes:
         return out.reshape(shape)
 
     @staticmethod
+    def _count(g: Group, x):
+        """``m(x)``: the constant count, or the level-dependent one."""
+        return g.count if g.level is None else g.level(np.asarray(x, float))[0]
+
+    @staticmethod
     def _logpdf(g: Group, x):
         a = g.shape
         with np.errstate(divide="ignore"):
@@ -126,18 +143,27 @@ class Extremes:
     # ---- marginals of A and B ----------------------------------------------------------------
     def logsf_min(self, x):
         """``log P(A > x)``."""
-        return sum(g.count * self._logsf(g, x) for g in self.min_groups)
+        return sum(self._count(g, x) * self._logsf(g, x) for g in self.min_groups)
 
     def logcdf_max(self, x):
         """``log P(B <= x)``."""
-        return sum(g.count * self._logcdf(g, x) for g in self.max_groups)
+        return sum(self._count(g, x) * self._logcdf(g, x) for g in self.max_groups)
+
+    def _rate(self, g: Group, x, log_tail, sign=-1.0):
+        """``-/+ d/dx`` of ``m log S`` (``m log F``): ``m f/S - m' log S`` (``m f/F + m' log F``).
+
+        ``sign`` is ``-1`` for a min group (``log_tail = log S``), ``+1`` for a max group.
+        """
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+            ratio = np.exp(self._logpdf(g, x) - log_tail)
+            if g.level is None:
+                return g.count * ratio
+            m, dm = g.level(np.asarray(x, float))
+            return m * ratio + sign * dm * np.where(np.isfinite(log_tail), log_tail, 0.0)
 
     def _hazard_terms(self, x):
         """``n_g h_g(x)`` for the min groups (list of arrays)."""
-        with np.errstate(invalid="ignore", over="ignore"):
-            return [
-                g.count * np.exp(self._logpdf(g, x) - self._logsf(g, x)) for g in self.min_groups
-            ]
+        return [self._rate(g, x, self._logsf(g, x)) for g in self.min_groups]
 
     def pdf_min(self, x):
         x = np.asarray(x, float)
@@ -148,9 +174,7 @@ class Extremes:
     def pdf_max(self, x):
         x = np.asarray(x, float)
         with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-            rev = sum(
-                g.count * np.exp(self._logpdf(g, x) - self._logcdf(g, x)) for g in self.max_groups
-            )
+            rev = sum(self._rate(g, x, self._logcdf(g, x), 1.0) for g in self.max_groups)
             out = np.exp(self.logcdf_max(x)) * rev
         return np.where(np.isfinite(out), out, 0.0)
 
@@ -217,7 +241,7 @@ class Extremes:
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             for h in self.max_groups:
                 if h.role == "max":
-                    out.append(self._logcdf(h, b))
+                    out.append(self._logcdf(h, b) * (1.0 if h.level is None else h.level(b)[0]))
                     continue
                 ratio = np.exp(self._logsf(h, b) - self._logsf(h, a))
                 ratio = np.where(np.isfinite(ratio), np.minimum(ratio, 1.0), 1.0)
@@ -229,7 +253,7 @@ class Extremes:
         gmin = self.min_groups[g_index]
         out = 0.0
         for h, fac in zip(self.max_groups, factors, strict=True):
-            n = h.count - (1.0 if h is gmin else 0.0)
+            n = 1.0 if h.level is not None else h.count - (1.0 if h is gmin else 0.0)
             if n == 0:
                 continue
             with np.errstate(invalid="ignore"):
@@ -265,22 +289,23 @@ class Extremes:
         return total
 
     # ---- functionals of kappa ----------------------------------------------------------------
+    # ``kappa = ratio_scale * B / A``: the ratio's law is that of ``B/A`` scaled (``1``: none).
     def mean_ratio(self):
-        """``E[B/A]`` (finite only when ``E[1/A]`` is; the caller checks)."""
+        """``E[kappa]`` (finite only when ``E[1/A]`` is; the caller checks)."""
         a, w, shares = self.outer()
         inner = self.conditional_tail_integrals(a, shares)
-        return 1.0 + float(np.sum(w * inner / a))
+        return self.ratio_scale * (1.0 + float(np.sum(w * inner / a)))
 
     def mean_log_ratio(self):
-        """``E[log(B/A)]``."""
+        """``E[log kappa]``."""
         a, w, shares = self.outer()
         inner = self.conditional_tail_integrals(a, shares, log_weight=True)
-        return float(np.sum(w * inner))
+        return float(np.sum(w * inner)) + math.log(self.ratio_scale)
 
     def ratio_sf(self, r):
-        """``P(B/A > r)`` for an array ``r >= 1`` (and the cdf, ``P(B/A <= r)``)."""
+        """``P(kappa > r)`` for an array ``r`` (and the cdf, ``P(kappa <= r)``)."""
         a, w, shares = self.outer()
-        r = np.asarray(r, float)
+        r = np.asarray(r, float) / self.ratio_scale
         flat = r.reshape(-1)
         b = flat[None, :] * a[:, None]
         sf = np.zeros(flat.shape)
@@ -303,7 +328,7 @@ class Extremes:
         divided out before it can vanish).
         """
         a, w, shares = self.outer()
-        r = np.asarray(r, float)
+        r = np.asarray(r, float) / self.ratio_scale
         flat = r.reshape(-1)
         b = flat[None, :] * a[:, None]
         A = a[:, None]
@@ -313,7 +338,9 @@ class Extremes:
             # d/db of one factor, divided by the factor: f(b)/F(b), or f(b)/(S(a) - S(b))
             dlog = []
             for h, fac in zip(self.max_groups, factors, strict=True):
-                if h.role == "max":
+                if h.level is not None:  # d/db of m(b) log F(b), as log
+                    dlog.append(np.log(self._rate(h, b, self._logcdf(h, b), 1.0)))
+                elif h.role == "max":
                     dlog.append(self._logpdf(h, b) - fac)
                 else:
                     dlog.append(self._logpdf(h, b) - self._logsf(h, A) - fac)
@@ -322,11 +349,11 @@ class Extremes:
                 logc = self._log_cond_cdf(factors, gi)
                 dens = np.zeros_like(b)
                 for h, dl in zip(self.max_groups, dlog, strict=True):
-                    n = h.count - (1.0 if h is gmin else 0.0)
+                    n = 1.0 if h.level is not None else h.count - (1.0 if h is gmin else 0.0)
                     if n == 0:
                         continue
                     term = np.exp(np.log(n) + dl + logc)
                     dens = dens + np.where(np.isfinite(term), term, 0.0)
                 pdf = pdf + np.sum((w * share * a)[:, None] * dens, axis=0)
-        pdf = np.where(flat < 1.0, 0.0, pdf)
+        pdf = np.where(flat < 1.0, 0.0, pdf) / self.ratio_scale
         return pdf.reshape(r.shape)

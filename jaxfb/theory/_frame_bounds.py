@@ -11,9 +11,10 @@ For ``J`` Gaussian filters of length ``T`` (variance ``1/(J T)``) on signals of 
   ``LP`` are independent, ``chi2_J / J`` at ``k = 0`` (and ``k = N/2`` for even ``N``) and
   ``Gamma(J, 1/J) = chi2_{2J} / (2J)`` at the ``N/2 - 1`` (even) or ``(N - 1)/2`` (odd) interior
   frequencies, so ``A``, ``B`` and ``kappa`` have exact order-statistics laws.
-* **jaxfb's predictor when** ``T < N``: the same law with the interior replaced by effective
-  numbers ``m_A``, ``m_B`` of independent frequencies, obtained from the level-crossing (discrete
-  Rice) rate of the trigonometric polynomial ``LP`` (see :mod:`jaxfb.theory._frame_model`).
+* **jaxfb's predictor when** ``T < N`` (a model, calibrated on Monte Carlo): the same law with
+  the interior replaced by level-dependent effective numbers ``m_A(x)``, ``m_B(x)`` of
+  independent frequencies, obtained from the level-crossing (discrete Rice) rate of the
+  trigonometric polynomial ``LP`` (see :mod:`jaxfb.theory._frame_model`).
 
 Every function here is NumPy/SciPy code evaluated by deterministic quadrature (composite
 Gauss-Legendre on quantile panels, all probabilities in log space), not a JAX kernel: it is not
@@ -33,7 +34,15 @@ from scipy import optimize
 from ._common import host_side
 from ._conv import conv_arguments, conv_mean_kappa, conv_means
 from ._extremes import Extremes, Group
-from ._frame_model import EDGE_WIDTH, EDGE_WIDTH_RATE, model_extremes
+from ._frame_model import (
+    CONSTANTS,
+    EDGE_WIDTH,
+    EDGE_WIDTH_RATE,
+    KAPPA_COUPLING,
+    MIN_EDGE_WIDTH,
+    MIN_EDGE_WIDTH_RATE,
+    model_extremes,
+)
 
 __all__ = [
     "EffectiveCounts",
@@ -272,7 +281,8 @@ class FrameBoundDistribution:
     Attributes:
         num_filters, length, n: ``J``, ``T``, ``N``.
         exact: whether the law is exact (``T == N`` or ``T <= 2`` with even ``N``).
-        counts: ``EffectiveCounts(m_A, m_B)``, the interior counts (``N/2 - 1`` each when exact).
+        counts: ``EffectiveCounts(m_A, m_B)``, the interior counts (``N/2 - 1`` each when exact;
+            for the model, the level-dependent counts at the medians of ``A`` and ``B``).
     """
 
     def __init__(
@@ -280,10 +290,10 @@ class FrameBoundDistribution:
         num_filters: int,
         length: int,
         n: int,
-        edge: tuple[float, float] = (EDGE_WIDTH, EDGE_WIDTH_RATE),
+        constants: tuple = CONSTANTS,
     ):
         self.num_filters, self.length, self.n = num_filters, length, n
-        self._x, m_a, m_b = model_extremes(num_filters, length, n, edge)
+        self._x, m_a, m_b = model_extremes(num_filters, length, n, constants)
         self.counts = EffectiveCounts(float(m_a), float(m_b))
         self.exact = length == n or length == 1 or (length == 2 and n % 2 == 0)
         self._cache: dict[str, float] = {}
@@ -399,16 +409,14 @@ class FrameBoundDistribution:
 
 
 @lru_cache(maxsize=4096)
-def _distribution(
-    J: int, T: int, N: int, edge: tuple[float, float] = (EDGE_WIDTH, EDGE_WIDTH_RATE)
-) -> FrameBoundDistribution:
-    return FrameBoundDistribution(J, T, N, edge)
+def _distribution(J: int, T: int, N: int, constants: tuple = CONSTANTS) -> FrameBoundDistribution:
+    return FrameBoundDistribution(J, T, N, constants)
 
 
-def _positive(name: str, value) -> float:
+def _nonnegative(name: str, value) -> float:
     value = float(value)
-    if not (math.isfinite(value) and value > 0):
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
+    if not (math.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
     return value
 
 
@@ -419,6 +427,9 @@ def frame_bound_distribution(
     length: int | None = None,
     edge_width: float = EDGE_WIDTH,
     edge_width_rate: float = EDGE_WIDTH_RATE,
+    min_edge_width: float = MIN_EDGE_WIDTH,
+    min_edge_width_rate: float = MIN_EDGE_WIDTH_RATE,
+    kappa_coupling: float = KAPPA_COUPLING,
 ):
     r"""Exact law of the frame bounds ``A``, ``B`` and of ``kappa`` when ``T = N``.
 
@@ -432,18 +443,23 @@ def frame_bound_distribution(
               P(B \le b) = F_e(b)^{n_e} F_i(b)^{n_i}.
 
     With ``length < n`` the returned object holds jaxfb's model for ``T < N`` instead
-    (``exact=False``; see :func:`expected_frame_bounds`). Its one calibrated ingredient, the
-    half-width of an edge frequency's neighbourhood on fine grids, is
-    :math:`(\pi/T)\,[1 + (c - 1)(1 - (N/T)^{-\beta})]` with ``c = edge_width`` and
-    ``beta = edge_width_rate``; the defaults are the calibrated :data:`EDGE_WIDTH` and
-    :data:`EDGE_WIDTH_RATE` (``experiments/predictor_table.py --calibrate``, docs/theory.md).
+    (``exact=False``; see :func:`expected_frame_bounds`). Its calibrated ingredients are the
+    half-widths :math:`(\pi/T)[1 + (c - 1)(1 - T/N)]`, :math:`c = a + b/\sqrt T`, of the edge
+    frequencies' neighbourhoods, one for the maximum (``a = edge_width``,
+    ``b = edge_width_rate``) and one for the minimum (``min_edge_width``,
+    ``min_edge_width_rate``), and the exponent ``gamma = kappa_coupling`` of
+    ``kappa = (1 - 2/(JT))^gamma B/A``; the defaults are the calibrated values (docs/theory.md,
+    "Calibration"; :data:`EDGE_WIDTH`, :data:`EDGE_WIDTH_RATE` for the maximum).
 
     Args:
         num_filters: ``J >= 1``, a Python int.
         n: ``N >= 1``, a Python int.
         length: ``T`` with ``1 <= T <= N``; default ``N`` (the exact case).
-        edge_width: ``c > 0`` of the ``T < N`` model (default the calibrated value).
-        edge_width_rate: ``beta > 0`` of the ``T < N`` model (default the calibrated value).
+        edge_width: ``a >= 0`` of the maximum's edge in the ``T < N`` model (default calibrated).
+        edge_width_rate: ``b >= 0`` of the maximum's edge (default calibrated).
+        min_edge_width: ``a >= 0`` of the minimum's edge (default calibrated).
+        min_edge_width_rate: ``b >= 0`` of the minimum's edge (default calibrated).
+        kappa_coupling: ``gamma >= 0`` of the ``kappa`` coupling (default calibrated).
 
     Returns:
         a :class:`FrameBoundDistribution` with ``lower_cdf/sf/pdf``, ``upper_cdf/sf/pdf``,
@@ -465,14 +481,23 @@ def frame_bound_distribution(
         length=length,
         edge_width=edge_width,
         edge_width_rate=edge_width_rate,
+        min_edge_width=min_edge_width,
+        min_edge_width_rate=min_edge_width_rate,
+        kappa_coupling=kappa_coupling,
     )
     if length is None:
         length = n
     J, T, N = _lengths(num_filters, length, n)
     if J.ndim or T.ndim or N.ndim:
         raise TypeError("frame_bound_distribution takes scalar ints (one law at a time)")
-    edge = (_positive("edge_width", edge_width), _positive("edge_width_rate", edge_width_rate))
-    return _distribution(int(J), int(T), int(N), edge)
+    constants = (
+        _nonnegative("min_edge_width", min_edge_width),
+        _nonnegative("min_edge_width_rate", min_edge_width_rate),
+        _nonnegative("edge_width", edge_width),
+        _nonnegative("edge_width_rate", edge_width_rate),
+        _nonnegative("kappa_coupling", kappa_coupling),
+    )
+    return _distribution(int(J), int(T), int(N), constants)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -488,19 +513,27 @@ def expected_frame_bounds(
     (:math:`\chi^2_J/J`) and interior (:math:`\chi^2_{2J}/(2J)`) frequencies,
     :math:`\mathbb E[A] = \int_0^\infty P(A > a)\,da` and likewise for ``B``.
 
-    ``T < N``: the two edge frequencies stay exact and the interior is replaced by
-    ``m_A`` (for ``A``) and ``m_B`` (for ``B``) independent :math:`\chi^2_{2J}/(2J)` variables,
+    ``T < N``: **a model** (jaxfb's predictor), not an exact law. The two edge frequencies stay
+    exact and the interior is replaced by level-dependent numbers ``m_A(x)`` (for ``A``) and
+    ``m_B(x)`` (for ``B``) of independent :math:`\chi^2_{2J}/(2J)` variables,
+    :math:`P(A > x) = S_e(x)^2 S(x)^{m_A(x)}`, :math:`P(B \le x) = F_e(x)^2 F(x)^{m_B(x)}`,
 
     .. math:: m(x) = 1 + (P - 1)\,\frac{\log\bigl(1 - U(x)/S(x)\bigr)}{\log S(x)},
 
     where ``U(x)`` is the probability that two neighbouring grid values of ``LP`` straddle the
     level ``x`` (Kibble's bivariate Gamma law with the correlation :math:`D_T(2\pi/N)^2/T^2` of a
     degree ``T - 1`` trigonometric polynomial; Rice's formula on fine grids), ``S`` is the
-    interior survival function (``F`` for ``B``) and ``P`` the number of grid points away from
-    the edges; ``x`` is the median of ``A`` (``B``). One constant, the width of an edge's
-    neighbourhood on fine grids, is calibrated against Monte Carlo. See ``docs/theory.md`` and
-    ``docs/predictor_table.md`` for the derivation and the measured error (below 2% on
-    ``E[A]``, ``E[B]`` for ``J >= 8``).
+    interior survival function (``F`` for ``B``) and ``P`` the number of grid points outside the
+    edges' neighbourhoods (half-width :math:`(\pi/T)[1 + (c - 1)(1 - T/N)]`,
+    :math:`c = a + b/\sqrt T`, one ``(a, b)`` for each side); ``kappa = (1 - 2/(JT))^gamma B/A``.
+    The five constants were fitted to Monte Carlo at ``J in {3, 5, 8, 16, 64}``,
+    ``T in {4, ..., 256}``, ``N in {4T, 1024, 4096}`` (docs/theory.md, "Calibration").
+    Measured error on held-out points (``J in {4, 6, 10, 24}``, ``T in {6, ..., 192}``,
+    ``N in {2T, 3T, 2048}``; the ``held-out`` rows of docs/predictor_table.md): for ``J >= 5``
+    ``E[A]`` within 0.54%, ``E[B]`` within 0.61%, ``E[kappa]`` within 1% except at ``T = 6``,
+    ``N = 18`` (1.25% low; on the calibration set ``T = 4``, ``N = 16``: up to 1.66% low); for
+    ``J in {3, 4}`` ``E[A]``, ``E[B]`` within 0.61%. The Monte Carlo relative SEs at those
+    points are 0.03% to 0.2%. See docs/theory.md for the derivation.
 
     Conv layers (``in_channels = C``, ``stride = d``, weights ``(J, C, T)`` with variance
     ``1/(J T)``, see :func:`jaxfb.conv_frame_bounds`): the bounds are extremes over

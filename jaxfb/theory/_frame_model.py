@@ -1,12 +1,17 @@
-r"""jaxfb's model of the frame bounds for ``T < N``: effective counts from level crossings.
+r"""jaxfb's model of the frame bounds for ``T < N``: level-dependent counts from level crossings.
 
 For ``T = N`` the ``N//2 + 1`` values ``LP(k)`` are independent (two ``chi2_J/J`` edges,
 ``N/2 - 1`` interior ``Gamma(J, 1/J)``). For ``T < N`` the sampled curve is a trigonometric
 polynomial of degree ``T - 1`` evaluated on a grid finer than its correlation length ``2 pi / T``,
 and neighbouring values are correlated. The model keeps the two exact edge variables
 ``LP(0)``, ``LP(N/2)`` (both ``chi2_J / J`` for every ``T >= 2``) and replaces the interior by
-``m_A`` (for the minimum) and ``m_B`` (for the maximum) independent ``Gamma(J, 1/J)`` variables,
-with the effective counts given by a discrete Rice (level-crossing) argument:
+level-dependent numbers ``m_A(x)`` (for the minimum) and ``m_B(x)`` (for the maximum) of
+independent ``Gamma(J, 1/J)`` variables:
+
+.. math:: P(A > x) = S_e(x)^2\,S(x)^{m_A(x)}, \qquad P(B \le x) = F_e(x)^2\,F(x)^{m_B(x)},
+
+with :math:`S_e, F_e` the edge (``chi2_J/J``) and :math:`S, F` the interior survival function and
+cdf. The counts come from a discrete Rice (level-crossing) argument:
 
 * Away from the edges the curve is, to ``O(1/T)``, a stationary ``chi2_{2J}/(2J)`` process whose
   underlying complex Gaussians have correlation :math:`c(\delta) = D_T(\delta)/T`,
@@ -21,21 +26,28 @@ with the effective counts given by a discrete Rice (level-crossing) argument:
   (the crossing probability of one grid step; as :math:`\Delta \to 0` it tends to Rice's
   :math:`\Delta\,\nu(x)`, :math:`\nu(x) = \sqrt{\lambda_2 x / (\pi J)}\, f_J(x)`,
   :math:`\lambda_2 = (T^2-1)/12`, which is used once :math:`1 - \rho^2 < 10^{-5}`).
-* A first-order Markov (clumping) step turns crossings into an effective count:
-  :math:`P(\min > x) \approx S(x)\,(1 - U/S)^{P-1} =: S(x)^{m_A(x)}` and likewise with ``F`` for the
-  maximum, so :math:`m(x) = \min(P, 1) + (P - 1)_+ \log(1 - U/S) / \log S` (resp. ``F``), where
-  ``P`` is the number of grid points in the interior region. When ``T = N`` (``rho = 0``) this is
-  exactly ``P = N/2 - 1``.
+* A first-order Markov (clumping) step turns crossings into a count at every level:
+  :math:`P(\min > x) \approx S(x)\,(1 - U/S)^{P-1} =: S(x)^{m_A(x)}` and likewise with ``F`` for
+  the maximum, so :math:`m(x) = \min(P, 1) + (P - 1)_+ \log(1 - U/S) / \log S` (resp. ``F``),
+  with ``P`` the number of grid points in the interior region. The count depends on the level:
+  it grows into the far tails (where neighbours decouple), so the model's ``A`` and ``B`` are
+  more spread than extremes of a fixed number of variables, as the Monte Carlo laws are. It is
+  tabulated at 48 levels and interpolated (PCHIP in ``log x``).
 * The interior region is :math:`[\ell, \pi - \ell]`: each edge variable accounts for its own
-  neighbourhood. With independent samples (``N = T``) that neighbourhood is half a DFT bin,
-  :math:`\ell = \pi/T`; on a fine grid the edge's neighbourhood is wider. The model uses
-  :math:`\ell = (\pi/T)\,[1 + (c_\infty - 1)(1 - (N/T)^{-\beta})]`, with the two constants
-  :data:`EDGE_WIDTH` ``= c_inf`` and :data:`EDGE_WIDTH_RATE` ``= beta`` calibrated once against
-  Monte Carlo (``experiments/predictor_table.py --calibrate``; a seed disjoint from the table's).
-* The counts depend (weakly) on the level ``x``; they are evaluated at the medians of ``A`` and
-  ``B`` of the model itself (a fixed point, three iterations).
+  neighbourhood, of half-width :math:`\ell = (\pi/T)[1 + (c - 1)(1 - T/N)]`,
+  :math:`c = a + b/\sqrt T` (half a DFT bin at ``N = T``), with one ``(a, b)`` for the
+  minimum (:data:`MIN_EDGE_WIDTH`, :data:`MIN_EDGE_WIDTH_RATE`) and one for the maximum
+  (:data:`EDGE_WIDTH`, :data:`EDGE_WIDTH_RATE`).
+* ``kappa = c B / A`` with :math:`c = (1 - 2/(JT))^\gamma` (:data:`KAPPA_COUPLING` ``= gamma``):
+  every ``LP(k)`` carries the common factor :math:`s = \|W\|_F^2` (variance ``2/(JT)``), which
+  makes ``A`` and ``B`` positively correlated, while the model's interior groups for ``A`` and
+  ``B`` are independent; ``c`` corrects the mean ratio for that (``(1 - 2/(JT))`` would be the
+  correction if ``A/s`` and ``B/s`` were independent).
 
-Everything else (edges exact, counts by crossings) is derived, not fitted. Private NumPy code.
+The five constants are fitted to Monte Carlo on the calibration points of
+``experiments/predictor_table.py`` only (``J in {3, 5, 8, 16, 64}``, ``T in {4, ..., 256}``,
+``N in {4T, 1024, 4096}``; docs/theory.md, "Calibration") and validated on held-out points (other
+``J``, ``T``, ``N / T``); the measured errors are in docs/predictor_table.md. Private NumPy code.
 """
 
 from __future__ import annotations
@@ -46,18 +58,36 @@ from functools import lru_cache
 
 import numpy as np
 from scipy import special, stats
+from scipy.interpolate import PchipInterpolator
 
 from ._extremes import Extremes, Group
 
-__all__ = ["EDGE_WIDTH", "EDGE_WIDTH_RATE", "exact_extremes", "model_extremes"]
+__all__ = [
+    "CONSTANTS",
+    "EDGE_WIDTH",
+    "EDGE_WIDTH_RATE",
+    "KAPPA_COUPLING",
+    "MIN_EDGE_WIDTH",
+    "MIN_EDGE_WIDTH_RATE",
+    "exact_extremes",
+    "model_extremes",
+]
 
-#: Edge neighbourhood half-width on a fine grid, in units of ``pi / T`` (calibrated).
-EDGE_WIDTH = 1.5
-#: How fast the edge neighbourhood widens with the oversampling ``N / T`` (calibrated).
-EDGE_WIDTH_RATE = 1.0
+#: Edge half-width of the maximum: ``(pi / T) (EDGE_WIDTH + EDGE_WIDTH_RATE / sqrt(T))``.
+EDGE_WIDTH = 1.33
+#: The ``1 / sqrt(T)`` term of the maximum's edge half-width.
+EDGE_WIDTH_RATE = 0.3
 EDGE = (EDGE_WIDTH, EDGE_WIDTH_RATE)
+#: Edge half-width of the minimum: ``(pi / T) (MIN_EDGE_WIDTH + MIN_EDGE_WIDTH_RATE / sqrt(T))``.
+MIN_EDGE_WIDTH = 0.0
+#: The ``1 / sqrt(T)`` term of the minimum's edge half-width.
+MIN_EDGE_WIDTH_RATE = 2.6
+#: Exponent ``gamma`` of the ``kappa`` coupling ``(1 - 2/(J T))^gamma``.
+KAPPA_COUPLING = 0.25
+#: ``(a_A, b_A, a_B, b_B, gamma)``, the calibrated constants (see the module docstring).
+CONSTANTS = (MIN_EDGE_WIDTH, MIN_EDGE_WIDTH_RATE, EDGE_WIDTH, EDGE_WIDTH_RATE, KAPPA_COUPLING)
 
-_FIXED_POINT_ITERATIONS = 3
+_LEVELS = 48  # levels at which the level-dependent counts are tabulated
 _RICE_SWITCH = 1e-5  # use the continuum (Rice) limit once 1 - rho^2 is below this
 _GL32 = np.polynomial.legendre.leggauss(32)
 
@@ -86,13 +116,15 @@ def neighbour_correlation(length: int, n: int) -> float:
 
 
 def edge_half_width(length: int, n: int, edge: tuple[float, float] = EDGE) -> float:
-    """``ell``: the half-width, in radians, of the neighbourhood each edge variable accounts for.
+    """``ell``: the half-width, in radians, of an edge's neighbourhood.
 
-    ``edge = (c_inf, beta)``: the width on fine grids, in units of ``pi / T``, and its rate.
+    ``ell = (pi / T) [1 + (c - 1)(1 - T / N)]`` with ``c = a + b / sqrt(T)``, ``edge = (a, b)``:
+    half a DFT bin (``pi / T``) at ``N = T``, where the samples are independent, and
+    ``(pi / T) c`` on fine grids.
     """
     width, rate = edge
-    r = n / length
-    return (math.pi / length) * (1.0 + (width - 1.0) * (1.0 - r ** (-rate)))
+    c = width + rate / math.sqrt(length)
+    return (math.pi / length) * (1.0 + (c - 1.0) * (1.0 - length / n))
 
 
 def interior_points(length: int, n: int, edge: tuple[float, float] = EDGE) -> float:
@@ -149,27 +181,55 @@ def effective_count(
     return 1.0 + (P - 1.0) * ratio
 
 
+def _count_curve(J: float, T: int, n: int, side: str, edge) -> tuple[object, float]:
+    """``x -> (m(x), m'(x))`` tabulated at ``_LEVELS`` levels (PCHIP in ``log x``), and ``P``.
+
+    Outside the tabulated range (interior tail probabilities below ``1e-14``) ``m`` is constant.
+    """
+    P = interior_points(T, n, edge)
+    g = stats.gamma(J, scale=1.0 / J)
+    lo, hi = (g.ppf(1e-14), g.ppf(0.5)) if side == "min" else (g.ppf(0.5), g.isf(1e-14))
+    t = np.linspace(math.log(lo), math.log(hi), _LEVELS)
+    m = np.array([effective_count(math.exp(v), J, T, n, side=side, edge=edge) for v in t])
+    spline = PchipInterpolator(t, np.clip(m, min(P, 1.0), P))
+    slope = spline.derivative()
+
+    def level(x):
+        lx = np.log(np.maximum(x, 1e-300))
+        tc = np.clip(lx, t[0], t[-1])
+        inside = (lx > t[0]) & (lx < t[-1])
+        return spline(tc), np.where(inside, slope(tc) / np.maximum(x, 1e-300), 0.0)
+
+    return level, P
+
+
 @lru_cache(maxsize=4096)
 def model_extremes(
-    num_filters: int, length: int, n: int, edge: tuple[float, float] = EDGE
+    num_filters: float, length: int, n: int, constants: tuple = CONSTANTS
 ) -> tuple[Extremes, float, float]:
     """``(Extremes, m_A, m_B)`` of jaxfb's model (the exact law when ``length == n``).
 
-    ``edge = (EDGE_WIDTH, EDGE_WIDTH_RATE)`` by default: the calibrated constants.
+    ``constants = (a_A, b_A, a_B, b_B, gamma)`` (default :data:`CONSTANTS`, the calibrated
+    ones): the edge half-widths ``(pi/T)(a + b/T)`` of the minimum and the maximum, and the
+    exponent of the ``kappa`` coupling.
+    ``m_A``, ``m_B`` are the level-dependent counts at the medians of ``A`` and ``B``.
     """
     J, T = num_filters, length
     if T == 1:
         return Extremes([Group(J / 2, 1, "both")]), 0.0, 0.0
     if T == n:
         return exact_extremes(J, n)
+    a_a, b_a, a_b, b_b, gamma = constants
     edges = Group(J / 2, 2, "both")
-    m_a = m_b = interior_points(T, n, edge)
-    for _ in range(_FIXED_POINT_ITERATIONS):
-        model = Extremes([edges, Group(J, m_a, "min"), Group(J, m_b, "max")])
-        if m_a == 0.0 and m_b == 0.0:
-            break
-        x_a = float(model.quantiles_min(np.log(0.5)))
-        x_b = float(model.quantiles_max(np.log(0.5)))
-        m_a = effective_count(x_a, J, T, n, side="min", edge=edge)
-        m_b = effective_count(x_b, J, T, n, side="max", edge=edge)
-    return Extremes([edges, Group(J, m_a, "min"), Group(J, m_b, "max")]), m_a, m_b
+    scale = (1.0 - 2.0 / (J * T)) ** gamma if T > 2 else 1.0  # T = 2: the exact edge law
+    ca, p_a = _count_curve(J, T, n, "min", (a_a, b_a))
+    cb, p_b = _count_curve(J, T, n, "max", (a_b, b_b))
+    groups = [
+        edges,
+        Group(J, p_a, "min", ca if p_a > 1.0 else None),
+        Group(J, p_b, "max", cb if p_b > 1.0 else None),
+    ]
+    model = Extremes(groups, ratio_scale=scale)
+    m_a = float(ca(model.quantiles_min(np.log(0.5)))[0]) if p_a > 1.0 else p_a
+    m_b = float(cb(model.quantiles_max(np.log(0.5)))[0]) if p_b > 1.0 else p_b
+    return model, m_a, m_b
