@@ -52,7 +52,6 @@ The five constants are fitted to Monte Carlo on the calibration points of
 
 from __future__ import annotations
 
-import itertools
 import math
 from functools import lru_cache
 
@@ -132,29 +131,33 @@ def interior_points(length: int, n: int, edge: tuple[float, float] = EDGE) -> fl
     return max(0.0, (math.pi - 2.0 * edge_half_width(length, n, edge)) * n / (2.0 * math.pi))
 
 
+def _gamma_pdf(x, J: float):
+    """Density of ``Gamma(J, 1/J)`` (the interior ``LP(k)``), without freezing a scipy law."""
+    x = np.asarray(x, np.float64)
+    with np.errstate(divide="ignore"):
+        return np.exp(J * math.log(J) + (J - 1.0) * np.log(x) - J * x - special.gammaln(J))
+
+
 def crossing_probability(x: float, num_filters: int, length: int, n: int) -> float:
     """``U(x) = P(X_k <= x < X_{k+1})`` for neighbouring interior grid values (see module doc)."""
     J = num_filters
     r2 = neighbour_correlation(length, n)
-    g = stats.gamma(J, scale=1.0 / J)
     if r2 == 0.0:
-        return float(g.cdf(x) * g.sf(x))
+        return float(special.gammainc(J, J * x) * special.gammaincc(J, J * x))
     if 1.0 - r2 < _RICE_SWITCH:
         lam2 = (length * length - 1.0) / 12.0
-        return float(2.0 * math.pi / n * math.sqrt(lam2 * x / (math.pi * J)) * g.pdf(x))
+        return float(2.0 * math.pi / n * math.sqrt(lam2 * x / (math.pi * J)) * _gamma_pdf(x, J))
     # X_{k+1} | X_k = y  is  (1 - r2)/(2J) * noncentral chi2(2J, 2J r2 y / (1 - r2)):
     # its spread is ~sd around y, so the panels crowd towards y = x.
     sd = math.sqrt(2.0 * r2 * (1.0 - r2) * x / J + (1.0 - r2) ** 2 / J)
     ends = np.clip(np.array([0.0, x - 40 * sd, x - 12 * sd, x - 4 * sd, x]), 0.0, x)
     nodes, weights = _GL32
-    total = 0.0
-    for lo, hi in itertools.pairwise(ends):
-        if hi <= lo:
-            continue
-        y = lo + 0.5 * (hi - lo) * (nodes + 1.0)
-        sf = stats.ncx2.sf(2 * J * x / (1 - r2), 2 * J, 2 * J * r2 * y / (1 - r2))
-        total += float(np.sum(0.5 * (hi - lo) * weights * g.pdf(y) * sf))
-    return total
+    lo, hi = ends[:-1], ends[1:]
+    keep = hi > lo
+    lo, hi = lo[keep, None], hi[keep, None]
+    y = lo + 0.5 * (hi - lo) * (nodes + 1.0)  # every panel's nodes, one scipy call
+    sf = stats.ncx2.sf(2 * J * x / (1 - r2), 2 * J, 2 * J * r2 * y / (1 - r2))
+    return float(np.sum(0.5 * (hi - lo) * weights * _gamma_pdf(y, J) * sf))
 
 
 def effective_count(
