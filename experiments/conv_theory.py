@@ -99,7 +99,7 @@ def predict(point) -> dict:
     J, C, d, T, n = point
     lo, hi = theory.expected_frame_bounds(J, T, n, in_channels=C, stride=d)
     kappa = theory.expected_condition_number(J, T, n, in_channels=C, stride=d)
-    mp_lo, mp_hi = theory.marchenko_pastur_edges(J, C, stride=d)
+    mp_lo, mp_hi = theory.marchenko_pastur_edges(J, in_channels=C, stride=d)
     return {
         "A_theory": float(lo),
         "B_theory": float(hi),

@@ -593,15 +593,16 @@ def fit(
         >>> round(float(res.params[0]), 3)
         0.9
 
-        The signal length enters the ``"orderstat_n"`` law, which at ``b_B = b_A = 1/2`` is
-        :mod:`jaxfb.theory`'s prediction of :math:`\mathbb E[\log\kappa]`:
+        The signal length enters the ``"orderstat_n"`` law, whose counts at ``b_B = b_A = 1/2``
+        are :mod:`jaxfb.theory`'s at the medians; fitted to the theory's prediction (whose
+        counts vary with the level), it finds other ``b``:
 
         >>> from jaxfb import theory
         >>> J, T = np.array([8, 8, 32, 32]), np.array([16, 64, 16, 64])
         >>> y = theory.expected_log_condition_number(J, T, 1024)
         >>> res = scaling.fit(J, T, y, np.full(4, 0.01), model="orderstat_n", n=1024)
         >>> np.round(res.params, 3).tolist()
-        [0.5, 0.5]
+        [0.353, 0.586]
     """
     model = get_model(model)
     covariates = (num_filters, length)

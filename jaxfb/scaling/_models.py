@@ -20,7 +20,9 @@ The built-in laws (Haider et al. 2024, Sec. III, and jaxfb's refinements), with
 - ``"orderstat_n"``: ``"orderstat"`` for any signal length ``N >= T`` (covariates ``J, T, N``):
   ``m = b (L - 2)`` with the effective length :math:`L = 2(m^{\rm th} + 1)` from the interior
   counts :math:`m^{\rm th}` of :func:`jaxfb.theory.effective_counts` (``L = T`` when ``T = N``,
-  so it reduces to ``"orderstat"``; ``b_B = b_A = 1/2`` is jaxfb's theory predictor);
+  so it reduces to ``"orderstat"``; ``b_B = b_A = 1/2`` uses the counts of jaxfb's theory
+  predictor at the medians of ``A`` and ``B``, fixed, where the predictor lets them vary with
+  the level, docs/theory.md);
 - ``"collapse"``: ``"extreme"`` with one amplitude and one count, in the collapse variable
   :math:`v = \log(bT)/J^\beta` with :math:`\beta` free (``beta = 1`` tests the paper's
   variable ``log T / J``).
@@ -291,7 +293,8 @@ def _orderstat(params, T, log_sf, log_sf_end, log_cdf, log_cdf_end, h, floor=0.0
 # model, exact m = N/2 - 1 at T = N). The law keeps the "orderstat" form m = b (L - 2) with the
 # effective length L = 2 (m_theory + 1): the filter length whose T = N law has the same
 # interior count. L = T when T = N (set exactly, so the law *is* "orderstat" there), and
-# b_B = b_A = 1/2 reproduces the theory's counts. The counts are NumPy/SciPy quadrature: the
+# b_B = b_A = 1/2 reproduces the theory's counts at the medians (fixed here; the predictor
+# itself lets them vary with the level). The counts are NumPy/SciPy quadrature: the
 # model's ``host`` step computes them once per data set (the theory caches them per J, T, N).
 
 
@@ -336,7 +339,7 @@ def effective_lengths(num_filters, length, n) -> np.ndarray:
     Examples:
         >>> from jaxfb.scaling._models import effective_lengths
         >>> effective_lengths([8, 8], [64, 64], [64, 1024]).round(1).tolist()
-        [[64.0, 64.0], [157.4, 225.1]]
+        [[64.0, 64.0], [157.8, 233.6]]
     """
     J, T, N = (
         np.atleast_1d(np.asarray(x, np.float64)).reshape(-1) for x in (num_filters, length, n)
@@ -468,7 +471,7 @@ for _m in (
         _init_orderstat_n,
         "orderstat with m = b (L - 2), L = 2 (m_theory(J, T, N) + 1) (L = T when T = N)",
         "order statistics with the theory's effective counts for N >= T, scaled by b_B, b_A "
-        "(b = 1/2: jaxfb.theory's predictor; T = N: orderstat)",
+        "(b = 1/2: jaxfb.theory's counts at the medians; T = N: orderstat)",
         covariates=("J", "T", "N"),
         prepare=_prepare_orderstat_n,
         check=_check_orderstat_n,

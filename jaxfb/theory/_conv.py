@@ -305,7 +305,8 @@ def _crossing_counts(law, grid, log_edge_sa, log_edge_fb, one_sa, one_fb):
     (Rice's formula for the block in the fine-grid limit), and
     :math:`m(y) = 1 + (P - 1)\log(1 - U_\lambda/S_\lambda)/\log S_\lambda` with the block's
     survival (cdf, for the maximum) ``S_lambda``, at the median of ``A`` (``B``) of the model
-    (three fixed-point steps). For ``d C = 1`` this is the single-channel model.
+    (three fixed-point steps). For ``d C = 1`` this is the single-channel model's count at that
+    one level (the single-channel model lets it vary with the level; the two agree within 1 %).
     """
     J, Tp, L = law.num_filters, law.length // law.stride, law.n // law.stride
     P = interior_points(Tp, L)
@@ -434,7 +435,7 @@ def conv_frame_bound_law(
     return _law(J, T, n, C, d)
 
 
-def marchenko_pastur_edges(num_filters, in_channels, *, stride: int = 1):
+def marchenko_pastur_edges(num_filters, *, in_channels, stride: int = 1):
     r"""The Marchenko-Pastur edges: the large-``J``, large-``C`` limit of ``(A, B)``.
 
     .. math:: A \to \frac{(1 - \sqrt{dC/J})^2}{d}, \qquad B \to \frac{(1 + \sqrt{dC/J})^2}{d}
@@ -455,7 +456,7 @@ def marchenko_pastur_edges(num_filters, in_channels, *, stride: int = 1):
 
     Examples:
         >>> from jaxfb import theory
-        >>> lo, hi = theory.marchenko_pastur_edges(64, 16)
+        >>> lo, hi = theory.marchenko_pastur_edges(64, in_channels=16)
         >>> float(lo), float(hi)
         (0.25, 2.25)
     """

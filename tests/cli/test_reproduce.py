@@ -16,7 +16,9 @@ def _config(*extra):
 def test_flags_map_onto_the_config():
     quick, full = _config("--quick"), _config()
     assert quick == reproduce.ReproduceConfig.quick() and full == reproduce.ReproduceConfig.full()
-    assert quick.training == TrainingConfig.quick() and full.training.steps == 3000
+    assert (
+        quick.training == TrainingConfig.quick() and full.training.steps == TrainingConfig().steps
+    )
     assert _config("--quick", "--no-training").experiments == ("energy", "audio", "frames")
     assert _config("--experiments", "energy,frames").experiments == ("energy", "frames")
     cfg = _config("--quick", "--lengths", "8,16,24", "--draws", "30", "--seed", "4")

@@ -43,7 +43,8 @@ def test_tiny_run_writes_every_figure_and_the_reports(tiny_run):
     assert {c["verdict"] for c in meta["claims"]} <= set(reproduce._results.VERDICTS)
     samples = np.load(out / "samples.npz")
     assert samples["energy_elementary_deviation"].shape == (2, 40, 3)
-    assert samples["training_fit_T32"].shape == (2, 2, 40)  # (penalty weights, seeds, steps)
+    weights = len(cfg.training.penalty_weights)
+    assert samples["training_fit_final_T32"].shape == (weights, 2)  # (penalty weights, seeds)
     assert samples["energy_elementary_frame_bounds"].shape == (2, 40, 2)  # (T, draws, A/B)
 
 

@@ -85,15 +85,14 @@ def test_single_channel_law_matches_frame_bound_distribution(J, n):
     np.testing.assert_allclose(law.mean_kappa(), ref.mean_kappa(), rtol=1e-7)
 
 
-def test_single_channel_predictor_is_the_single_channel_model():
-    """C = d = 1, T < n: the crossing counts carried to blocks reduce to jaxfb's model."""
-    law = _conv._law(16, 16, 128, 1, 1)
-    m_a, m_b = theory.effective_counts(16, 16, 128)
-    assert not law.exact
-    law.mean_lower()
-    assert abs(law.counts[1] / m_a - 1) < 0.01 and abs(law.counts[2] / m_b - 1) < 0.01
-    lo, hi = theory.expected_frame_bounds(16, 16, 128)
-    assert abs(law.mean_lower() / lo - 1) < 2e-3 and abs(law.mean_upper() / hi - 1) < 2e-3
+def test_single_channel_predictor_is_close_to_the_single_channel_model():
+    """C = d = 1, T < n: the crossing counts carried to blocks (fixed at one level) stay within
+    1 % of jaxfb's single-channel model (whose counts vary with the level, docs/theory.md)."""
+    for J, T, n in ((16, 16, 128), (8, 32, 1024), (40, 64, 1024)):
+        law = _conv._law(J, T, n, 1, 1)
+        assert not law.exact
+        lo, hi = theory.expected_frame_bounds(J, T, n)
+        assert abs(law.mean_lower() / lo - 1) < 0.01 and abs(law.mean_upper() / hi - 1) < 0.01
 
 
 def test_quadrature_converges():
@@ -166,12 +165,12 @@ def test_marchenko_pastur_is_the_large_layer_limit():
     errs = []
     for J, C in ((16, 4), (64, 16), (256, 64)):
         lo, hi = theory.expected_frame_bounds(J, 2, 2, in_channels=C)
-        mp_lo, mp_hi = theory.marchenko_pastur_edges(J, C)
+        mp_lo, mp_hi = theory.marchenko_pastur_edges(J, in_channels=C)
         errs.append((abs(lo / mp_lo - 1), abs(hi / mp_hi - 1)))
     errs = np.array(errs)
     assert np.all(np.diff(errs, axis=0) < 0), errs
     assert np.all(errs[-1] < 0.06), errs
-    lo, hi = theory.marchenko_pastur_edges(64, 16, stride=2)
+    lo, hi = theory.marchenko_pastur_edges(64, in_channels=16, stride=2)
     assert (float(lo), float(hi)) == ((1 - math.sqrt(0.5)) ** 2 / 2, (1 + math.sqrt(0.5)) ** 2 / 2)
 
 
@@ -221,4 +220,4 @@ def test_law_bad_input():
     with pytest.raises(TypeError, match="in_channels must be a Python int"):
         theory.conv_frame_bound_law(8, 16, in_channels=2.0)
     with pytest.raises(ValueError, match="num_filters must be an integer >= 1"):
-        theory.marchenko_pastur_edges(0, 2)
+        theory.marchenko_pastur_edges(0, in_channels=2)
