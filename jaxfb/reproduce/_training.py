@@ -15,8 +15,8 @@ from matplotlib.figure import Figure
 from .. import io
 from .. import training as tr
 from .._env import environment
+from .._figures import RC, figure, log_y, merged_legend, save_figure, styled
 from ..training import TrainingConfig, TrainingResult
-from . import _plotting
 from ._config import ReproduceConfig
 from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber, Rule
 
@@ -26,7 +26,7 @@ FIGURE = "train_filterbank"
 """Basename of the figure, its CSV table (the curve's medians) and (standalone) its JSON and NPZ."""
 
 
-@_plotting._styled
+@styled
 def plot_training(table: dict, summary: dict, cfg: TrainingConfig) -> Figure:
     """Fit error against ``kappa``, one panel per ``T``: a point per run, the median curve."""
     from matplotlib import colormaps
@@ -34,7 +34,7 @@ def plot_training(table: dict, summary: dict, cfg: TrainingConfig) -> Figure:
 
     lengths, weights = cfg.lengths, cfg.penalty_weights
     ncols = min(len(lengths), 2)
-    fig, axes = _plotting._figure(-(-len(lengths) // ncols), ncols, 2.8)
+    fig, axes = figure(-(-len(lengths) // ncols), ncols, 2.8)
     colors = colormaps["viridis"](np.linspace(0, 0.9, len(weights)))
     for ax, T in zip(axes.flat, lengths, strict=False):
         runs, med = table["T"] == T, summary["T"] == T
@@ -54,15 +54,15 @@ def plot_training(table: dict, summary: dict, cfg: TrainingConfig) -> Figure:
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
         ax.xaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.5)))
-        _plotting._log_y(ax)
+        log_y(ax)
         ax.set(title=f"T = {T}", xlabel="final condition number kappa", ylabel="final fit error")
     for ax in axes.flat[len(lengths) :]:
         ax.set_visible(False)
-    _plotting._merged_legend(fig, axes.flat, ncols=4)
+    merged_legend(fig, axes.flat, ncols=4)
     fig.suptitle(
         f"Penalty trade-off: J = {cfg.num_filters} filters fitted to a mel filterbank (N = "
         f"{cfg.n}, {cfg.seeds} seeds, {cfg.steps} Adam steps)",
-        fontsize=_plotting.RC["axes.titlesize"] + 1,
+        fontsize=RC["axes.titlesize"] + 1,
     )
     return fig
 
@@ -202,7 +202,7 @@ def save_training(
     t0 = time.perf_counter()
     table = tr.training_table(result)
     summary = tr.tradeoff_summary(table)
-    _plotting.save_figure(plot_training(table, summary, result.config), path / FIGURE)
+    save_figure(plot_training(table, summary, result.config), path / FIGURE)
     io.write_csv(path / f"{FIGURE}.csv", summary)
     io.save_npz(path / f"{FIGURE}.npz", table)
     meta = {"experiment": FIGURE, **tr.training_record(result), **environment()}
