@@ -402,6 +402,12 @@ def training_table(result: TrainingResult) -> dict[str, np.ndarray]:
 
     Columns: ``T``, ``penalty_weight``, ``seed``, ``fit_init``, ``kappa_init``, ``fit_final``,
     ``kappa_final``, ``smooth_kappa_final``, ``kappa_target``.
+
+    Args:
+        result: a :class:`TrainingResult` (:func:`train_filterbanks`).
+
+    Returns:
+        ``{column: (runs,) array}``, ``runs = len(lengths) * len(penalty_weights) * seeds``.
     """
     cols: dict[str, list] = {}
     for T, c in result.curves.items():
@@ -433,6 +439,12 @@ def tradeoff_summary(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     weight (``nan`` on the smallest), the step up in weight: ``log_kappa_drop_mean`` / ``_se``
     (mean and standard error over seeds of ``log kappa_final`` before minus after) and
     ``log_fit_rise_mean`` / ``_se`` (of ``log fit_final`` after minus before).
+
+    Args:
+        table: the ``{column: (runs,) array}`` of :func:`training_table`.
+
+    Returns:
+        ``{column: (rows,) array}``, one row per ``(T, penalty weight)``.
     """
     cols: dict[str, list] = {}
     for T in np.unique(table["T"]):
@@ -473,7 +485,11 @@ def tradeoff_summary(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 def tradeoff_evidence(summary: dict[str, np.ndarray]) -> dict[str, float]:
     """The numbers the curve's claims rest on, from :func:`tradeoff_summary`.
 
-    Returns ``monotone_steps`` (steps up in weight, over every ``T``, whose paired mean drop of
+    Args:
+        summary: the ``{column: (rows,) array}`` of :func:`tradeoff_summary`.
+
+    Returns a ``{name: float}`` dict: ``monotone_steps`` (steps up in weight, over every
+    ``T``, whose paired mean drop of
     ``log kappa`` and rise of ``log fit`` both exceed 2 standard errors and 0) out of ``steps``;
     ``worst_fit_ratio`` (largest unpenalised ``fit_final / fit_init`` over ``T`` and seeds); and
     at the largest length ``T``: the unpenalised medians ``kappa_unpenalised``,
@@ -504,9 +520,16 @@ def _records(table: dict[str, np.ndarray]) -> list[dict[str, Any]]:
 
 
 def training_record(result: TrainingResult) -> dict[str, Any]:
-    """The study as JSON-ready data: ``config``, ``timings_s``, ``runs`` (one record per
-    ``(T, weight, seed)``, :func:`training_table`) and ``summary`` (one per ``(T, weight)``,
-    :func:`tradeoff_summary`)."""
+    """The study as JSON-ready data.
+
+    Args:
+        result: a :class:`TrainingResult` (:func:`train_filterbanks`).
+
+    Returns:
+        ``{"config", "timings_s", "runs", "summary"}``: ``runs`` one record per
+        ``(T, weight, seed)`` (:func:`training_table`), ``summary`` one per ``(T, weight)``
+        (:func:`tradeoff_summary`).
+    """
     table = training_table(result)
     return {
         "config": result.config.to_dict(),
