@@ -21,9 +21,12 @@ class InitSpec:
 
     Attributes:
         name: the ``init`` string accepted by :func:`random_filterbank`.
-        family: ``"normal"``, ``"uniform"`` or ``"rademacher"``: the shape of the distribution.
-        excess_kurtosis: ``g2 = E[w^4]/E[w^2]^2 - 3`` of one weight (0 normal, -6/5 uniform,
-            -2 Rademacher). It enters the energy variance (see ``jaxfb.theory``).
+        family: ``"normal"``, ``"truncated_normal"`` (cut at two standard deviations of the
+            underlying normal, as Flax and Keras do), ``"uniform"`` or ``"rademacher"``: the
+            shape of the distribution.
+        excess_kurtosis: ``g2 = E[w^4]/E[w^2]^2 - 3`` of one weight (0 normal, about -0.634
+            truncated normal, -6/5 uniform, -2 Rademacher). It enters the energy variance (see
+            ``jaxfb.theory``).
         fan_variance: ``(fan_in, fan_out) -> Var[w]`` of the init as the framework defines it;
             for a ``Conv1d`` layer ``fan_in = C_in T`` and ``fan_out = C_out T`` (PyTorch's
             ``_calculate_fan_in_and_fan_out``, Keras' and Flax's variance-scaling inits).
@@ -48,6 +51,20 @@ class InitSpec:
             return 1.0 / (num_filters * length)
         return self.raw_variance(num_filters, length, in_channels)
 
+
+def _truncated_normal_moments(a: float) -> tuple[float, float]:
+    """Variance and excess kurtosis of a standard normal truncated to ``[-a, a]``."""
+    z = math.erf(a / math.sqrt(2.0))  # P(|N(0, 1)| <= a)
+    tail = 2.0 * a * math.exp(-0.5 * a * a) / math.sqrt(2.0 * math.pi) / z  # 2 a phi(a) / z
+    m2 = 1.0 - tail
+    m4 = 3.0 * m2 - a * a * tail
+    return m2, m4 / m2**2 - 3.0
+
+
+# Flax's and Keras' "truncated_normal" variance scaling: N(0, 1) cut at +-2 standard deviations,
+# rescaled to the init's variance (their constant .87962566103423978 is sqrt(_TRUNCATED_VAR))
+_TRUNCATION = 2.0
+_TRUNCATED_VAR, _TRUNCATED_EXCESS_KURTOSIS = _truncated_normal_moments(_TRUNCATION)
 
 INITS: dict[str, InitSpec] = {
     s.name: s
@@ -96,6 +113,27 @@ INITS: dict[str, InitSpec] = {
             "He/Kaiming normal (untruncated): N(0, 2/fan_in), fan_in = C_in T",
         ),
         InitSpec(
+            "lecun_truncated_normal",
+            "truncated_normal",
+            _TRUNCATED_EXCESS_KURTOSIS,
+            lambda fi, fo: 1.0 / fi,
+            "LeCun truncated normal, Flax's Conv default and Keras' LecunNormal: variance 1/fan_in",
+        ),
+        InitSpec(
+            "glorot_truncated_normal",
+            "truncated_normal",
+            _TRUNCATED_EXCESS_KURTOSIS,
+            lambda fi, fo: 2.0 / (fi + fo),
+            "Glorot truncated normal, Keras' GlorotNormal: variance 2/(fan_in + fan_out)",
+        ),
+        InitSpec(
+            "he_truncated_normal",
+            "truncated_normal",
+            _TRUNCATED_EXCESS_KURTOSIS,
+            lambda fi, fo: 2.0 / fi,
+            "He truncated normal, Keras' HeNormal: variance 2/fan_in",
+        ),
+        InitSpec(
             "uniform",
             "uniform",
             -1.2,
@@ -124,6 +162,9 @@ def init_spec(init: str) -> InitSpec:
 def _sample(key, scale, *, shape, family, dtype):
     if family == "normal":
         z = jax.random.normal(key, shape, dtype)
+    elif family == "truncated_normal":
+        z = jax.random.truncated_normal(key, -_TRUNCATION, _TRUNCATION, shape, dtype)
+        z = z / math.sqrt(_TRUNCATED_VAR)
     elif family == "uniform":
         z = jax.random.uniform(key, shape, dtype, minval=-1.0, maxval=1.0) * math.sqrt(3.0)
     else:  # rademacher
@@ -175,7 +216,12 @@ def random_filterbank(
       :math:`U(-1/\sqrt{\text{fan\_in}}, 1/\sqrt{\text{fan\_in}})`.
     - ``"glorot_normal"``, ``"glorot_uniform"``: Glorot/Xavier, variance
       ``2/(fan_in + fan_out)``.
-    - ``"lecun_normal"`` (variance ``1/fan_in``), ``"he_normal"`` (``2/fan_in``), untruncated.
+    - ``"lecun_normal"`` (variance ``1/fan_in``), ``"he_normal"`` (``2/fan_in``), untruncated
+      (PyTorch's ``kaiming_normal_``).
+    - ``"lecun_truncated_normal"`` (Flax's ``Conv`` default and Keras' ``LecunNormal``),
+      ``"glorot_truncated_normal"`` (Keras' ``GlorotNormal``), ``"he_truncated_normal"`` (Keras'
+      ``HeNormal``): a normal cut at two standard deviations and rescaled to the same variances,
+      as Flax's and Keras' variance-scaling inits draw them.
     - ``"uniform"``, ``"rademacher"``: uniform / random signs with variance ``1/(J T)``.
 
     Every init is available *raw* (the framework's own variance) or *rescaled* to the paper's

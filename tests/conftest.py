@@ -9,7 +9,7 @@ import time
 import jax
 import pytest
 
-# Catch silent rank promotion in library code (STYLE.md); restored after the session.
+# Catch silent rank promotion in library code; restored after the session.
 _previous = jax.config.jax_numpy_rank_promotion
 
 

@@ -6,10 +6,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from scipy import stats
 
 import jaxfb
 
-K = 5.0  # tolerance in standard errors, fixed in advance (STYLE.md)
+K = 5.0  # tolerance in standard errors, fixed in advance
 
 
 def test_shape_dtype_and_determinism():
@@ -132,7 +133,31 @@ FRAMEWORK_VARIANCE = {
     "glorot_uniform": lambda J, C, T: 2 / (C * T + J * T),
     "he_normal": lambda J, C, T: 2 / (C * T),
     "lecun_normal": lambda J, C, T: 1 / (C * T),
+    "lecun_truncated_normal": lambda J, C, T: 1 / (C * T),
+    "glorot_truncated_normal": lambda J, C, T: 2 / (C * T + J * T),
+    "he_truncated_normal": lambda J, C, T: 2 / (C * T),
 }
+
+
+@pytest.mark.parametrize(
+    "init", ["lecun_truncated_normal", "glorot_truncated_normal", "he_truncated_normal"]
+)
+def test_truncated_inits_follow_flax_and_keras(init):
+    """N(0, 1) cut at +-2, scaled by sqrt(var) / 0.87962566103423978 (Flax's and Keras'
+    variance_scaling): KS against scipy's truncnorm, the support, and the moments."""
+    J, C, T = 8, 6, 5
+    spec = jaxfb.INITS[init]
+    var = FRAMEWORK_VARIANCE[init](J, C, T)
+    std = math.sqrt(var) / 0.87962566103423978  # the underlying normal's, as the frameworks write
+    w = jaxfb.random_filterbank(
+        jax.random.key(13), J, T, in_channels=C, batch_shape=(100,), init=init
+    )
+    w = np.asarray(w, np.float64).ravel()
+    assert np.max(np.abs(w)) <= 2 * std * (1 + 1e-6)
+    assert stats.kstest(w, stats.truncnorm(-2, 2, scale=std).cdf).pvalue > 1e-4
+    ref = stats.truncnorm(-2, 2)
+    assert spec.excess_kurtosis == pytest.approx(float(ref.stats(moments="k")), rel=1e-12)
+    assert float(ref.var()) == pytest.approx(0.87962566103423978**2, rel=1e-15)
 
 
 @pytest.mark.parametrize("init", sorted(FRAMEWORK_VARIANCE))

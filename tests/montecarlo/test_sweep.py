@@ -90,7 +90,7 @@ def test_table_files_and_metadata(swept):
 
 
 def test_energies_match_closed_forms(swept):
-    # SPEC section 2: E = 1; Var = 2/(J T) for the impulse and 2/J for the alternating sign
+    # docs/theory.md: E = 1; Var = 2/(J T) for the impulse and 2/J for the alternating sign
     out, _ = swept
     for name in _point_files(out):
         meta, arrays = mc.load_point(out / name)
