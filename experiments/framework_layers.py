@@ -14,7 +14,8 @@ records the others as absent. Two checks per framework:
 2. **The default init.** The weights of freshly initialised layers (``C_in = 16``,
    ``C_out = 32``, ``T = 8``, ``--layers`` of them) against ``jaxfb.random_filterbank`` with the
    init jaxfb names for that framework: the variance (z-score from the fourth moment), the
-   kurtosis, and a two-sample Kolmogorov-Smirnov test.
+   kurtosis, and a two-sample Kolmogorov-Smirnov test; for Flax's truncated default, the KS test
+   against jaxfb's untruncated ``"lecun_normal"`` of the same variance as well.
 
 Writes ``framework_layers.json`` and ``framework_layers.md`` to ``--out``::
 
@@ -48,6 +49,7 @@ JAXFB_INIT = {
     "flax.linen": "lecun_truncated_normal",
     "flax.nnx": "lecun_truncated_normal",
 }
+UNTRUNCATED = {"lecun_truncated_normal": "lecun_normal"}
 LAYOUT = {"torch": "torch", "equinox": "equinox", "flax.linen": "flax", "flax.nnx": "flax"}
 
 
@@ -192,7 +194,7 @@ def init_check(framework: str, layers: int, seed: int) -> dict:
     var_fw, se_fw, kurt_fw = _moments(weights)
     var_us, se_us, kurt_us = _moments(ours)
     ks = stats.ks_2samp(weights, ours)
-    return {
+    record = {
         "jaxfb_init": init,
         "shape": {"C_in": c_in, "C_out": c_out, "T": t},
         "weights": int(weights.size),
@@ -206,24 +208,37 @@ def init_check(framework: str, layers: int, seed: int) -> dict:
         "ks_statistic": float(ks.statistic),
         "ks_pvalue": float(ks.pvalue),
     }
+    if init in UNTRUNCATED:  # the same test against the untruncated init of the same variance
+        other = jaxfb.random_filterbank(
+            jax.random.key(seed + 1), c_out, t, in_channels=c_in, batch_shape=(layers,),
+            init=UNTRUNCATED[init], dtype=jnp.float64,
+        )  # fmt: skip
+        record["untruncated_init"] = UNTRUNCATED[init]
+        record["untruncated_ks_pvalue"] = float(
+            stats.ks_2samp(weights, np.asarray(other).ravel()).pvalue
+        )
+    return record
 
 
 def markdown(record: dict) -> str:
     lines = [
         "| framework | version | worst rel. error of A, B (4 layers) | default init "
-        "| variance (framework / jaxfb) | z | kurtosis (framework / jaxfb) | KS p |",
-        "| --- | --- | ---: | --- | --- | ---: | --- | ---: |",
+        "| variance (framework / jaxfb) | z | kurtosis (framework / jaxfb) | KS p "
+        "| KS p, untruncated |",
+        "| --- | --- | ---: | --- | --- | ---: | --- | ---: | ---: |",
     ]
     for name, r in record["frameworks"].items():
         if not r["installed"]:
-            lines.append(f"| {name} | not installed | | | | | | |")
+            lines.append(f"| {name} | not installed | | | | | | | |")
             continue
         err = max(max(c["rel_err_A"], c["rel_err_B"]) for c in r["operator"])
         i = r["init"]
+        untruncated = f"{i['untruncated_ks_pvalue']:.2g}" if "untruncated_init" in i else "-"
         lines.append(
             f"| {name} | {r['version']} | {err:.1e} | {i['jaxfb_init']} "
             f"| {i['var_framework']:.5f} / {i['var_jaxfb']:.5f} | {i['var_z']:+.1f} "
-            f"| {i['kurtosis_framework']:.2f} / {i['kurtosis_jaxfb']:.2f} | {i['ks_pvalue']:.2g} |"
+            f"| {i['kurtosis_framework']:.2f} / {i['kurtosis_jaxfb']:.2f} | {i['ks_pvalue']:.2g} "
+            f"| {untruncated} |"
         )
     return "\n".join(lines) + "\n"
 
