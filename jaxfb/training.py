@@ -40,6 +40,7 @@ from ._penalty import smooth_condition_number
 from ._sampling import random_filterbank
 from ._targets import mel_filterbank
 from .montecarlo import Samples, monte_carlo
+from .montecarlo._estimates import mean_se
 
 __all__ = [
     "Tradeoff",
@@ -422,11 +423,6 @@ def training_table(result: TrainingResult) -> dict[str, np.ndarray]:
 _RUN_FIELDS = ("fit_init", "kappa_init", "fit_final", "kappa_final", "smooth_kappa_final")
 
 
-def _mean_se(x: np.ndarray) -> tuple[float, float]:
-    se = x.std(ddof=1) / math.sqrt(x.size) if x.size > 1 else math.nan
-    return float(x.mean()), float(se)
-
-
 def tradeoff_summary(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """One row per ``(T, penalty weight)`` of :func:`training_table`: medians over seeds.
 
@@ -475,7 +471,7 @@ def tradeoff_summary(table: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
                 "log_fit_rise": np.log(r["fit_final"]) - np.log(prev["fit_final"]),
             }
             for name, d in steps.items():
-                mean, se = _mean_se(d) if i else (math.nan, math.nan)
+                mean, se = map(float, mean_se(d)) if i else (math.nan, math.nan)
                 row.update({f"{name}_mean": mean, f"{name}_se": se})
             for k, x in row.items():
                 cols.setdefault(k, []).append(x)

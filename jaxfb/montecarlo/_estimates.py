@@ -19,11 +19,15 @@ _Z95 = 1.959963984540054
 
 
 def mean_se(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Sample mean and its standard error ``std / sqrt(n)`` along ``axis``."""
+    """Sample mean and its standard error ``std / sqrt(n)`` along ``axis`` (``nan`` for one
+    draw)."""
     x = np.asarray(x, np.float64)
     n = x.shape[axis]
+    mean = x.mean(axis=axis)
+    if n < 2:
+        return mean, np.full_like(mean, np.nan)
     with np.errstate(invalid="ignore"):
-        return x.mean(axis=axis), x.std(axis=axis, ddof=1) / math.sqrt(n)
+        return mean, x.std(axis=axis, ddof=1) / math.sqrt(n)
 
 
 def variance_se(x: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -15,12 +15,13 @@ import numpy as np
 
 from .. import signals as sig
 from .. import theory
+from ..montecarlo._buckets import draw, energy_statistic
+from ..montecarlo._estimates import mean_se, quantile_se, trend, variance_se
 from ..theory import _spectral
 from . import _plotting
 from ._config import ReproduceConfig
 from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber, Rule
-from ._simulate import draw, energy_statistic
-from ._stats import concat, mean_se, quantile_se, select, trend, variance_se
+from ._stats import concat, select
 
 __all__ = ["EnergyStudy", "energy_study", "level_tag", "run_energy", "run_study"]
 

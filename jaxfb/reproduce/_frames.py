@@ -16,11 +16,12 @@ from scipy import stats
 
 from .. import scaling, theory
 from .._gram import _nested_frames_statistic
+from ..montecarlo._buckets import draw
+from ..montecarlo._estimates import mean_se, quantile_se, ratio_of_means
 from . import _plotting
 from ._config import ReproduceConfig
 from ._results import Claim, ExperimentOutput, FigureOutput, KeyNumber, Rule
-from ._simulate import draw
-from ._stats import concat, mean_se, quantile_se, ratio_of_means
+from ._stats import concat
 
 __all__ = [
     "LawFit",

@@ -1,5 +1,5 @@
-"""Column tables (``{name: 1-D array}``, written by :func:`jaxfb.io.write_csv`); the estimates
-of draws with their standard errors are the engine's (:mod:`jaxfb.montecarlo._estimates`)."""
+"""Column tables of the reproduction (``{name: 1-D array}``, written by
+:func:`jaxfb.io.write_csv`): row-wise concatenation and row lookup."""
 
 from __future__ import annotations
 
@@ -7,17 +7,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..montecarlo._estimates import mean_se, quantile_se, ratio_of_means, trend, variance_se
-
-__all__ = [
-    "concat",
-    "mean_se",
-    "quantile_se",
-    "ratio_of_means",
-    "select",
-    "trend",
-    "variance_se",
-]
+__all__ = ["concat", "select"]
 
 Table = dict[str, np.ndarray]
 

@@ -118,7 +118,7 @@ def test_nested_banks_by_wishart_increments_have_the_weights_path_law():
 
     from jaxfb._gram import _nested_frames_statistic
     from jaxfb.montecarlo import Samples, monte_carlo
-    from jaxfb.reproduce._simulate import frames_statistic
+    from jaxfb.montecarlo._buckets import frames_statistic
 
     filters, padded, n, T, draws = (2, 40, 100), 8, 64, 6, 4000
     fast, methods = _nested_frames_statistic(filters, padded, n)
