@@ -43,4 +43,5 @@ want frameworks && step frameworks 100 "$PY" experiments/framework_layers.py --o
 want tests && TAIL=25 step tests "${TEST_SECONDS:-200}" "$PY" -m pytest -q -n 8 -m "not slow" \
     -p no:cacheprovider -rf ${TESTS:-tests/test_gram.py tests/test_conv.py tests/test_frames.py \
     tests/test_strided.py tests/test_sampling.py tests/montecarlo}
+want bench && step tables 60 "$PY" benchmarks/gpu_tables.py "$OUT"
 cat "$OUT/steps.txt"
