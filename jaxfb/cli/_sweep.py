@@ -1,4 +1,4 @@
-"""``jaxfb sweep``: a resumable Monte Carlo sweep over (J, T, N, init[, signal]) to a folder.
+"""``jaxfb sweep``: a resumable Monte Carlo sweep over (J, T, N, C, stride, init[, signal]).
 
 Example::
 
@@ -12,6 +12,14 @@ code is then 130 or 143). With ``--target-rse 0.01`` each point draws
 until the standard errors of mean log kappa and mean kappa are under 1% (``--draws`` the ceiling)::
 
     jaxfb sweep --out results/s --J 2:256:x2 --T 2:4096:x2 --N 4096 --draws 1e6 --target-rse 0.01
+
+``--C`` (input channels) and ``--stride`` make each point a 1-D convolution layer with J output
+channels (frame bounds of jaxfb.conv_frame_bounds, not renormalised by the stride)::
+
+    jaxfb sweep --out results/conv --J 64 --C 1,4,16 --T 8 --N 256 --stride 1,2,4 --draws 1e4
+
+A stride must divide N. A layer with J < stride x C (or T < stride) is never a frame: it is run
+and recorded with A = 0, kappa = inf (one warning says which).
 """
 
 from __future__ import annotations
@@ -78,6 +86,18 @@ def add_parser(sub) -> None:
         type=_signal_lengths,
         default=[1024],
         help="signal lengths (default 1024), or T for N = T at every point",
+    )
+    p.add_argument(
+        "--C",
+        type=int_list,
+        default=[1],
+        help="input channels of the layer, e.g. 1,4,16 (default 1: a filterbank)",
+    )
+    p.add_argument(
+        "--stride",
+        type=int_list,
+        default=[1],
+        help="strides, e.g. 1,2,4, each dividing every N (default 1)",
     )
     p.add_argument(
         "--init",
@@ -192,6 +212,8 @@ def run(args) -> int:
             length=args.T,
             n=args.N,
             init=args.init,
+            in_channels=args.C,
+            stride=args.stride,
             signals=args.signal,
             num_draws=args.draws,
             seed=args.seed,

@@ -1,4 +1,4 @@
-r"""Sweeps: Monte Carlo over a grid of ``(J, T, N, init)`` points (and signals), resumable.
+r"""Sweeps: Monte Carlo over a grid of ``(J, T, N, C, d, init)`` points (and signals), resumable.
 
 A sweep is a grid of points (see :mod:`jaxfb.montecarlo._points` for one point's key, statistic
 and files) run one after the other on the engine, each sharded over every device, and a summary
@@ -18,11 +18,20 @@ Resumption:
   checkpoint at how many draws, and how many points of another configuration (other draws,
   seed, signals, ...) the folder holds; those are left as they are and are not in the table.
 
-Paths: each point draws its Littlewood-Paley sum by the cheapest exact path for its
-``(J, T, N, init)`` (``method="auto"``: spectrum at ``T = N``, the equivalent filterbank where
-``J > T``, the weights otherwise; see :func:`jaxfb.sample_frame_bounds`), recorded in its
-``.json`` and the ``method`` column. The choice depends on the point alone, and the point's key,
-its ``fold_in(key, i)`` draws, resumption and precision targets work the same on every path.
+Paths: each point draws by the cheapest exact path for its ``(J, T, N, C, d, init)``
+(``method="auto"``, see :func:`~jaxfb.montecarlo._points.point_method`: at ``C = d = 1`` the
+spectrum at ``T = N``, the equivalent filterbank where ``J > T``, the weights otherwise, see
+:func:`jaxfb.sample_frame_bounds`; for a layer the equivalent filterbank where ``J > C T`` and
+cheaper, the weights otherwise), recorded in its ``.json`` and the ``method`` column. The choice
+depends on the point alone, and the point's key, its ``fold_in(key, i)`` draws, resumption and
+precision targets work the same on every path.
+
+Layers: ``in_channels`` (``C``) and ``stride`` (``d``) make each point a 1-D convolution layer
+``(J, C, T)`` at stride ``d`` (:func:`jaxfb.conv_frame_bounds`; ``A`` and ``B`` are not
+renormalised by the stride). At ``C = d = 1`` a point's configuration, key and file name are those
+of the filterbank point of sweeps older than these axes, so those resume. A layer with
+``J < d C`` or ``T < d`` is never a frame: it is run (``A = 0``, ``kappa = inf`` at every draw,
+counted in ``*_nonfinite``) and the sweep warns once.
 
 Precision targets: with ``target_rse``, ``num_draws`` is a ceiling and each point draws
 ``min_draws, 2 min_draws, 4 min_draws, ...`` filterbanks until the standard error of the mean of
@@ -40,6 +49,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -52,7 +62,6 @@ from .. import _identity as _id
 from .. import _validation as v
 from .. import io
 from .._env import environment
-from .._gram import _lp_method
 from .._sampling import init_spec
 from ._checkpoint import saved_draws
 from ._layout import MAX_DRAWS, parse_bytes
@@ -61,6 +70,8 @@ from ._points import (
     FORMAT,
     LOG_EDGES,
     POSITIVE_EDGES,
+    no_frame,
+    point_method,
     run_point,
     summary_columns,
     summary_table,
@@ -81,7 +92,8 @@ class _Point(NamedTuple):
 
     def label(self) -> str:
         c = self.config
-        return f"J={c['J']} T={c['T']} N={c['N']} {c['init']}"
+        layer = "".join(f" {k}={c[k]}" for k in ("C", "stride") if k in c)
+        return f"J={c['J']} T={c['T']} N={c['N']}{layer} {c['init']}"
 
 
 def sweep(
@@ -93,6 +105,8 @@ def sweep(
     num_draws: int,
     seed: int,
     init: str | Sequence[str] = "gaussian",
+    in_channels: int | Sequence[int] = 1,
+    stride: int | Sequence[int] = 1,
     signals: str | Sequence[str] | None = None,
     keep_samples: bool | None = None,
     quantiles: Sequence[float] = DEFAULT_QUANTILES,
@@ -107,7 +121,8 @@ def sweep(
     checkpoint_every: float = 60.0,
     method: str = "auto",
 ) -> dict[str, np.ndarray]:
-    r"""Run (or resume) a Monte Carlo sweep over the grid ``J x T x N x init`` and tabulate it.
+    r"""Run (or resume) a Monte Carlo sweep over the grid ``J x T x N x C x d x init`` and
+    tabulate it.
 
     Every point draws ``num_draws`` filterbanks and reduces ``A``, ``B``, ``kappa``,
     ``log kappa`` (and the energy of each signal) with streaming statistics; see the module
@@ -126,9 +141,19 @@ def sweep(
         num_draws: filterbanks per point, ``1 <= num_draws < 2**32``.
         seed: the sweep's seed (no default: say which).
         init: init name(s), see :data:`jaxfb.INITS`.
+        in_channels: ``C``, input channels of the layer: an int or a sequence of ints ``>= 1``
+            (default 1, a filterbank). Weights ``(J, C, T)`` of :func:`jaxfb.random_filterbank`
+            with ``in_channels=C`` (variance ``1/(J T)`` for ``"gaussian"``, the framework's
+            fan-in/fan-out variances for the framework inits).
+        stride: ``d``, the layer's stride: an int or a sequence of ints ``>= 1``, each dividing
+            every ``N`` of the grid (default 1). ``A`` and ``B`` are those of
+            :func:`jaxfb.conv_frame_bounds` (no renormalisation by the stride). Points with
+            ``J < d C`` or ``T < d`` are no frame (``A = 0``, ``kappa = inf``): they are run
+            and recorded, with one warning.
         signals: signal name(s) from :data:`jaxfb.signals.SIGNALS` (e.g. ``"impulse"``,
             ``"alternating"``, ``"white_noise"``, ``"lazy_random_walk"``), or ``None``. Random
-            signals are drawn once per ``(seed, name, N)`` and saved with the point.
+            signals are drawn once per ``(seed, name, N)`` and saved with the point. Only with
+            ``in_channels = stride = 1``.
         keep_samples: keep every draw (saved as float32; exact quantiles). Default: when
             ``num_draws <= 10**6``; otherwise fixed-edge histograms give the quantiles (to a
             bin, 0.23 % relative) and memory does not grow with ``num_draws``.
@@ -141,24 +166,26 @@ def sweep(
         target_rse: relative standard error to reach, e.g. ``0.01``; ``num_draws`` is then the
             ceiling, and the ``draws`` column holds the draws made (see the module docstring).
         target_stats: statistics the target applies to, from ``A, B, kappa, log_kappa``
-            (``kappa`` is exempt where ``J <= 4``).
+            (``kappa`` is exempt where ``J <= 4``, for a layer ``J <= d C + 3``).
         min_draws: first count at which a target is looked at (then doubling).
         checkpoint_every: seconds between checkpoints of the point in progress.
         method: how each point draws its Littlewood-Paley sum (the frame bounds and energies
             come from it): ``"auto"`` (default) the cheapest exact path for the point, chosen
-            from ``(J, T, N, init)`` alone: ``"spectrum"`` at ``T = N`` (independent gamma
-            values, no FFT), ``"gram"`` where ``J > T`` (the ``T`` filters of
-            :func:`jaxfb.equivalent_filterbank`), ``"weights"`` (``J T`` random weights) where
-            neither applies or is cheaper, or for a non-Gaussian init; or one of these names
-            for every point (``ValueError`` where it does not apply). The paths share one law,
-            not their draws: the results of two methods agree within Monte Carlo error. The
+            from ``(J, T, N, C, d, init)`` alone: ``"spectrum"`` at ``T = N`` and ``C = d = 1``
+            (independent gamma values, no FFT), ``"gram"`` where ``J > C T`` (the ``C T``
+            rows of :func:`jaxfb.equivalent_filterbank`), ``"weights"`` (``J C T`` random
+            weights) where neither applies or is cheaper, or for a non-Gaussian init; or one of
+            these names for every point (``ValueError`` where it does not apply). The paths
+            share one law, not their draws: the results of two methods agree within Monte Carlo
+            error. The
             method is part of a point's configuration (its ``.json`` and the ``method``
             column), so a point drawn by another path is not resumed as this one.
 
     Returns:
         The summary table as ``{column: 1-D array}`` (one entry per ``(point, signal)`` row;
-        columns ``J, T, N, init, [signal,] draws, seed, ...``, then ``<stat>_<value>`` for
-        ``A, B, kappa, log_kappa`` (and ``energy`` with signals)), the same as ``summary.csv``.
+        columns ``J, T, N, C, stride, init, [signal,] draws, seed, ...``, then
+        ``<stat>_<value>`` for ``A, B, kappa, log_kappa`` (and ``energy`` with signals)), the
+        same as ``summary.csv``.
 
     Multi-host (after :func:`jax.distributed.initialize`): every process calls ``sweep`` with the
     same arguments; each point is sharded over all devices; process 0 alone writes (and
@@ -166,7 +193,8 @@ def sweep(
     is complete on process 0 (elsewhere it lacks the points this process cannot read).
 
     Raises:
-        ValueError: an empty grid, ``T > N``, an unknown init or signal, bad counts; raised before
+        ValueError: an empty grid, ``T > N``, a stride that does not divide ``N``, signals with
+            ``C`` or ``d`` other than 1, an unknown init or signal, bad counts; raised before
             anything is written.
         OSError: ``out`` cannot be created or written.
         KeyboardInterrupt, SystemExit: on SIGINT, SIGTERM, after checkpointing the point.
@@ -184,7 +212,7 @@ def sweep(
         quantiles=quantiles, target_rse=target_rse, target_stats=target_stats,
         min_draws=min_draws,
     )  # fmt: skip
-    points = _expand(num_filters, length, n, init, settings, method)
+    points = _expand(num_filters, length, n, init, settings, method, in_channels, stride)
     engine = _engine_options(batch_size, microbatch, memory_budget, devices, checkpoint_every)
     writer = jax.process_index() == 0
     folder = io.check_writable(out) if writer else Path(out)
@@ -273,15 +301,54 @@ def _settings(
     return out
 
 
-def _expand(num_filters, length, n, init, settings: dict, method: str = "auto") -> list[_Point]:
-    """Every point of the grid ``J x T x N x init``, in that order (validated), each with the
-    path that draws it (``"method"``; absent for ``"weights"``, so that the points of sweeps
-    older than the other paths keep their names)."""
+def _check_layers(Ts, Ns, Cs, ds, settings: dict) -> None:
+    """A stride must divide every ``N`` of the grid; signals need ``C = d = 1``."""
+    lengths = sorted({T if N == "T" else N for T in Ts for N in Ns})
+    bad = sorted({(d, N) for d in ds for N in lengths if N % d})
+    if bad:
+        raise ValueError(
+            f"stride must divide the signal length N; the grid has (stride, N) = {bad}: pick "
+            "strides that divide every N of the grid (or signal lengths that are multiples of "
+            "every stride)"
+        )
+    if settings["signals"] and (Cs != [1] or ds != [1]):
+        raise ValueError(
+            f"signals: the energies are swept at in_channels=1 and stride=1 only, this grid has "
+            f"in_channels={Cs}, stride={ds}; sweep the signals in a grid of their own"
+        )
+
+
+def _warn_no_frames(points: list[_Point]) -> None:
+    """One warning for the points that are never frames (``A = 0``, ``kappa = inf``)."""
+    layers = [(p, p.config.get("C", 1), p.config.get("stride", 1)) for p in points]
+    dead = [
+        p for p, C, d in layers if no_frame(p.config["J"], p.config["T"], in_channels=C, stride=d)
+    ]
+    if dead:
+        warnings.warn(
+            f"{len(dead)} point(s) of the grid are no frame (J < stride * C, or T < stride), e.g. "
+            f"{dead[0].label()}: A = 0 and kappa = inf at every draw; they are run and "
+            "recorded so (see jaxfb.conv_frame_bounds)",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+
+
+def _expand(
+    num_filters, length, n, init, settings: dict, method="auto", in_channels=1, stride=1
+) -> list[_Point]:
+    """Every point of the grid ``J x T x N x C x d x init``, in that order (validated), each
+    with the path that draws it (``"method"``; absent for ``"weights"``, so that the points of
+    sweeps older than the other paths keep their names) and ``"C"``, ``"stride"`` where not 1
+    (the same reason)."""
     Js = _as_list("num_filters", num_filters, int)
     Ts = _as_list("length", length, int)
     Ns = ["T"] if isinstance(n, str) and n == "T" else _as_list("n", n, int)
+    Cs = _as_list("in_channels", in_channels, int)
+    ds = _as_list("stride", stride, int)
     inits = _as_list("init", init, str)
-    for axis, vals in (("num_filters", Js), ("length", Ts), ("n", Ns), ("init", inits)):
+    axes = {"num_filters": Js, "length": Ts, "n": Ns, "in_channels": Cs, "stride": ds}
+    for axis, vals in (*axes.items(), ("init", inits)):
         if not vals:
             raise ValueError(f"empty grid: {axis} has no values")
     for name in inits:
@@ -291,14 +358,20 @@ def _expand(num_filters, length, n, init, settings: dict, method: str = "auto") 
         raise ValueError(
             f"filter length T must be <= signal length N; the grid has T > N at (T, N) = {bad}"
         )
+    _check_layers(Ts, Ns, Cs, ds, settings)
     points = []
-    for J, T, N, ini in itertools.product(Js, Ts, Ns, inits):
+    for J, T, N, C, d, ini in itertools.product(Js, Ts, Ns, Cs, ds, inits):
         N = T if N == "T" else N
         config = {"J": J, "T": T, "N": N, "init": ini, **settings}
-        path = _lp_method(J, T, N, ini, method)
+        layer = {k: x for k, x in (("C", C), ("stride", d)) if x != 1}
+        config.update(layer)
+        path = point_method(J, T, N, ini, method, in_channels=C, stride=d)
         if path != "weights":
             config["method"] = path
-        points.append(_Point(config, f"J{J}_T{T}_N{N}_{ini}_{_id.digest(config)[:10]}"))
+        tag = (f"_C{C}" if C != 1 else "") + (f"_d{d}" if d != 1 else "")
+        stem = f"J{J}_T{T}_N{N}{tag}_{ini}_{_id.digest(config)[:10]}"
+        points.append(_Point(config, stem))
+    _warn_no_frames(points)
     return points
 
 
