@@ -177,9 +177,8 @@ def sweep(
             weights) where neither applies or is cheaper, or for a non-Gaussian init; or one of
             these names for every point (``ValueError`` where it does not apply). The paths
             share one law, not their draws: the results of two methods agree within Monte Carlo
-            error. The
-            method is part of a point's configuration (its ``.json`` and the ``method``
-            column), so a point drawn by another path is not resumed as this one.
+            error. The method is part of a point's configuration (its ``.json`` and the
+            ``method`` column), so a point drawn by another path is not resumed as this one.
 
     Returns:
         The summary table as ``{column: 1-D array}`` (one entry per ``(point, signal)`` row;

@@ -545,3 +545,144 @@ def test_sigterm_mid_point_checkpoints_exits_143_and_the_same_call_resumes(
     out, rc, err = _interrupt(tmp_path, "library", signal.SIGTERM)
     assert rc == 128 + signal.SIGTERM, err[-3000:]
     _check_interrupted_then_resumed(out, err, signal_reference, capsys)
+
+
+# ---- conv-layer axes: in_channels (C) and stride (d)
+
+LAYER_GRID = dict(
+    num_filters=16, length=8, n=32, in_channels=[1, 2], stride=[1, 2], num_draws=400, seed=3,
+    microbatch=16, batch_size=64, progress=False, checkpoint_every=0.0,
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def layer_swept(tmp_path_factory):
+    out = tmp_path_factory.mktemp("layer_sweep")
+    return out, mc.sweep(out, **LAYER_GRID)
+
+
+def test_layer_axes_in_the_table_and_names(layer_swept):
+    out, t = layer_swept
+    assert list(t) == _points.summary_columns(signals=False)
+    assert list(zip(t["C"].tolist(), t["stride"].tolist(), strict=True)) == [
+        (1, 1), (1, 2), (2, 1), (2, 2)
+    ]  # fmt: skip
+    assert [f.split("_gaussian_")[0] for f in t["file"]] == [
+        "J16_T8_N32", "J16_T8_N32_d2", "J16_T8_N32_C2", "J16_T8_N32_C2_d2"
+    ]  # fmt: skip
+    _same_table(t, mc.read_summary(out))
+    meta, _ = mc.load_point(out / t["file"][3])
+    assert meta["config"]["C"] == 2 and meta["config"]["stride"] == 2
+    assert "C" not in mc.load_point(out / t["file"][0])[0]["config"]
+    # the stride lowers the bounds (no renormalisation): E[Phi_d^T Phi_d] = I/d here (d | T)
+    assert t["B_mean"][1] < t["B_mean"][0] and t["A_mean"][3] < t["A_mean"][2]
+
+
+def test_points_written_before_the_layer_axes_resume_as_they_are(tmp_path, monkeypatch):
+    grid = dict(num_filters=4, length=[4, 8], n=16, num_draws=50, seed=1, progress=False)
+    first = mc.sweep(tmp_path, **grid)
+    for f in tmp_path.glob("J*.json"):  # the rows of an older sweep lack the new columns
+        meta = jaxfb.io.load_json(f)
+        for row in meta["rows"]:
+            del row["C"], row["stride"]
+        jaxfb.io.save_json(f, meta)
+    before = {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("J*.npz")}
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a finished point was recomputed")
+
+    monkeypatch.setattr(_points, "monte_carlo", forbidden)
+    again = mc.sweep(tmp_path, **grid, in_channels=1, stride=[1])
+    assert again["C"].tolist() == again["stride"].tolist() == [1, 1]
+    _same_table(first, again)
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("J*.npz")} == before
+
+
+def test_no_frame_layers_are_run_with_one_warning(tmp_path):
+    grid = dict(num_filters=3, length=[2, 8], n=16, in_channels=2, stride=[1, 4])
+    with pytest.warns(RuntimeWarning, match=r"2 point\(s\) of the grid are no frame") as rec:
+        t = mc.sweep(tmp_path, num_draws=20, seed=0, progress=False, **grid)
+    assert len(rec) == 1
+    dead = t["stride"] == 4  # J = 3 < d C = 8 there; J = 3 >= C = 2 and T >= 1 at d = 1
+    assert dead.tolist() == [False, True, False, True]
+    assert (t["A_max"][dead] == 0).all() and (t["kappa_nonfinite"][dead] == 20).all()
+    assert (t["A_min"][~dead] > 0).all() and (t["kappa_nonfinite"][~dead] == 0).all()
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (dict(stride=[2, 3]), r"stride must divide the signal length N; .*\(3, 16\)"),
+        (dict(in_channels=[2, 0]), r"in_channels\[1\] must be >= 1"),
+        (dict(stride=[]), "empty grid: stride"),
+        (dict(in_channels=2, signals=["impulse"]), "signals: the energies are swept at"),
+        (dict(in_channels=2, method="spectrum"), "needs in_channels 1, stride 1"),
+    ],
+)
+def test_bad_layer_axes_fail_before_writing(tmp_path, change, match):
+    out = tmp_path / "never"
+    grid = dict(num_filters=8, length=4, n=16, num_draws=10, seed=0, progress=False)
+    with pytest.raises(ValueError, match=match):
+        mc.sweep(out, **{**grid, **change})
+    assert not out.exists()
+
+
+def test_interrupted_layer_point_resumes_to_identical_results(layer_swept, tmp_path, monkeypatch):
+    ref_out, ref = layer_swept
+    out = tmp_path / "interrupted"
+    real = _points.monte_carlo
+
+    def interrupted(*args, callback=None, **kw):
+        seen = [0]
+
+        def cb(n):
+            seen[0] += n
+            if kw["checkpoint"].name.startswith("J16_T8_N32_C2_d2") and seen[0] >= 128:
+                raise KeyboardInterrupt
+
+        return real(*args, callback=cb, **kw)
+
+    monkeypatch.setattr(_points, "monte_carlo", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        mc.sweep(out, **LAYER_GRID)
+    (ckpt,) = out.glob("*.ckpt")
+    assert ckpt.name.startswith("J16_T8_N32_C2_d2") and len(_point_files(out)) == 3
+    monkeypatch.setattr(_points, "monte_carlo", real)
+    resumed = mc.sweep(out, **LAYER_GRID)
+    _same_table(ref, resumed, skip=("wall_time_s",))
+    meta, b = mc.load_point(out / ref["file"][3])
+    assert meta["resumed_draws"] >= 128 and not list(out.glob("*.ckpt"))
+    _, a = mc.load_point(ref_out / ref["file"][3])
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_cli_sweep_layer_axes(layer_swept, tmp_path, capsys):
+    _, ref = layer_swept
+    out = tmp_path / "cli"
+    args = ["sweep", "--out", str(out), "--J", "16", "--T", "8", "--N", "32", "--C", "1,2"]
+    args += ["--stride", "1,2", "--draws", "400", "--seed", "3", "--microbatch", "16"]
+    args += ["--batch-size", "64", "--no-progress"]
+    assert cli_main(args) == 0
+    assert "4 points, 4 rows" in capsys.readouterr().out
+    _same_table(ref, mc.read_summary(out), skip=("wall_time_s",))
+    bad = tmp_path / "bad"
+    assert cli_main(["sweep", "--out", str(bad), "--N", "1024", "--stride", "3"]) == 2
+    assert "stride must divide the signal length N" in capsys.readouterr().err
+    assert not bad.exists()
+
+
+@pytest.mark.slow
+def test_layer_point_does_not_depend_on_the_device_count(layer_swept, tmp_path):
+    ref_out, ref = layer_swept
+    grid = {**LAYER_GRID, "in_channels": 2, "stride": 2}
+    script = f"from jaxfb import montecarlo as mc; mc.sweep({str(tmp_path)!r}, **{grid!r})"
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
+    env["JAX_PLATFORMS"] = "cpu"
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    meta, four = mc.load_point(tmp_path / ref["file"][3])
+    assert meta["device"]["count"] == 4
+    _, one = mc.load_point(ref_out / ref["file"][3])
+    for k in one:  # the same draws; float32 kernels may round differently on other shapes
+        np.testing.assert_allclose(four[k], one[k], rtol=1e-5, err_msg=k)
