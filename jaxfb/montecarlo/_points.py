@@ -41,7 +41,7 @@ import numpy as np
 
 from .. import io
 from .._conv import conv_frame_bounds
-from .._gram import _draw_lp, _lp_method, equivalent_filterbank, path_cost
+from .._gram import METHODS, _draw_lp, _lp_method, equivalent_filterbank, path_cost
 from .._sampling import init_spec, random_filterbank
 from ._driver import TargetSE, monte_carlo
 from ._reducers import Count, Histogram, Max, Min, Moments, Samples, histogram_quantile
@@ -170,19 +170,17 @@ def point_method(
     (``"auto"``: spectrum at ``T = N``, gram where ``J > T``, by their cost). Otherwise the
     layer's ``J`` rows of length ``C T``: ``"gram"`` (the ``K = C T`` rows of
     :func:`jaxfb.equivalent_filterbank`, exact for the Gaussian inits) where ``J > C T`` and it
-    is cheaper by :func:`jaxfb._gram.path_cost` for the equivalent single-channel filterbank
-    (length ``C T``, signal ``N C``, stride ``d C``); ``"weights"`` otherwise, and for
-    non-Gaussian inits; ``"spectrum"`` never. An explicit method that does not apply raises
-    ``ValueError``.
+    is cheaper by the cost model of :func:`jaxfb.sample_frame_bounds`, applied to the
+    equivalent single-channel filterbank (length ``C T``, signal ``N C``, stride ``d C``);
+    ``"weights"`` otherwise, and for non-Gaussian inits; ``"spectrum"`` never. An explicit
+    method that does not apply raises ``ValueError``.
     """
     J, T, C, d = num_filters, length, in_channels, stride
     if C == 1 and d == 1:
         return _lp_method(J, T, n, init, method)
     where = f"in_channels={C}, stride={d}"
-    if method not in ("auto", "weights", "gram", "spectrum"):
-        raise ValueError(
-            f"method must be one of ('auto', 'weights', 'gram', 'spectrum'), got {method!r}"
-        )
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if method == "spectrum":
         raise ValueError(
             f"method='spectrum' does not apply at {where}: it needs in_channels 1, stride 1 and "
