@@ -19,7 +19,7 @@ channels (frame bounds of jaxfb.conv_frame_bounds, not renormalised by the strid
     jaxfb sweep --out results/conv --J 64 --C 1,4,16 --T 8 --N 256 --stride 1,2,4 --draws 1e4
 
 A stride must divide N. A layer with J < stride x C (or T < stride) is never a frame: it is run
-and recorded with A = 0, kappa = inf (one warning says which).
+and recorded with A = 0, kappa = inf (one warning says how many, with an example).
 """
 
 from __future__ import annotations
