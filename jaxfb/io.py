@@ -317,6 +317,10 @@ def _matches(column: np.ndarray, wanted: Any) -> np.ndarray:
     return column == str(wanted)
 
 
+# sweep columns added with the conv-layer axes; older summaries are single-channel, stride 1
+_LAYER_DEFAULTS = {"C": 1, "stride": 1}
+
+
 def read_summary(
     path: str | os.PathLike,
     *,
@@ -334,7 +338,8 @@ def read_summary(
         required: canonical fields that must be present; the error lists the missing ones and
             the header.
         where: keep only the rows whose column equals the value (numbers compare numerically,
-            so ``{"N": 1024}`` matches ``1024.0``).
+            so ``{"N": 1024}`` matches ``1024.0``). A summary written before the ``C`` and
+            ``stride`` columns existed reads as ``C = 1``, ``stride = 1``.
 
     Returns:
         every column of the file (ints, floats or strings, as :func:`read_csv`), plus the
@@ -369,6 +374,8 @@ def read_summary(
         )
     keep = np.ones(len(next(iter(table.values()))) if table else 0, bool)
     for col, value in (where or {}).items():
+        if col not in table and col in _LAYER_DEFAULTS:  # a summary written before these axes
+            table[col] = np.full(keep.size, _LAYER_DEFAULTS[col])
         if col not in table:
             raise ValueError(f"where: {p} has no column {col!r} (columns: {header})")
         keep &= _matches(table[col], value)

@@ -65,6 +65,12 @@ def test_read_summary_maps_and_filters(tmp_path):
         io.read_summary(p, where={"init": "he"})
     with pytest.raises(ValueError, match="columns"):
         io.read_summary(p, columns={"nonsense": "x"})
+    # a summary from before the layer axes is single-channel at stride 1
+    assert io.read_summary(p, where={"C": 1, "stride": 1})["J"].tolist() == [8, 16]
+    with pytest.raises(ValueError, match="no row"):
+        io.read_summary(p, where={"C": 2})
+    with pytest.raises(ValueError, match="no column 'dilation'"):
+        io.read_summary(p, where={"dilation": 1})
 
 
 def test_atomic_write_keeps_old_file_on_error(tmp_path):

@@ -128,7 +128,11 @@ def _points(table, target, n, source):
         if key in seen:
             j = seen[key]
             if y[i] != y[j] or se[i] != se[j]:
-                extra = [c for c in ("init", "draws") if c in table and table[c][i] != table[c][j]]
+                extra = [
+                    c
+                    for c in ("init", "draws", "C", "stride")
+                    if c in table and table[c][i] != table[c][j]
+                ]
                 at = f"J={J[i]:g}, T={T[i]:g}" + ("" if N is None else f", N={N[i]:g}")
                 hint = ", ".join(f"{c}={table[c][i]}" for c in extra) or "COLUMN=VALUE"
                 raise ValueError(
