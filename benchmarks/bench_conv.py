@@ -5,8 +5,9 @@
 For each ``(J, C_in, T, n, d)`` (float64, one layer per call) it times, in the same run and
 interleaved repetition by repetition:
 
-- **jaxfb**: ``jaxfb.conv_frame_bounds(w, n, stride=d)``, jitted (``n/(2d) + 1`` Hermitian
-  blocks of size ``d C_in`` from one FFT per output channel, batched ``eigvalsh``);
+- **jaxfb**: ``jaxfb.conv_frame_bounds(w, n, stride=d)``, jitted (the ``n/(2d) + 1`` Hermitian
+  blocks ``V_k^H V_k / d`` of size ``d C_in`` from the filter spectra at the frequencies they
+  need, three real batched matrix products, batched singular values);
 - **NumPy loop**: ``np.fft.fft`` of every dilated filter, then a Python loop over the
   ``n/(2d) + 1`` frequencies, each building its block ``G_k^H G_k / d`` and calling
   ``np.linalg.eigvalsh``;
