@@ -19,7 +19,7 @@ and its optimal frame bounds are the extreme eigenvalues of :math:`S = \Phi^\top
 the ``C_out C_in`` filter spectra at the ``n/2 + 1`` frequencies :math:`f_a` the blocks need
 (a cosine/sine matrix product for short filters, else one real FFT per filter), then three real
 batched matrix products over ``k = 0 .. n/(2d)`` (real filters: :math:`M_{L-k}` has the spectrum
-of :math:`M_k`). Their eigenvalues, computed as singular values (no eigenvectors), give
+of :math:`M_k`). Their eigenvalues (singular values beyond ``8 x 8``: no eigenvectors) give
 :math:`A = \min_k \lambda_{\min}(M_k)` and :math:`B = \max_k \lambda_{\max}(M_k)`. Memory: the
 spectra and the blocks, never the dense operator. With ``C_in = 1`` the computation is the one
 of :func:`jaxfb.frame_bounds` on the dilated filters. The layer is also a single-channel
