@@ -1,12 +1,14 @@
 """Frame bounds of conv layers: ``jaxfb.conv_frame_bounds`` against per-frequency loops.
 
     python benchmarks/bench_conv.py [--reps 5] [--json bench_conv.json]
+    OPENBLAS_NUM_THREADS=1 python benchmarks/bench_conv.py ...  # single-threaded LAPACK/BLAS
 
 For each ``(J, C_in, T, n, d)`` (float64, one layer per call) it times, in the same run and
 interleaved repetition by repetition:
 
-- **jaxfb**: ``jaxfb.conv_frame_bounds(w, n, stride=d)``, jitted (``n/(2d) + 1`` Hermitian
-  blocks of size ``d C_in`` from one FFT per output channel, batched ``eigvalsh``);
+- **jaxfb**: ``jaxfb.conv_frame_bounds(w, n, stride=d)``, jitted (the ``n/(2d) + 1`` Hermitian
+  blocks ``V_k^H V_k / d`` of size ``d C_in`` from the filter spectra at the frequencies they
+  need, three real batched matrix products, batched singular values);
 - **NumPy loop**: ``np.fft.fft`` of every dilated filter, then a Python loop over the
   ``n/(2d) + 1`` frequencies, each building its block ``G_k^H G_k / d`` and calling
   ``np.linalg.eigvalsh``;
@@ -15,13 +17,18 @@ interleaved repetition by repetition:
   ``(J C_in T) x d`` Fourier matrix product) and the block's eigenvalues.
 
 All three agree (checked each run). Warm-up calls (compilation) are excluded; every jaxfb call
-ends with ``block_until_ready``. The table shows the best of ``--reps`` repetitions (the JSON
-keeps every time) and the median of the per-repetition ratios. See ``docs/performance.md``.
+ends with ``block_until_ready``. Each timed call follows a 0.2 s pause: NumPy's BLAS worker
+threads keep spinning for a while after a call and would otherwise slow the next method's
+(on 2 cores, a 1 ms jaxfb call after the hybra-style loop took up to 20 times its time). The
+table shows the best of ``--reps`` repetitions (the JSON keeps every time, the BLAS thread
+setting and the load average) and the median of the per-repetition ratios. See
+``docs/performance.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 import jax
@@ -32,6 +39,7 @@ import jaxfb
 from jaxfb import io
 
 ROWS = [(64, 16, 16, 1024, 2), (40, 1, 1024, 1024, 4)]  # (J, C_in, T, n, d)
+PAUSE = 0.2  # seconds before each timed call: BLAS worker threads spin on after a call
 
 
 def numpy_loop(w: np.ndarray, n: int, d: int) -> tuple[float, float]:
@@ -80,6 +88,7 @@ def bench_row(J, C, T, n, d, reps, seed=0):
     times = {m: [] for m in methods}
     for _ in range(reps):
         for m, f in methods.items():
+            time.sleep(PAUSE)
             t0 = time.perf_counter()
             f()
             times[m].append(time.perf_counter() - t0)
@@ -114,6 +123,7 @@ def main(argv=None) -> None:
     if args.rows:
         rows = [tuple(int(x) for x in r.split(",")) for r in args.rows.split(";")]
     out = []
+    load_start = list(os.getloadavg())  # 1, 5, 15 min: timings on a shared machine are noisy
     print(f"{'(J, C_in, T, n, d)':24s} {'jaxfb':>10s} {'NumPy loop':>12s} {'hybra loop':>12s}")
     for row in rows:
         r = bench_row(*row, reps=args.reps)
@@ -124,7 +134,13 @@ def main(argv=None) -> None:
             f"{b['hybra_loop'] * 1e3:10.1f}ms   x{q['numpy_loop']:.1f} x{q['hybra_loop']:.1f}"
         )
     if args.json:
-        io.save_json(args.json, {"environment": jaxfb.environment(), "rows": out})
+        record = {
+            "environment": jaxfb.environment(),
+            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS", "default"),
+            "load_average": {"start": load_start, "end": list(os.getloadavg())},
+            "rows": out,
+        }
+        io.save_json(args.json, record)
 
 
 if __name__ == "__main__":

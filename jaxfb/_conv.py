@@ -14,16 +14,17 @@ and its optimal frame bounds are the extreme eigenvalues of :math:`S = \Phi^\top
 
 .. math:: M_k[(a, c), (b, c')] = \frac1d \sum_{j} \overline{\hat h_{j,c}(f_a)}\,\hat h_{j,c'}(f_b)
 
-(``C_in x C_in`` per frequency at stride 1). They are computed by the single-channel strided
-kernel (:func:`jaxfb.aliasing_matrices`) on one equivalent filter per output channel:
-interleaving the channels, :math:`x'[sC + c] = x_c[s]` (length ``nC``), turns the layer into a
-single-channel filterbank with stride ``dC`` and filters
-:math:`w'_j[sC + C - 1 - c] = h_{j,c}[s]` of length :math:`((T-1)q + 1) C`, up to a circular
-shift of the input (unitary). Its ``n/(2d) + 1`` blocks of size ``d C_in`` are unitarily
-equivalent to the :math:`M_k` above; their eigenvalues (``jnp.linalg.eigvalsh``, batched) give
+(``C_in x C_in`` per frequency at stride 1). They are computed directly, as
+:math:`M_k = V_k^H V_k / d` with :math:`V_k[j, (a, c)] = \hat h_{j,c}(f_a)` (``C_out x d C_in``):
+the ``C_out C_in`` filter spectra at the ``n/2 + 1`` frequencies :math:`f_a` the blocks need
+(a cosine/sine matrix product for short filters, else one real FFT per filter), then three real
+batched matrix products over ``k = 0 .. n/(2d)`` (real filters: :math:`M_{L-k}` has the spectrum
+of :math:`M_k`). Their eigenvalues (singular values beyond ``8 x 8``: no eigenvectors) give
 :math:`A = \min_k \lambda_{\min}(M_k)` and :math:`B = \max_k \lambda_{\max}(M_k)`. Memory: the
-``C_out`` spectra of length ``n C_in`` and the blocks, never the dense operator. With
-``C_in = 1`` the computation is the one of :func:`jaxfb.frame_bounds` on the dilated filters.
+spectra and the blocks, never the dense operator. With ``C_in = 1`` the computation is the one
+of :func:`jaxfb.frame_bounds` on the dilated filters. The layer is also a single-channel
+filterbank on the interleaved signal :math:`x'[sC + c] = x_c[s]` (stride ``dC``, filters
+:func:`equivalent_filters`), whose blocks are unitarily equivalent to the :math:`M_k`.
 See ``docs/conv.md``.
 """
 
@@ -36,7 +37,7 @@ import jax.numpy as jnp
 
 from . import _validation as v
 from ._frames import FrameBounds, _choose_method, _littlewood_paley, _safe_ratio
-from ._strided import _aliasing_matrices, aliasing_extremes
+from ._strided import _blocks, block_extremes
 
 __all__ = ["LAYOUTS", "conv_condition_number", "conv_frame_bounds", "conv_kernel"]
 
@@ -89,19 +90,23 @@ def equivalent_filters(w: jax.Array, dilation: int) -> jax.Array:
 
 
 def conv_blocks(w: jax.Array, n: int, stride: int, dilation: int) -> jax.Array:
-    """The ``n/(2d) + 1`` Hermitian blocks of size ``d C_in`` (traceable, not validated)."""
-    C = w.shape[-2]
-    return _aliasing_matrices(equivalent_filters(w, dilation), n * C, stride * C)
+    """``(..., C_out, C_in, T) -> (..., n/d//2 + 1, d C_in, d C_in)`` Hermitian blocks.
+
+    ``M_k[(a, c), (b, c')]`` at ``[..., k, a C + c, b C + c']`` (traceable, not validated).
+    """
+    return _blocks(w, n, stride, dilation)
 
 
 def conv_extremes(w: jax.Array, n: int, stride: int, dilation: int):
     """``(A, B)``, each ``(...)``, of a validated layer: traceable, not jitted."""
-    C = w.shape[-2]
-    u = equivalent_filters(w, dilation)
+    J, C, T = w.shape[-3:]
     if C == 1 and stride == 1:  # 1 x 1 blocks: the Littlewood-Paley sum, no eigenproblem
+        u = equivalent_filters(w, dilation)
         lp = _littlewood_paley(u, n, _choose_method(u.shape[-2], u.shape[-1], n))
         return jnp.min(lp, axis=-1), jnp.max(lp, axis=-1)
-    return aliasing_extremes(u, n * C, stride * C)
+    # rank <= C_out; with a span (T - 1) q + 1 < d some input samples reach no output
+    singular = min(J, ((T - 1) * dilation + 1) * C) < stride * C
+    return block_extremes(conv_blocks(w, n, stride, dilation), singular)
 
 
 @partial(jax.jit, static_argnames=("n", "stride", "dilation"))

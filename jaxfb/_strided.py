@@ -21,6 +21,7 @@ Real filters give :math:`M_{L-k}[a, b] = M_k[d-1-b, d-1-a]` (same spectrum), so 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -38,14 +39,83 @@ def _resolve(w, n, stride):
     return w, n, v.stride("stride", stride, n)
 
 
+def _use_dft(C: int, T: int, n: int) -> bool:
+    """Direct DFT (a ``T x n/2`` cosine/sine matrix product) rather than a real FFT of size ``n``.
+
+    Measured on CPU (``docs/performance.md``, conv section): with one input channel the FFT is
+    as fast at ``T = 8`` and faster beyond; with several, gathering the FFT's output into the
+    ``(k, j, (a, c))`` layout costs more than ``2 T`` multiply-adds per value up to about
+    ``T = 4 log2 n``. Integer phases ``t q f mod n`` stay exact in int32 for ``n <= 2**15``.
+    """
+    return C > 1 and n <= 2**15 and T <= 4 * max(1, n.bit_length() - 1)
+
+
+def _polyphase_spectra(w: jax.Array, n: int, stride: int, dilation: int):
+    r"""``(..., J, C, T) -> (re, im)``, each ``(..., L//2 + 1, J, d C)`` real.
+
+    ``re + i im`` at ``[..., k, j, a C + c]`` is :math:`\hat h_{j,c}(k + aL)`, the ``n``-point DFT
+    of the filter ``w[..., j, c, :]`` dilated by ``q`` (tap ``t`` at sample ``t q``), for the
+    ``L//2 + 1`` frequencies ``k`` that the blocks need and the ``d`` aliases ``a``.
+    """
+    d, L = stride, n // stride
+    K = L // 2 + 1
+    *batch, J, C, T = w.shape
+    if _use_dft(C, T, n):
+        # phases (t q mod n)(k + a L) mod n, exact integers: one real product per part
+        t = (jnp.arange(T, dtype=jnp.int32) * dilation) % n
+        f = jnp.arange(K, dtype=jnp.int32)[:, None] + L * jnp.arange(d, dtype=jnp.int32)[None]
+        ang = ((t[:, None, None] * f[None]) % n).astype(w.dtype) * (2 * np.pi / n)  # (T, K, d)
+        hi = jax.lax.Precision.HIGHEST
+        re = jnp.einsum("...jct,tka->...kjac", w, jnp.cos(ang), precision=hi)
+        im = jnp.einsum("...jct,tka->...kjac", w, -jnp.sin(ang), precision=hi)
+    else:
+        if dilation > 1:  # zero-insert: w[t] at sample t q (pad + reshape, no scatter)
+            h = jnp.pad(w[..., None], [(0, 0)] * w.ndim + [(0, dilation - 1)])
+            w = h.reshape((*batch, J, C, T * dilation))[..., : (T - 1) * dilation + 1]
+        f = np.arange(K)[:, None] + L * np.arange(d)[None]  # (K, d); real filters: w(n - f) = conj
+        W = jnp.fft.rfft(w, n=n, axis=-1)[..., np.minimum(f, n - f)]  # (..., J, C, K, d)
+        W = jnp.moveaxis(W, (-2, -1), (-4, -2))  # (..., K, J, d, C)
+        conj = jnp.asarray(f > n // 2).reshape((1,) * len(batch) + (K, 1, d, 1))
+        re, im = W.real, jnp.where(conj, -W.imag, W.imag)
+    shape = (*batch, K, J, d * C)
+    return re.reshape(shape), im.reshape(shape)
+
+
+def _blocks(w: jax.Array, n: int, stride: int, dilation: int) -> jax.Array:
+    r"""``(..., J, C, T) -> (..., L//2 + 1, d C, d C)``: the blocks :math:`V_k^H V_k / d`.
+
+    Three real batched matrix products (``dot_general`` with the frequency as batch dimension)
+    instead of one complex one: :math:`\operatorname{Re} = a^\top a + b^\top b`,
+    :math:`\operatorname{Im} = a^\top b - (a^\top b)^\top` for :math:`V = a + ib`.
+    """
+    re, im = _polyphase_spectra(w, n, stride, dilation)
+    gram = partial(jnp.einsum, "...jx,...jy->...xy", precision=jax.lax.Precision.HIGHEST)
+    cross = gram(re, im)
+    M = jax.lax.complex(gram(re, re) + gram(im, im), cross - jnp.swapaxes(cross, -1, -2))
+    return M / jnp.asarray(stride, w.dtype)
+
+
+def block_extremes(M: jax.Array, singular: bool) -> tuple[jax.Array, jax.Array]:
+    """``(min_k lambda_min(M_k), max_k lambda_max(M_k))`` of PSD blocks ``(..., K, D, D)``.
+
+    The eigenvalues of a Hermitian positive semi-definite matrix are its singular values. On CPU
+    ``jnp.linalg.eigvalsh`` always computes the eigenvectors too; beyond ``D = 8`` the singular
+    values (``svd(compute_uv=False)``, no vectors) are faster, by about 20 times at ``D = 24``
+    under load, and below it ``eigvalsh`` is (``docs/performance.md``, conv section).
+    ``singular``: every block has rank ``< D``, the lower bound is exactly 0.
+    """
+    if M.shape[-1] <= 8:
+        lam = jnp.linalg.eigvalsh(M)  # (..., K, D), ascending; reads the lower triangle
+        lo, hi = jnp.maximum(jnp.min(lam[..., 0], axis=-1), 0), jnp.max(lam[..., -1], axis=-1)
+    else:
+        s = jnp.linalg.svd(M, compute_uv=False)  # (..., K, D), descending
+        lo, hi = jnp.min(s[..., -1], axis=-1), jnp.max(s[..., 0], axis=-1)
+    return (jnp.zeros_like(hi) if singular else lo), hi
+
+
 def _aliasing_matrices(w: jax.Array, n: int, stride: int) -> jax.Array:
     """``(..., J, T) -> (..., L//2 + 1, d, d)`` complex Hermitian blocks ``M_k``."""
-    d, L = stride, n // stride
-    W = jnp.fft.fft(w, n=n, axis=-1)  # (..., J, n)
-    # W[..., j, a, k] = w_hat_j(k + a L), for k = 0 .. L//2
-    W = W.reshape((*W.shape[:-1], d, L))[..., : L // 2 + 1]
-    M = jnp.einsum("...jak,...jbk->...kab", W.conj(), W, precision=jax.lax.Precision.HIGHEST)
-    return M / jnp.asarray(d, W.real.dtype)
+    return _blocks(w[..., None, :], n, stride, 1)
 
 
 def aliasing_extremes(w: jax.Array, n: int, stride: int) -> tuple[jax.Array, jax.Array]:
@@ -56,15 +126,8 @@ def aliasing_extremes(w: jax.Array, n: int, stride: int) -> tuple[jax.Array, jax
     stride (``min(J, T) < d``: every block has rank ``<= min(J, T)``) the lower bound is exactly 0.
     """
     J, T = w.shape[-2:]
-    M = _aliasing_matrices(w, n, stride)
-    # Hermitian PSD blocks: eigvalsh reads the lower triangle only
-    lam = jnp.linalg.eigvalsh(M).astype(w.dtype)  # (..., L//2 + 1, d), ascending
-    upper = jnp.max(lam[..., -1], axis=-1)
-    if min(J, T) < stride:
-        # every block is singular: A = 0 exactly (not a rounding residue). T < d: some input
-        # samples never reach an output.
-        return jnp.zeros_like(upper), upper
-    return jnp.maximum(jnp.min(lam[..., 0], axis=-1), 0), upper
+    # T < d: some input samples never reach an output
+    return block_extremes(_aliasing_matrices(w, n, stride), min(J, T) < stride)
 
 
 def aliasing_matrices(w: jax.Array, n: int, stride: int) -> jax.Array:
@@ -101,14 +164,18 @@ _jit_aliasing_matrices = jax.jit(_aliasing_matrices, static_argnames=("n", "stri
 
 
 class AliasingMoments(NamedTuple):
-    """Entrywise moments of the aliasing matrices :math:`M_k` under i.i.d. random weights."""
+    """Entrywise moments of the aliasing matrices :math:`M_k` under i.i.d. random weights.
+
+    Shape ``(L//2 + 1, d C, d C)`` (``(L//2 + 1, d, d)`` for one input channel), indexed like the
+    blocks: ``[k, a C + c, b C + c']`` is the entry :math:`M_k[(a, c), (b, c')]`.
+    """
 
     mean: np.ndarray
-    r"""``E[M_k[a, b]]``, complex, shape ``(L//2 + 1, d, d)``."""
+    r"""``E[M_k[a, b]]``, complex."""
     variance: np.ndarray
-    r"""``E|M_k[a, b] - mean|^2``, real, same shape."""
+    r"""``E|M_k[a, b] - mean|^2``, real."""
     pseudo_variance: np.ndarray
-    r"""``E[(M_k[a, b] - mean)^2]``, complex, same shape; with ``variance`` it gives
+    r"""``E[(M_k[a, b] - mean)^2]``, complex; with ``variance`` it gives
     ``Var Re = (variance + Re pseudo) / 2`` and ``Var Im = (variance - Re pseudo) / 2``."""
 
 
@@ -126,6 +193,7 @@ def aliasing_moments(
     *,
     variance: float | None = None,
     excess_kurtosis: float = 0.0,
+    in_channels: int = 1,
 ) -> AliasingMoments:
     r"""Closed-form mean, variance and pseudo-variance of the entries of the aliasing matrices.
 
@@ -152,27 +220,53 @@ def aliasing_moments(
     compare the diagonal's mean ``1/d``. (For ``d = 1`` and ``T = n`` this is
     ``Var LP(k) = 1/J`` at interior frequencies and ``2/J`` at ``k = 0, n/2``.)
 
+    **Conv layers** (``in_channels = C``, weights ``w[j, c, t]`` i.i.d., ``J = C_out``): the block
+    :math:`M_k[(a,c),(b,c')] = \frac1d\sum_j \overline{A_j} B_j` with
+    :math:`A_j = \hat w_{j,c}(f_a)`, :math:`B_j = \hat w_{j,c'}(f_b)`
+    (:func:`jaxfb.conv_frame_bounds`).
+    A same-channel entry (``c = c'``) is the single-channel entry above (the filters
+    ``w[:, c, :]`` form a filterbank). A cross-channel entry (``c != c'``) is a sum over ``j`` of
+    products of two independent zero-mean variables, so its mean is 0 and of Isserlis' three
+    pairings only the one inside each factor survives, with no fourth cumulant:
+    :math:`\mathbb E|M|^2 = \frac{J}{d^2}\mathbb E|A|^2\,\mathbb E|B|^2` and
+    :math:`\mathbb E M^2 = \frac{J}{d^2}\mathbb E\overline A^2\,\mathbb E B^2`, that is
+
+    .. math::
+        \mathbb E\,|M_k[(a,c),(b,c')]|^2 = \frac{J\sigma^4}{d^2}\,T^2, \qquad
+        \mathbb E\,M_k[(a,c),(b,c')]^2 = \frac{J\sigma^4}{d^2}\,D_T(-2f_a)\,D_T(2f_b)
+        \qquad (c \ne c'):
+
+    the terms :math:`|D_T(f_a+f_b)|^2`, :math:`D_T(f_b-f_a)^2` (pairings of :math:`A` with
+    :math:`B`) and the :math:`g_2` terms drop out. See ``docs/conv.md``, "Aliasing moments".
+
     Args:
-        num_filters: ``J >= 1``, static Python int.
+        num_filters: ``J >= 1`` (output channels), static Python int.
         length: ``T >= 1``, static Python int.
         n: signal length ``N >= T``.
         stride: ``d >= 1`` dividing ``n``.
-        variance: per-weight variance :math:`\sigma^2`; default the paper's ``1/(J T)``.
+        variance: per-weight variance :math:`\sigma^2`; default the paper's ``1/(J T)`` (also
+            for conv layers: ``jaxfb.random_filterbank``'s default for any ``in_channels``).
         excess_kurtosis: :math:`g_2` of one weight (0 Gaussian, ``-6/5`` uniform, ``-2``
             Rademacher; ``jaxfb.INITS[init].excess_kurtosis``).
+        in_channels: ``C >= 1``, static Python int; ``1`` is the filterbank (same numbers).
 
     Returns:
         ``AliasingMoments(mean, variance, pseudo_variance)``, NumPy float64/complex128 arrays of
-        shape ``(L//2 + 1, d, d)`` indexed like :func:`aliasing_matrices`.
+        shape ``(L//2 + 1, d C, d C)``, indexed ``[k, a C + c, b C + c']`` like
+        :func:`aliasing_matrices` (``C = 1``) and the blocks of :func:`jaxfb.conv_frame_bounds`.
 
     Examples:
         >>> import jaxfb
         >>> m = jaxfb.aliasing_moments(40, 1024, 1024, 4)  # J d^2 Var = 1 + |D_T|^2 / T^2
         >>> bool(abs(m.mean[5, 0, 1]) < 1e-12), round(float(m.variance[5, 0, 1] * 40 * 16), 9)
         (True, 1.0)
+        >>> mc = jaxfb.aliasing_moments(40, 16, 1024, 4, in_channels=3)  # [k, a C + c, b C + c']
+        >>> mc.mean.shape, complex(mc.mean[5, 0, 1]), round(float(mc.variance[5, 0, 1] * 640), 9)
+        ((129, 12, 12), 0j, 1.0)
     """
     J = v.static_int("num_filters", num_filters, minimum=1)
     T = v.static_int("length", length, minimum=1)
+    C = v.static_int("in_channels", in_channels, minimum=1)
     n = v.signal_length("n", n, T)
     d = v.stride("stride", stride, n)
     if variance is None:
@@ -192,15 +286,21 @@ def aliasing_moments(
     D_diff = _dirichlet(diff, T, n)
     mean = J * s2 / d * D_diff
     var = J * s2**2 / d**2 * (T**2 + np.abs(_dirichlet(fa + fb, T, n)) ** 2 + g2 * T)
-    pseudo = (
-        J
-        * s2**2
-        / d**2
-        * (
-            D_diff**2
-            + _dirichlet(np.broadcast_to(-2 * fa, diff.shape), T, n)
-            * _dirichlet(np.broadcast_to(2 * fb, diff.shape), T, n)
-            + g2 * _dirichlet(2 * diff, T, n)
+    D_a = _dirichlet(np.broadcast_to(-2 * fa, diff.shape), T, n)
+    D_b = _dirichlet(np.broadcast_to(2 * fb, diff.shape), T, n)
+    pseudo = J * s2**2 / d**2 * (D_diff**2 + D_a * D_b + g2 * _dirichlet(2 * diff, T, n))
+    if C == 1:
+        return AliasingMoments(mean, var, pseudo)
+    cross = (
+        np.zeros_like(mean),
+        np.full_like(var, J * s2**2 / d**2 * T**2),
+        J * s2**2 / d**2 * D_a * D_b,
+    )
+    same = np.eye(C, dtype=bool)[None, None, :, None, :]  # [k, a, c, b, c']
+    shape = (L // 2 + 1, d * C, d * C)
+    return AliasingMoments(
+        *(
+            np.where(same, s[:, :, None, :, None], x[:, :, None, :, None]).reshape(shape)
+            for s, x in zip((mean, var, pseudo), cross, strict=True)
         )
     )
-    return AliasingMoments(mean, var, pseudo)

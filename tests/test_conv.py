@@ -125,6 +125,35 @@ def test_no_recompilation_on_second_call():
     assert [k._cache_size() for k in kernels] == sizes
 
 
+def numpy_blocks(w: np.ndarray, n: int, d: int, q: int) -> np.ndarray:
+    """``sum_j conj(h_jc(k + aL)) h_jc'(k + bL) / d`` at ``[k, a C + c, b C + c']``."""
+    *batch, J, C, T = w.shape
+    h = np.zeros((*batch, J, C, n))
+    h[..., np.arange(T) * q] = w
+    H = np.fft.fft(h, axis=-1)
+    L = n // d
+    f = np.arange(L // 2 + 1)[:, None] + L * np.arange(d)[None]  # (K, d)
+    V = np.moveaxis(H[..., f], (-2, -1), (-4, -2))  # (..., K, J, d, C)
+    V = V.reshape((*V.shape[:-2], d * C))
+    return np.einsum("...jx,...jy->...xy", V.conj(), V) / d
+
+
+@pytest.mark.parametrize("use_dft", [True, False])
+@pytest.mark.parametrize(
+    ("C", "T", "n", "d", "q"), [(3, 4, 12, 3, 2), (2, 5, 16, 4, 3), (4, 3, 9, 1, 1)]
+)
+def test_blocks_match_the_definition_on_both_spectrum_paths(
+    x64, monkeypatch, use_dft, C, T, n, d, q
+):
+    """Short-filter DFT and real-FFT paths give the documented blocks entry by entry."""
+    from jaxfb import _strided
+
+    monkeypatch.setattr(_strided, "_use_dft", lambda C, T, n: use_dft)
+    w = np.random.default_rng(C * T).standard_normal((2, 5, C, T))
+    M = np.asarray(_conv.conv_blocks(jnp.asarray(w), n, d, q))
+    np.testing.assert_allclose(M, numpy_blocks(w, n, d, q), rtol=0, atol=1e-12)
+
+
 def test_memory_is_the_blocks():
     """The compiled kernel's temporaries stay at the spectra + blocks, far below the operator."""
     J, C, T, n, d = 16, 8, 8, 256, 2

@@ -267,3 +267,95 @@ def test_aliasing_moments_monte_carlo(x64, init, J, T, n, d):
     dev = M - mom.mean
     check(np.abs(dev) ** 2, mom.variance)
     check(dev**2, mom.pseudo_variance)
+
+
+def exact_conv_moments(J, C, T, n, d, s2, g2):
+    """Moments of M_k[(a, c), (b, c')] as quadratic forms in one output channel's C T weights.
+
+    M = (1/d) sum_j w_j^T Q w_j, w_j = (w[j, 0, :], ..., w[j, C-1, :]) and Q = conj(u) v^T with
+    u = e_a in channel c's slot and v = e_b in channel c''s (zeros elsewhere); then the same
+    bilinear covariance formula as :func:`exact_moments`, entry [k, a C + c, b C + c'].
+    """
+    L = n // d
+    t = np.arange(T)
+    out = np.zeros((3, L // 2 + 1, d * C, d * C), complex)
+    for k in range(L // 2 + 1):
+        for x in range(d * C):
+            for y in range(d * C):
+                (a, c), (b, c2) = divmod(x, C), divmod(y, C)
+                u, v = np.zeros(C * T, complex), np.zeros(C * T, complex)
+                u[c * T : (c + 1) * T] = np.exp(-2j * np.pi * (k + a * L) * t / n)
+                v[c2 * T : (c2 + 1) * T] = np.exp(-2j * np.pi * (k + b * L) * t / n)
+                Qs = (np.outer(u.conj(), v) + np.outer(v, u.conj())) / 2
+                dg = np.diag(Qs)
+                out[0, k, x, y] = J * s2 * np.trace(Qs) / d
+                var = 2 * np.trace(Qs @ Qs.conj()) + g2 * np.sum(dg * dg.conj())
+                out[1, k, x, y] = J * s2**2 * var / d**2
+                out[2, k, x, y] = J * s2**2 * (2 * np.trace(Qs @ Qs) + g2 * np.sum(dg * dg)) / d**2
+    return out
+
+
+@pytest.mark.parametrize(
+    ("J", "C", "T", "n", "d", "g2"),
+    [(3, 2, 6, 24, 3, 0.0), (2, 3, 5, 20, 2, -1.2), (4, 2, 4, 8, 1, -2.0), (3, 2, 8, 16, 4, 0.5)],
+)
+def test_conv_aliasing_moments_exact(J, C, T, n, d, g2):
+    s2 = 0.37
+    m = jaxfb.aliasing_moments(J, T, n, d, variance=s2, excess_kurtosis=g2, in_channels=C)
+    ref = exact_conv_moments(J, C, T, n, d, s2, g2)
+    assert m.mean.shape == (n // d // 2 + 1, d * C, d * C)
+    np.testing.assert_allclose(m.mean, ref[0], atol=1e-12)
+    np.testing.assert_allclose(m.variance, ref[1].real, atol=1e-12)
+    assert np.max(np.abs(ref[1].imag)) < 1e-12
+    np.testing.assert_allclose(m.pseudo_variance, ref[2], atol=1e-12)
+
+
+def test_conv_aliasing_moments_one_channel_is_the_filterbank():
+    """in_channels=1 returns the single-channel arrays bit for bit."""
+    for kw in ({}, {"variance": 0.3, "excess_kurtosis": -1.2}):
+        one, ref = (
+            jaxfb.aliasing_moments(3, 6, 24, 4, in_channels=1, **kw),
+            jaxfb.aliasing_moments(3, 6, 24, 4, **kw),
+        )
+        for x, y in zip(one, ref, strict=True):
+            assert x.shape == y.shape and np.array_equal(x, y)
+
+
+@pytest.mark.parametrize(
+    ("init", "J", "C", "T", "n", "d"),
+    [("uniform", 3, 2, 5, 20, 2), pytest.param("gaussian", 2, 3, 6, 24, 3, marks=pytest.mark.slow)],
+)
+def test_conv_aliasing_moments_monte_carlo(x64, init, J, C, T, n, d):
+    """Sample means of M, |M - mean|^2, (M - mean)^2 of conv blocks within 5 SE of the formulas:
+    a diagonal entry, a same-channel aliasing entry (a != b), a cross-channel entry at one alias
+    and a cross-channel aliasing entry, at three frequencies (uniform: excess kurtosis -6/5)."""
+    from jaxfb import _conv
+
+    S = 20000
+    w = jaxfb.random_filterbank(
+        jax.random.key(12), J, T, in_channels=C, batch_shape=(S,), init=init
+    )
+    M = np.asarray(_conv.conv_blocks(w, n, d, 1))  # (S, L//2 + 1, d C, d C)
+    g2 = jaxfb.INITS[init].excess_kurtosis
+    mom = jaxfb.aliasing_moments(J, T, n, d, excess_kurtosis=g2, in_channels=C)
+    L = n // d
+    ks = np.array([0, 1, L // 2])
+    # (a C + c, b C + c'): diagonal, aliasing same channel, cross channel, cross channel aliasing
+    xs = np.array([0, 0, 0, 1])
+    ys = np.array([0, C, 1, C])
+    sel = (slice(None), ks[:, None], xs, ys)
+    k_se, root = 5.0, np.sqrt(S)
+
+    def check(samples, truth):
+        for part in (np.real, np.imag):
+            x, t = part(samples), part(truth)
+            err = np.abs(x.mean(0) - t)
+            assert np.all(err <= k_se * x.std(0) / root + 1e-12), np.max(err / (x.std(0) / root))
+
+    mean = mom.mean[sel[1:]]
+    check(M[sel], mean)
+    dev = M[sel] - mean
+    check(np.abs(dev) ** 2, mom.variance[sel[1:]])
+    check(dev**2, mom.pseudo_variance[sel[1:]])
+    # the cross-channel entries are genuinely different from the same-channel ones
+    assert not np.allclose(mom.variance[1, 0, 1], mom.variance[1, 0, 0])
