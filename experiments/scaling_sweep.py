@@ -19,6 +19,15 @@ Usage::
     python experiments/scaling_sweep.py --quick          # scaled-down grid, a few CPU minutes
     python experiments/scaling_sweep.py                  # the full grid (see docs/scaling.md)
     python experiments/scaling_sweep.py --fit-only       # refit finished sweeps
+    python experiments/scaling_sweep.py --fit-only --refit-from docs/figures/scaling_sweep
+
+The last one refits without the point files (which are not committed): put the committed
+``{setting}_summary.csv`` (``{setting}_tight_summary.csv`` with ``--tight``) at
+``OUT/{setting}/summary.csv``; the laws are refitted without a bootstrap, each law keeps the
+bootstrap of the committed ``{setting}[_tight]_fit.json`` if its fit is unchanged (same
+parameters) or gets a parametric bootstrap (from the means and SEs) if it changed (the laws that
+use jaxfb.theory's effective counts, after a change of the predictor), and ``fit.json`` records
+under ``"refit"`` what was carried and every law's previous ``chi2/dof`` and parameters.
 
 Interrupted runs resume where they stopped (rerun the same command).
 """
@@ -128,9 +137,57 @@ def simulate(cfg: dict, out: Path, progress: bool | None) -> dict:
     return runs
 
 
-def fit(cfg: dict, out: Path, settings) -> int:
+def _same_params(new: dict, old: dict) -> bool:
+    a, b = new.get("params"), old.get("params")
+    if a is None or b is None or set(a) != set(b):
+        return False
+    return all(np.isclose(a[k], b[k], rtol=1e-9, atol=0.0) for k in a)
+
+
+def _carry_bootstraps(cfg: dict, summary: Path, fit_json: Path, previous: Path) -> dict:
+    """Give the refit in ``fit_json`` (fitted without a bootstrap) the bootstraps of the
+    committed fit ``previous`` where a law's parameters are unchanged, and a parametric bootstrap
+    where they changed; records what was done, and the previous fits, under ``"refit"``."""
+    report, old = io.load_json(fit_json), io.load_json(previous)
+    carried, changed = [], []
+    for law, m in report["models"].items():
+        o = old["models"].get(law, {})
+        if "bootstrap" not in o:
+            continue
+        if _same_params(m, o):
+            m["bootstrap"] = o["bootstrap"]
+            carried.append(law)
+        else:
+            changed.append(law)
+    if changed and cfg["bootstrap"]:
+        boot = scaling.analyze(
+            summary,
+            models=changed,
+            bootstrap=cfg["bootstrap"],
+            key=jax.random.key(cfg["seed"]),
+            theory=False,
+        ).to_dict()
+        for law in changed:
+            report["models"][law]["bootstrap"] = boot["models"][law]["bootstrap"]
+    report["refit"] = {
+        "previous": str(previous),
+        "reason": "refitted from the summary without the point files (not committed)",
+        "bootstrap_carried": carried,
+        "bootstrap_parametric": changed,
+        "previous_fits": {
+            law: {k: m[k] for k in ("reduced_chi2", "params") if k in m}
+            for law, m in old["models"].items()
+        },
+    }
+    io.save_json(fit_json, report)
+    return report["refit"]
+
+
+def fit(cfg: dict, out: Path, settings, previous: Path | None = None, stem: str = "") -> int:
     """Every law (bootstrap over the kept draws, jaxfb.theory's prediction scored beside them),
     then the J* rule again on ``T >= rule_min_length`` with scaled errors (``fit_large_T_*``).
+    With ``previous`` (a folder of committed ``{setting}{stem}_fit.json``), no point files are
+    read: see :func:`_carry_bootstraps`.
     A setting whose fit fails is reported and the others still run; the return code is 1 then."""
     rc = 0
     extra = {"script": "experiments/scaling_sweep.py", "seed": cfg["seed"]}
@@ -142,16 +199,20 @@ def fit(cfg: dict, out: Path, settings) -> int:
         print(f"\n=== fit {name}", flush=True)
         law = "orderstat" if name == "N_T" else "orderstat_n"
         try:
+            boot = 0 if previous else cfg["bootstrap"]
             every = scaling.analyze(
                 summary,
                 models="all",
-                bootstrap=cfg["bootstrap"],
-                samples="files" if cfg["bootstrap"] else None,
+                bootstrap=boot,
+                samples="files" if boot else None,
                 key=jax.random.key(cfg["seed"]),
                 theory=True,
             )
             print(every.summary())
-            every.save(out / f"fit_{name}", extra=extra)
+            written = every.save(out / f"fit_{name}", extra=extra)
+            if previous:
+                old = previous / f"{name}{stem}_fit.json"
+                print(f"bootstraps: {_carry_bootstraps(cfg, summary, written[-1], old)}")
             print(f"\n=== J* rule on T >= {cfg['rule_min_length']}, {name}", flush=True)
             large = scaling.analyze(
                 summary,
@@ -251,6 +312,13 @@ def main(argv=None) -> int:
     p.add_argument("--fit-only", action="store_true", help="refit finished sweeps")
     p.add_argument("--no-fit", action="store_true", help="simulate only")
     p.add_argument("--tables-only", action="store_true", help="write tables.md from the fits")
+    p.add_argument(
+        "--refit-from",
+        type=Path,
+        metavar="DIR",
+        help="with --fit-only: refit without the point files, keeping the bootstraps of DIR's "
+        "{setting}[_tight]_fit.json for unchanged laws (parametric bootstrap for changed ones)",
+    )
     p.add_argument("--settings", help="comma-separated subset of the settings (e.g. N_T,N1024)")
     p.add_argument("--num-filters", help="comma-separated subset of J (e.g. the finished ones)")
     p.add_argument("--lengths", help="comma-separated subset of T")
@@ -283,7 +351,9 @@ def main(argv=None) -> int:
         simulate(cfg, out, args.progress)
     if args.no_fit:
         return 0
-    rc = fit(cfg, out, settings)
+    if args.refit_from and not args.fit_only:
+        p.error("--refit-from refits finished sweeps: add --fit-only")
+    rc = fit(cfg, out, settings, args.refit_from, "_tight" if args.tight else "")
     if rc == 0:
         print(tables(cfg, out, settings))
     return rc

@@ -59,3 +59,36 @@ def test_tiny_grid_end_to_end(tmp_path, monkeypatch, capsys):
     with pytest.raises(SystemExit):
         script.main(["--quick", "--out", str(out), "--settings", "N99"])
     assert "unknown ['N99']" in capsys.readouterr().err
+
+
+def test_refit_carries_the_bootstraps_of_unchanged_laws_only(tmp_path):
+    # --refit-from: a law whose parameters are unchanged keeps the committed bootstrap, a changed
+    # one does not (with bootstrap 0 none is redrawn), and the previous fits are recorded
+    script = _load()
+    boot = {"kind": "nonparametric", "ci": {"b": [0.4, 0.6]}}
+    old = {
+        "models": {
+            "same": {"params": {"b": 0.5}, "reduced_chi2": 1.0, "bootstrap": boot},
+            "moved": {"params": {"b": 0.5}, "reduced_chi2": 1.1, "bootstrap": boot},
+            "theory": {"params": {}, "reduced_chi2": 2.0},
+        }
+    }
+    new = {
+        "models": {
+            "same": {"params": {"b": 0.5}, "reduced_chi2": 1.0},
+            "moved": {"params": {"b": 0.42}, "reduced_chi2": 1.4},
+            "theory": {"params": {}, "reduced_chi2": 1.5},
+        }
+    }
+    io.save_json(tmp_path / "old.json", old)
+    io.save_json(tmp_path / "fit.json", new)
+    cfg = {**script.FULL, "bootstrap": 0}
+    record = script._carry_bootstraps(
+        cfg, tmp_path / "summary.csv", tmp_path / "fit.json", tmp_path / "old.json"
+    )
+    assert record["bootstrap_carried"] == ["same"] and record["bootstrap_parametric"] == ["moved"]
+    report = io.load_json(tmp_path / "fit.json")
+    assert report["models"]["same"]["bootstrap"] == boot
+    assert "bootstrap" not in report["models"]["moved"]
+    assert report["refit"]["previous_fits"]["theory"]["reduced_chi2"] == 2.0
+    assert report["refit"]["previous_fits"]["moved"]["params"] == {"b": 0.5}
