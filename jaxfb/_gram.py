@@ -278,19 +278,6 @@ def _kernel_cost(J: int, T: int, n: int, stride: int) -> float:
     return 2.5 * J * n * math.log2(n) + 8.0 * J * blocks * stride**2 + 10.0 * blocks * stride**3
 
 
-def _gram_kernel_cost(T: int, n: int, stride: int) -> float:
-    """Flops of the gram path's kernel on the ``T`` equivalent filters: at stride 1 the
-    Littlewood-Paley kernel (its summed autocorrelation comes from the ``T x T`` Gram matrix for
-    ``T <= 64``); at stride ``d`` and ``T <= 64`` the lag-domain kernel
-    :func:`_strided_bounds_from_gram` (Gram matrix, the ``(T^2, d (2T - 1))`` 0/1 map, ``d`` FFTs
-    of size ``n``, the ``d x d`` blocks), else ``T`` FFTs of size ``n`` and the blocks."""
-    if stride == 1 or T > _LAG_KERNEL_MAX_LENGTH:
-        return _kernel_cost(T, T, n, stride)
-    blocks = n // stride // 2 + 1
-    lags = 2.0 * T**3 + 2.0 * T * T * stride * (2 * T - 1)
-    return lags + 2.5 * stride * n * math.log2(n) + 18.0 * blocks * stride**3
-
-
 def path_cost(method: str, num_filters: int, length: int, n: int, stride: int = 1) -> float:
     r"""Estimated cost of one frame-bound draw by ``method``, in flop units (for ``"auto"``).
 
@@ -303,16 +290,18 @@ def path_cost(method: str, num_filters: int, length: int, n: int, stride: int = 
 
     The kernel at stride 1 is the Littlewood-Paley flop model of :func:`jaxfb.littlewood_paley`'s
     ``method="auto"``; at stride ``d``, ``J`` FFTs of size ``n``, the ``d x d`` blocks and their
-    eigenvalues, except the gram path's ``T <= 64`` filters at stride ``d > 1``, which go through
-    their Gram matrix (its polyphase lag sums and ``d`` FFTs of size ``n``). Where a path
-    applies it is the cheaper one: ``"spectrum"`` < ``"gram"`` < ``"weights"``.
+    eigenvalues. For the gram path's ``T <= 64`` filters at stride ``d > 1`` that overstates the
+    kernel that runs (their Gram matrix's polyphase lag sums and ``d`` FFTs of size ``n``, faster
+    than the FFT kernel on the same filters in every case measured, see ``docs/performance.md``),
+    which only favours ``"weights"``: the order stays right. Where a path applies it is the
+    cheaper one: ``"spectrum"`` < ``"gram"`` < ``"weights"``.
     """
     J, T = num_filters, length
     if method == "weights":
         return _RNG_COST * J * T + _kernel_cost(J, T, n, stride)
     if method == "gram":
         numbers = T * (T - 1) / 2 + _NUMBERS_PER_GAMMA * T
-        return _RNG_COST * numbers + _gram_kernel_cost(T, n, stride)
+        return _RNG_COST * numbers + _kernel_cost(T, T, n, stride)
     if method == "spectrum":
         return (_RNG_COST * _NUMBERS_PER_GAMMA + 2.0) * (n // 2 + 1)
     raise ValueError(f"method must be one of {METHODS[1:]}, got {method!r}")
