@@ -87,6 +87,36 @@ def test_log1p_tail_is_accurate_in_float32():
     assert rel.max() < 1e-4, (y[np.argmax(rel)], rel.max())
 
 
+def _mt_rejection_by_quadrature(a):
+    """Marsaglia-Tsang's rejection probability for ``Gamma(a)`` by its definition, in float64:
+    ``1 - E[exp(3 d g(x / sqrt(9 d))) 1(x > -sqrt(9 d))]``, ``x ~ N(0, 1)``, ``d = a - 1/3``."""
+    d = a - 1 / 3
+    x = np.linspace(-12, 12, 240_001)
+    y = x / np.sqrt(9 * d)
+    ok = y > -1
+    ys = np.where(ok, y, 0)
+    g = np.log1p(ys) - ys + ys**2 / 2 - ys**3 / 3
+    density = stats.norm.pdf(x) * np.where(ok, np.exp(3 * d * g), 0)
+    return 1 - np.sum(density) * (x[1] - x[0])
+
+
+@pytest.mark.parametrize("a", [1.0, 4.0, 40.0])
+def test_mt_rejections_have_the_exact_rate(a):
+    # one proposal per entry: the fraction rejected (value -1) is binomial around the exact rate
+    draws = 200_000
+    d = jnp.full((draws,), a - 1 / 3, jnp.float32)
+    value = np.asarray(_gram._mt_candidates(jax.random.key(15), d))
+    assert np.all((value > 0) | (value == -1))
+    truth = _mt_rejection_by_quadrature(a)
+    se = np.sqrt(truth * (1 - truth) / draws)
+    assert abs(np.mean(value == -1) - truth) < K_SE * se, (a, np.mean(value == -1), truth)
+
+
+def test_mt_rejection_bound_sizing_the_redraw_buffer_holds():
+    for a in (1.0, 1.2, 1.5, 2.0, 4.0, 10.0, 40.0, 1000.0):
+        assert _mt_rejection_by_quadrature(a) <= _gram._MT_REJECTION / (a - 1 / 3), a
+
+
 def test_gamma_rejects_bad_shapes():
     with pytest.raises(ValueError, match="> 0"):
         _gram._gamma(jax.random.key(0), np.array([0.0, 1.0]), (), jnp.float32)
