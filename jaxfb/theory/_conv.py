@@ -31,9 +31,13 @@ are composite Gauss-Legendre rules in ``s = sqrt(x)`` (which removes the ``x^{-1
 singularity of the real case), with cumulative integration matrices on each panel.
 
 When ``T < n`` the blocks are correlated; the predictor keeps the two real edge blocks exact and
-replaces the ``L/2 - 1`` interior complex blocks by the effective numbers ``m_A``, ``m_B`` of
-independent ones of jaxfb's single-channel model at ``(J, T/d, n/d)``
-(:func:`jaxfb.theory.effective_counts`).
+replaces the ``L/2 - 1`` interior complex blocks by level-dependent effective numbers ``m_A(x)``,
+``m_B(x)`` of independent ones: jaxfb's single-channel crossing model at ``(J, T/d, n/d)``
+(:func:`jaxfb.theory.effective_counts`) with the block's extreme eigenvalue taken as the
+Littlewood-Paley process run ``s(x)`` times faster, ``s`` the ratio of their Rice crossing rates at
+equal tail probability (one-step crossings on a grid ``s`` times coarser, edge neighbourhoods ``s``
+times narrower; ``docs/conv_theory.md``). No constant is fitted to conv layers; ``d C = 1`` is the
+single-channel model.
 
 The large-``J``, large-``p`` limit of ``(A, B)`` is the Marchenko-Pastur support
 :math:`\bigl((1 \mp \sqrt{p/J})^2 / d\bigr)` (:func:`marchenko_pastur_edges`). See
@@ -219,7 +223,8 @@ class ConvFrameBoundLaw:
     r"""Law of ``(A, B, kappa)`` of a random conv layer: ``J`` filters, ``C`` channels, stride d.
 
     Exact when ``T == n`` (independent real and complex Wishart blocks), jaxfb's effective-count
-    model when ``T < n`` (``exact`` is ``False``). Create it with :func:`conv_frame_bound_law`.
+    model when ``T < n`` (``exact`` is ``False``; level-dependent counts). Create it with
+    :func:`conv_frame_bound_law`.
     NumPy/SciPy code (not jitted); results are Python floats.
 
     Attributes:
@@ -227,7 +232,8 @@ class ConvFrameBoundLaw:
         block_size: ``p = d C``, the size of a polyphase block.
         exact: whether the law is exact.
         counts: ``(real, complex_min, complex_max)``: the number of real Wishart blocks and of
-            independent complex ones entering ``A`` and ``B``.
+            independent complex ones entering ``A`` and ``B`` (for ``T < n`` the level-dependent
+            counts at the medians of ``A`` and ``B``).
     """
 
     def __init__(self, J: int, T: int, n: int, C: int, d: int):
@@ -425,8 +431,9 @@ def conv_frame_bound_law(
     .. math:: P(A > a,\ B \le b) = \prod_{k=0}^{L/2} P\bigl(\mathrm{eig}(M_k) \subset (a, b]\bigr),
 
     each factor a Fredholm determinant (complex) or de Bruijn Pfaffian (real) of Laguerre
-    functions, by quadrature. ``T < n``: jaxfb's effective counts at ``(J, T/d, n/d)``
-    (``exact = False``). See ``docs/conv_theory.md``.
+    functions, by quadrature. ``T < n``: jaxfb's level-dependent effective counts at
+    ``(J, T/d, n/d)``, carried over to blocks by Rice's formula (``exact = False``). See
+    ``docs/conv_theory.md``.
 
     Args:
         num_filters: ``J >= 1`` (output channels), Python int.
