@@ -278,8 +278,8 @@ class ConvFrameBoundLaw:
                 one_sa, one_fb = comp.log_inside(nodes, None), comp.log_inside(None, nodes)
                 if m_a is None:
                     m_a, m_b = _crossing_counts(self, grid, one_sa, one_fb)
-                log_sa = log_sa + m_a * one_sa
-                log_fb = log_fb + m_b * one_fb
+                log_sa = log_sa + _power(m_a, one_sa)
+                log_fb = log_fb + _power(m_b, one_fb)
                 if self.counts[1] is None:  # report the counts at the medians of A and B
                     i = int(np.argmin(np.abs(log_sa - math.log(0.5))))
                     k = int(np.argmin(np.abs(log_fb - math.log(0.5))))
@@ -314,6 +314,13 @@ class ConvFrameBoundLaw:
         return self._cache["kappa"]
 
 
+def _power(m, log_p):
+    """``m log_p``: the log-probability of ``m`` independent blocks (0 for ``m = 0``, even where
+    ``log_p`` is ``-inf``)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(m > 0, m * log_p, 0.0)
+
+
 def _crossing_counts(law, grid, one_sa, one_fb):
     r"""Level-dependent counts ``m_A(x)``, ``m_B(x)`` at the grid's nodes.
 
@@ -340,9 +347,6 @@ def _crossing_counts(law, grid, one_sa, one_fb):
     out = []
     for one, side, edge in ((one_sa, "min", _MIN_EDGE), (one_fb, "max", _EDGE)):
         ell = edge_half_width(Tp, L, edge)
-        if interior_points(Tp, L, edge) <= 0.0:
-            out.append(np.zeros(x.size))
-            continue
         tail = np.exp(one)  # P(lambda_min > y) or P(lambda_max <= y) per block
         slope = np.abs(np.gradient(tail, y))
         ok = np.flatnonzero((tail > 0.5) & (tail < 1.0 - 1e-14) & (slope > 0))
@@ -394,9 +398,9 @@ def _mean_ratio(law, grid, real, comp, log_sa, log_fb) -> float:
             log_h = r * real.log_inside(a, np.full(len(a), ib))
             if comp is not None:  # the min(m_A, m_B) blocks common to A and B
                 m = np.minimum(m_a[a], m_b[ib])
-                log_h = log_h + m * comp.log_inside(a, np.full(len(a), ib))
-                log_h = log_h + (m_a[a] - m) * comp.log_inside(a, None)
-                log_h = log_h + (m_b[ib] - m) * comp.log_inside(None, np.full(len(a), ib))
+                log_h = log_h + _power(m, comp.log_inside(a, np.full(len(a), ib)))
+                log_h = log_h + _power(m_a[a] - m, comp.log_inside(a, None))
+                log_h = log_h + _power(m_b[ib] - m, comp.log_inside(None, np.full(len(a), ib)))
             joint[: len(a)] = np.exp(log_h)
         inner = np.sum(inv[ia] * (p_a[ia] - f_b[ib] + joint))
         total += u[ib] * (inner + rest)
