@@ -115,6 +115,14 @@ def test_counts_never_exceed_the_grid():
     assert law.counts[1] <= 15 and law.counts[2] <= 15
 
 
+def test_two_tap_polyphase_components_are_finite():
+    """T / d = 2: the single-channel interior is empty; zero counts give no factor (no NaN)."""
+    law = _conv.ConvFrameBoundLaw(40, 8, 64, 2, 4)
+    vals = law.mean_lower(), law.mean_upper(), law.mean_kappa()
+    assert np.all(np.isfinite(vals)) and 0 < vals[0] < vals[1], vals
+    assert all(np.all(m >= 0) for m in law._m)
+
+
 def test_quadrature_converges():
     """Halving the panel width changes nothing at 1e-9 (relative)."""
     J, T, n, C, d = 12, 8, 8, 2, 2
