@@ -31,9 +31,13 @@ are composite Gauss-Legendre rules in ``s = sqrt(x)`` (which removes the ``x^{-1
 singularity of the real case), with cumulative integration matrices on each panel.
 
 When ``T < n`` the blocks are correlated; the predictor keeps the two real edge blocks exact and
-replaces the ``L/2 - 1`` interior complex blocks by the effective numbers ``m_A``, ``m_B`` of
-independent ones of jaxfb's single-channel model at ``(J, T/d, n/d)``
-(:func:`jaxfb.theory.effective_counts`).
+replaces the ``L/2 - 1`` interior complex blocks by level-dependent effective numbers ``m_A(x)``,
+``m_B(x)`` of independent ones: jaxfb's single-channel crossing model at ``(J, T/d, n/d)``
+(:func:`jaxfb.theory.effective_counts`) with the block's extreme eigenvalue taken as the
+Littlewood-Paley process run ``s(x)`` times faster, ``s`` the ratio of their Rice crossing rates at
+equal tail probability (one-step crossings on a grid ``s`` times coarser, edge neighbourhoods ``s``
+times narrower; ``docs/conv_theory.md``). No constant is fitted to conv layers; ``d C = 1`` is the
+single-channel model.
 
 The large-``J``, large-``p`` limit of ``(A, B)`` is the Marchenko-Pastur support
 :math:`\bigl((1 \mp \sqrt{p/J})^2 / d\bigr)` (:func:`marchenko_pastur_edges`). See
@@ -49,8 +53,17 @@ from typing import NamedTuple
 import numpy as np
 from numpy.polynomial import legendre
 from scipy import special, stats
+from scipy.interpolate import PchipInterpolator
 
-from ._frame_model import crossing_probability, interior_points
+from ._frame_model import (
+    EDGE_WIDTH,
+    EDGE_WIDTH_RATE,
+    MIN_EDGE_WIDTH,
+    MIN_EDGE_WIDTH_RATE,
+    crossing_probability,
+    edge_half_width,
+    interior_points,
+)
 
 __all__ = [
     "ConvFrameBoundLaw",
@@ -62,6 +75,9 @@ _NODES = 20  # Gauss-Legendre nodes per panel
 _PANEL = 0.5  # panel width in s = sqrt(x), x in units of a Wishart(J, I) eigenvalue
 _MARGIN = 8.0  # grid covers s in [sqrt(J) - sqrt(p) - margin, sqrt(J) + sqrt(p) + margin]
 _WINDOW = 1e-15  # probabilities below this are treated as 0 (the E[kappa] window)
+_LEVELS = 32  # levels at which the level-dependent counts are computed
+_MIN_EDGE = (MIN_EDGE_WIDTH, MIN_EDGE_WIDTH_RATE)  # the single-channel model's edge widths
+_EDGE = (EDGE_WIDTH, EDGE_WIDTH_RATE)
 
 
 class _Grid(NamedTuple):
@@ -207,7 +223,8 @@ class ConvFrameBoundLaw:
     r"""Law of ``(A, B, kappa)`` of a random conv layer: ``J`` filters, ``C`` channels, stride d.
 
     Exact when ``T == n`` (independent real and complex Wishart blocks), jaxfb's effective-count
-    model when ``T < n`` (``exact`` is ``False``). Create it with :func:`conv_frame_bound_law`.
+    model when ``T < n`` (``exact`` is ``False``; level-dependent counts). Create it with
+    :func:`conv_frame_bound_law`.
     NumPy/SciPy code (not jitted); results are Python floats.
 
     Attributes:
@@ -215,7 +232,8 @@ class ConvFrameBoundLaw:
         block_size: ``p = d C``, the size of a polyphase block.
         exact: whether the law is exact.
         counts: ``(real, complex_min, complex_max)``: the number of real Wishart blocks and of
-            independent complex ones entering ``A`` and ``B``.
+            independent complex ones entering ``A`` and ``B`` (for ``T < n`` the level-dependent
+            counts at the medians of ``A`` and ``B``).
     """
 
     def __init__(self, J: int, T: int, n: int, C: int, d: int):
@@ -254,14 +272,19 @@ class ConvFrameBoundLaw:
             r = self.counts[0]
             log_sa = r * real.log_inside(nodes, None)
             log_fb = r * real.log_inside(None, nodes)
-            comp = None
-            if self.counts[1] is None or self.counts[1] > 0:
+            comp, m_a, m_b = None, self.counts[1], self.counts[2]
+            if m_a is None or m_a > 0:
                 comp = _Complex(J, p, grid)
                 one_sa, one_fb = comp.log_inside(nodes, None), comp.log_inside(None, nodes)
-                if self.counts[1] is None:
-                    self.counts = (r, *_crossing_counts(self, grid, log_sa, log_fb, one_sa, one_fb))
-                log_sa = log_sa + self.counts[1] * one_sa
-                log_fb = log_fb + self.counts[2] * one_fb
+                if m_a is None:
+                    m_a, m_b = _crossing_counts(self, grid, one_sa, one_fb)
+                log_sa = log_sa + _power(m_a, one_sa)
+                log_fb = log_fb + _power(m_b, one_fb)
+                if self.counts[1] is None:  # report the counts at the medians of A and B
+                    i = int(np.argmin(np.abs(log_sa - math.log(0.5))))
+                    k = int(np.argmin(np.abs(log_fb - math.log(0.5))))
+                    self.counts = (r, float(m_a[i]), float(m_b[k]))
+            self._m = (m_a, m_b)
             self._cache["tables"] = (grid, real, comp, log_sa, log_fb)
         return self._cache["tables"]
 
@@ -291,48 +314,59 @@ class ConvFrameBoundLaw:
         return self._cache["kappa"]
 
 
-def _crossing_counts(law, grid, log_edge_sa, log_edge_fb, one_sa, one_fb):
-    r"""``(m_A, m_B)``: interior complex blocks equivalent to the ``T < n`` grid of blocks.
+def _power(m, log_p):
+    """``m log_p``: the log-probability of ``m`` independent blocks (0 for ``m = 0``, even where
+    ``log_p`` is ``-inf``)."""
+    with np.errstate(invalid="ignore"):
+        return np.where(m > 0, m * log_p, 0.0)
 
-    jaxfb's single-channel crossing model (docs/theory.md) at ``(J, T/d, n/d)``, with the
-    crossing probability of one grid step carried over to the extreme eigenvalue of a block by
-    Rice's formula: the derivative of ``lambda_min(M_k)`` is ``v^H M_k' v`` (``v`` its unit
-    eigenvector), distributed like the derivative of a single-channel Littlewood-Paley sum at the
-    same level ``y``, so Rice's rate :math:`\propto \sqrt{y}\,f(y)` carries the one-step
-    crossing probability of a Littlewood-Paley value at the level ``y'`` of the same tail
-    probability over to the block,
-    :math:`U_\lambda(y) = U_{LP}(y')\,\sqrt{y}\,f_\lambda(y) / (\sqrt{y'}\,f_{LP}(y'))`
-    (Rice's formula for the block in the fine-grid limit), and
-    :math:`m(y) = 1 + (P - 1)\log(1 - U_\lambda/S_\lambda)/\log S_\lambda` with the block's
-    survival (cdf, for the maximum) ``S_lambda``, at the median of ``A`` (``B``) of the model
-    (three fixed-point steps). For ``d C = 1`` this is the single-channel model's count at that
-    one level (the single-channel model lets it vary with the level; the two agree within 1 %).
+
+def _crossing_counts(law, grid, one_sa, one_fb):
+    r"""Level-dependent counts ``m_A(x)``, ``m_B(x)`` at the grid's nodes.
+
+    jaxfb's single-channel crossing model (docs/theory.md) at ``(J, T/d, n/d)``, with its edge
+    half-widths (the minimum's for ``m_A``, the maximum's for ``m_B``), carried over from the
+    Littlewood-Paley value to the extreme eigenvalue of a block: the derivative of
+    ``lambda_min(M_k)`` is ``v^H M_k' v`` (``v`` its unit eigenvector), distributed, given the
+    level ``y``, like the derivative of a single-channel Littlewood-Paley sum at level ``y``, so
+    Rice's crossing rate :math:`\propto \sqrt{y}\,f_\lambda(y)` of the block is that of a
+    Littlewood-Paley value at the level ``y'`` of the same tail probability times
+    :math:`s(y) = \sqrt{y}\,f_\lambda(y) / (\sqrt{y'}\,f_{LP}(y'))`: at level ``y`` the block's
+    extreme eigenvalue is the Littlewood-Paley process run ``s`` times faster. The one-step
+    crossing probability ``U`` of a block is therefore the single-channel one at ``y'`` on the
+    grid of spacing ``s (2 pi / L)`` (``n_eff = L / s``; ``U -> t (1 - t)``, independent
+    neighbours, once ``s`` reaches ``L / (T/d)``, the correlation length), and
+    :math:`m(y) = 1 + (P - 1)\log(1 - U/t)/\log t` with the block's survival (cdf, for the
+    maximum) ``t``; tabulated at ``_LEVELS`` levels, PCHIP in ``log y``, constant beyond. For
+    ``d C = 1`` (``s = 1``) these are the single-channel model's counts.
     """
     J, Tp, L = law.num_filters, law.length // law.stride, law.n // law.stride
-    P = interior_points(Tp, L)
-    if P <= 1.0:
-        return P, P
-    y = grid.x.reshape(-1) / J  # levels on the scale of d M_k (mean 1)
+    x = grid.x.reshape(-1)
+    y = x / J  # levels on the scale of d M_k (mean 1)
     lp = stats.gamma(J, scale=1.0 / J)  # an interior Littlewood-Paley value
-    m = [P, P]
-    sides = ((log_edge_sa, one_sa, -1.0), (log_edge_fb, one_fb, 1.0))
-    for _ in range(3):
-        for side, (edge, one, sign) in enumerate(sides):
-            total = edge + m[side] * one
-            prob = np.exp(total) if sign < 0 else -np.expm1(total)  # P(A > y), P(B > y)
-            i = int(np.argmin(np.abs(prob - 0.5)))
-            tail = np.exp(one)  # P(lambda_min > y) or P(lambda_max <= y) per block
+    out = []
+    for one, side, edge in ((one_sa, "min", _MIN_EDGE), (one_fb, "max", _EDGE)):
+        ell = edge_half_width(Tp, L, edge)
+        tail = np.exp(one)  # P(lambda_min > y) or P(lambda_max <= y) per block
+        slope = np.abs(np.gradient(tail, y))
+        ok = np.flatnonzero((tail > 0.5) & (tail < 1.0 - 1e-14) & (slope > 0))
+        pick = ok[np.unique(np.linspace(0, len(ok) - 1, _LEVELS).round().astype(int))]
+        m = []
+        for i in pick:
             t = float(tail[i])
-            density = abs(float(np.gradient(tail, y)[i]))
-            # the Littlewood-Paley level with the same tail probability, and its crossings
-            y_lp = float(lp.isf(t) if sign < 0 else lp.ppf(t))
-            rice = math.sqrt(y[i]) * density / (math.sqrt(y_lp) * float(lp.pdf(y_lp)))
-            u = crossing_probability(y_lp, J, Tp, L) * rice
-            if not (0.0 < t < 1.0) or not (u > 0.0) or not math.isfinite(rice):
-                m[side] = P
-                continue
-            m[side] = 1.0 + (P - 1.0) * math.log1p(-min(u / t, 1.0 - 1e-15)) / math.log(t)
-    return float(m[0]), float(m[1])
+            y_lp = float(lp.isf(t) if side == "min" else lp.ppf(t))
+            s = math.sqrt(y[i]) * slope[i] / (math.sqrt(y_lp) * float(lp.pdf(y_lp)))
+            # the edge's neighbourhood shrinks with the time scale, to half a grid step at least
+            P = (math.pi - 2.0 * max(ell / s, math.pi / L)) * L / (2.0 * math.pi)
+            u = crossing_probability(y_lp, J, Tp, L / s)
+            ratio = math.log1p(-min(u / t, 1.0 - 1e-15)) / math.log(t)
+            m.append(max(P, 0.0) if P <= 1.0 else 1.0 + (P - 1.0) * min(ratio, 1.0))
+        if len(pick) < 2:
+            out.append(np.full(x.size, m[0] if m else interior_points(Tp, L, edge)))
+            continue
+        spline = PchipInterpolator(np.log(y[pick]), m)
+        out.append(spline(np.clip(np.log(y), np.log(y[pick[0]]), np.log(y[pick[-1]]))))
+    return out
 
 
 def _mean_ratio(law, grid, real, comp, log_sa, log_fb) -> float:
@@ -354,18 +388,19 @@ def _mean_ratio(law, grid, real, comp, log_sa, log_fb) -> float:
     tail_a = np.sum(inv * p_a) + 1.0 / x_end  # int P(A < a) da / a^2
     total = (grid.lo**2 + np.sum(u[below_b])) * tail_a
     ia = np.flatnonzero(win_a)
-    r, m_a, m_b = law.counts
-    m = min(m_a, m_b)
+    r = law.counts[0]
+    m_a, m_b = (np.broadcast_to(np.asarray(c, float), x.shape) for c in law._m)
     for ib in np.flatnonzero(win_b):
         rest = (1.0 - f_b[ib]) * (np.sum(inv[above_a]) + 1.0 / x_end)
         a = ia[x[ia] < x[ib]]
         joint = np.zeros(len(ia))
         if len(a):
             log_h = r * real.log_inside(a, np.full(len(a), ib))
-            if comp is not None:
-                log_h = log_h + m * comp.log_inside(a, np.full(len(a), ib))
-                log_h = log_h + (m_a - m) * comp.log_inside(a, None)
-                log_h = log_h + (m_b - m) * comp.log_inside(None, np.full(len(a), ib))
+            if comp is not None:  # the min(m_A, m_B) blocks common to A and B
+                m = np.minimum(m_a[a], m_b[ib])
+                log_h = log_h + _power(m, comp.log_inside(a, np.full(len(a), ib)))
+                log_h = log_h + _power(m_a[a] - m, comp.log_inside(a, None))
+                log_h = log_h + _power(m_b[ib] - m, comp.log_inside(None, np.full(len(a), ib)))
             joint[: len(a)] = np.exp(log_h)
         inner = np.sum(inv[ia] * (p_a[ia] - f_b[ib] + joint))
         total += u[ib] * (inner + rest)
@@ -400,8 +435,9 @@ def conv_frame_bound_law(
     .. math:: P(A > a,\ B \le b) = \prod_{k=0}^{L/2} P\bigl(\mathrm{eig}(M_k) \subset (a, b]\bigr),
 
     each factor a Fredholm determinant (complex) or de Bruijn Pfaffian (real) of Laguerre
-    functions, by quadrature. ``T < n``: jaxfb's effective counts at ``(J, T/d, n/d)``
-    (``exact = False``). See ``docs/conv_theory.md``.
+    functions, by quadrature. ``T < n``: jaxfb's level-dependent effective counts at
+    ``(J, T/d, n/d)``, carried over to blocks by Rice's formula (``exact = False``). See
+    ``docs/conv_theory.md``.
 
     Args:
         num_filters: ``J >= 1`` (output channels), Python int.
