@@ -155,15 +155,21 @@ def test_blocks_match_the_definition_on_both_spectrum_paths(
 
 
 def test_memory_is_the_blocks():
-    """The compiled kernel's temporaries stay at the spectra + blocks, far below the operator."""
-    J, C, T, n, d = 16, 8, 8, 256, 2
+    """The compiled kernel's temporaries grow like the spectra + blocks (linearly in ``n``), far
+    below the operator (``n^2``). Differences between sizes cancel the fixed workspaces that GPU
+    solvers and FFT plans reserve (about 34 MB on an H200 at these sizes)."""
+    J, C, T, d = 16, 8, 8, 2
     w = jnp.zeros((J, C, T), jnp.float32)
-    blocks = _conv.conv_blocks(w, n, d, 1)
-    assert blocks.shape == (n // d // 2 + 1, d * C, d * C)
-    compiled = _conv._conv_frame_bounds.lower(w, n, d, 1).compile()
-    temp = compiled.memory_analysis().temp_size_in_bytes
-    dense = J * (n // d) * C * n * 4
-    assert temp < dense / 4
+    assert _conv.conv_blocks(w, 256, d, 1).shape == (256 // d // 2 + 1, d * C, d * C)
+
+    def temp(n):
+        compiled = _conv._conv_frame_bounds.lower(w, n, d, 1).compile()
+        return compiled.memory_analysis().temp_size_in_bytes
+
+    def dense(n):
+        return J * (n // d) * C * n * 4
+
+    assert temp(1024) - temp(512) < (dense(1024) - dense(512)) / 16
 
 
 # --------------------------------------------------------------------------------------------
