@@ -39,3 +39,28 @@ def test_bench_engine_runs_resumes_and_refuses_another_runs_log(tmp_path):
     assert [
         s["draws"] for s in json.loads(Path(str(ckpt) + ".log.json").read_text())["sittings"]
     ] == [3000, 0]
+
+
+def test_gpu_tables_render_every_benchmark_json(tmp_path):
+    """gpu_tables.py turns the JSONs of a gpu_checks.sh sitting into one table per benchmark
+    (here the CPU runs committed in docs/figures, under the names the GPU script writes)."""
+    import shutil
+
+    for name in ("bench_gram", "bench_conv"):
+        shutil.copy(ROOT / "docs" / "figures" / f"{name}.json", tmp_path / f"{name}_gpu.json")
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "gpu_tables.py"), str(tmp_path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    text = (tmp_path / "bench_gpu.md").read_text()
+    gram = json.loads((tmp_path / "bench_gram_gpu.json").read_text())["rows"]
+    conv = json.loads((tmp_path / "bench_conv_gpu.json").read_text())["rows"]
+    assert text.count("\n| ") == len(gram) + len(conv) + 4  # rows + header/rule of each table
+    for r in gram:
+        ratio = r["draws_per_s"]["fast"] / r["draws_per_s"]["weights"]
+        assert f"| {r['J']} | {r['T']} | {r['N']} | {r['stride']} |" in text
+        assert f"| {ratio:.1f}x |" in text
+
+
+def test_gpu_checks_script_parses():
+    proc = subprocess.run(["bash", "-n", str(ROOT / "benchmarks" / "gpu_checks.sh")])
+    assert proc.returncode == 0
