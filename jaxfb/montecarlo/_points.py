@@ -357,6 +357,12 @@ def _rows(config: dict, stats: dict, wall: float, file: str, draws: int) -> list
     base["method"] = config.get("method", "weights")
     for s in ("A", "B", "kappa", "log_kappa"):
         base.update(_leaf_columns(s, stats[s], None, probs, quantiles))
+    if no_frame(base["J"], base["T"], in_channels=base["C"], stride=base["stride"]):
+        # A = 0 exactly, kappa = inf at every draw: a histogram has no bin for it, so its
+        # quantiles would read nan
+        for s in ("kappa", "log_kappa"):
+            base.update({f"{s}_{_qname(p)}": math.inf for p in quantiles})
+            base[f"{s}_median"] = math.inf
     with np.errstate(divide="ignore", invalid="ignore"):
         base["kappa_ratio_of_means"] = float(
             np.float64(base["B_mean"]) / np.float64(base["A_mean"])

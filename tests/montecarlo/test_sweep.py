@@ -598,15 +598,21 @@ def test_points_written_before_the_layer_axes_resume_as_they_are(tmp_path, monke
     assert {p.name: p.stat().st_mtime_ns for p in tmp_path.glob("J*.npz")} == before
 
 
-def test_no_frame_layers_are_run_with_one_warning(tmp_path):
+@pytest.mark.parametrize("keep_samples", [True, False])
+def test_no_frame_layers_are_run_with_one_warning(tmp_path, keep_samples):
     grid = dict(num_filters=3, length=8, n=16, in_channels=2, stride=[1, 4])
     with pytest.warns(RuntimeWarning, match=r"1 point\(s\) of the grid are no frame") as rec:
-        t = mc.sweep(tmp_path, num_draws=20, seed=0, progress=False, **grid)
+        t = mc.sweep(
+            tmp_path, num_draws=20, seed=0, progress=False, keep_samples=keep_samples, **grid
+        )
     assert len(rec) == 1 and "J=3 T=8 N=16 C=2 stride=4" in str(rec[0].message)
     dead = t["stride"] == 4  # J = 3 < d C = 8 there; J = 3 >= C = 2 and T >= 1 at d = 1
     assert dead.tolist() == [False, True]
     assert (t["A_max"][dead] == 0).all() and (t["kappa_nonfinite"][dead] == 20).all()
     assert (t["A_min"][~dead] > 0).all() and (t["kappa_nonfinite"][~dead] == 0).all()
+    # kappa = inf at every draw: its quantiles are inf, exact or from the histogram
+    assert (t["kappa_median"][dead] == np.inf).all() and (t["log_kappa_q95"][dead] == np.inf).all()
+    assert np.isfinite(t["kappa_median"][~dead]).all()
 
 
 @pytest.mark.parametrize(
