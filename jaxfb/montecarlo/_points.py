@@ -73,8 +73,9 @@ POSITIVE_EDGES = ("geomspace", 1e-8, 1e8, 16001)
 LOG_EDGES = ("linspace", 0.0, 20.0, 8001)
 _STRING_COLUMNS = ("init", "signal", "dtype", "quantile_method", "method", "file")
 _INT_COLUMNS = ("J", "T", "N", "C", "stride", "draws", "seed")
-# columns that rows written before the axes existed lack: their value there
-_AXIS_DEFAULTS = {"C": 1, "stride": 1}
+# columns that rows written before the axes existed lack: their value there (one definition,
+# shared with jaxfb.io.read_summary, which reads old summary files the same way)
+_AXIS_DEFAULTS = io._LAYER_DEFAULTS
 
 
 def _edges(spec) -> np.ndarray:
