@@ -21,6 +21,7 @@ docs/conv_theory.md) and ``conv_theory.png`` to ``--out`` (default ``docs/figure
     python experiments/conv_theory.py --draws 100     # quick look
     python experiments/conv_theory.py --plot-only     # redraw the figure from the JSON
     python experiments/conv_theory.py --curves-only   # complete the theory curves, redraw
+    python experiments/conv_theory.py --theory-only   # recompute the theory, keep the MC
 """
 
 from __future__ import annotations
@@ -125,12 +126,20 @@ def row(split: str, point, key, draws: int) -> dict:
     t0 = time.perf_counter()
     out = {"split": split, "J": J, "C": C, "d": d, "T": T, "n": n, "exact": T == n}
     out.update(simulate(point, key, draws))
-    t1 = time.perf_counter()
-    out.update(predict(point))
+    out["mc_s"] = time.perf_counter() - t0
+    return compare(out)
+
+
+def compare(out: dict) -> dict:
+    """Add the theory, its errors and z-scores to a row holding the Monte Carlo columns."""
+    t0 = time.perf_counter()
+    J, C, d, T, n = (out[k] for k in ("J", "C", "d", "T", "n"))
+    out.update(predict((J, C, d, T, n)))
     for q in ("A", "B", "kappa"):
         out[f"{q}_err_pct"] = 100.0 * (out[f"{q}_theory"] / out[f"{q}_mean"] - 1.0)
         out[f"{q}_z"] = (out[f"{q}_theory"] - out[f"{q}_mean"]) / out[f"{q}_se"]
-    out["mc_s"], out["theory_s"] = t1 - t0, time.perf_counter() - t1
+    out["theory_s"] = time.perf_counter() - t0
+    split = out["split"]
     print(
         f"{split:7s} J={J:4d} C={C:3d} d={d} T={T:4d} n={n:4d}  "
         + "  ".join(
@@ -311,9 +320,24 @@ def main(argv=None) -> dict:
     p.add_argument(
         "--curves-only", action="store_true", help="complete the theory curves in the JSON"
     )
+    p.add_argument(
+        "--theory-only",
+        action="store_true",
+        help="recompute the theory columns of every row, keeping the Monte Carlo ones",
+    )
     a = p.parse_args(argv)
     out = io.check_writable(a.out)
-    if a.plot_only or a.curves_only:
+    if a.theory_only:
+        result = io.load_json(out / "conv_theory.json")
+        t0 = time.perf_counter()
+        result["rows"] = [compare(dict(r)) for r in result["rows"]]
+        result["theory_recomputed"] = {
+            "versions": {"jaxfb": jaxfb.__version__, "jax": jax.__version__},
+            "rows_s": time.perf_counter() - t0,
+            "note": "theory columns recomputed; Monte Carlo columns from the run in 'timings_s'",
+        }
+        io.write_csv(out / "conv_theory.csv", table(result["rows"]))
+    elif a.plot_only or a.curves_only:
         result = io.load_json(out / "conv_theory.json")
         if a.curves_only:
             cfg = Config(**{k: v for k, v in result["config"].items() if k != "out"}, out=a.out)

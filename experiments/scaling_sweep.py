@@ -147,7 +147,9 @@ def _same_params(new: dict, old: dict) -> bool:
 def _carry_bootstraps(cfg: dict, summary: Path, fit_json: Path, previous: Path) -> dict:
     """Give the refit in ``fit_json`` (fitted without a bootstrap) the bootstraps of the
     committed fit ``previous`` where a law's parameters are unchanged, and a parametric bootstrap
-    where they changed; records what was done, and the previous fits, under ``"refit"``."""
+    where they changed; records what was done under ``"refit"``: the fits of ``previous``
+    (``previous_fits``), those of the sweep's own run (``first_fits``, kept through every
+    refit) and how many refits there have been (``refits``)."""
     report, old = io.load_json(fit_json), io.load_json(previous)
     carried, changed = [], []
     for law, m in report["models"].items():
@@ -169,15 +171,21 @@ def _carry_bootstraps(cfg: dict, summary: Path, fit_json: Path, previous: Path) 
         ).to_dict()
         for law in changed:
             report["models"][law]["bootstrap"] = boot["models"][law]["bootstrap"]
+    previous_fits = {
+        law: {k: m[k] for k in ("reduced_chi2", "params") if k in m}
+        for law, m in old["models"].items()
+    }
     report["refit"] = {
         "previous": str(previous),
         "reason": "refitted from the summary without the point files (not committed)",
         "bootstrap_carried": carried,
         "bootstrap_parametric": changed,
-        "previous_fits": {
-            law: {k: m[k] for k in ("reduced_chi2", "params") if k in m}
-            for law, m in old["models"].items()
-        },
+        "previous_fits": previous_fits,
+        # the fits of the sweep's own run, carried through every later refit
+        "first_fits": old.get("refit", {}).get("first_fits")
+        or old.get("refit", {}).get("previous_fits")
+        or previous_fits,
+        "refits": old.get("refit", {}).get("refits", 1) + 1 if "refit" in old else 1,
     }
     io.save_json(fit_json, report)
     return report["refit"]

@@ -36,6 +36,7 @@ from ._conv import conv_arguments, conv_mean_kappa, conv_means
 from ._extremes import Extremes, Group
 from ._frame_model import (
     CONSTANTS,
+    EDGE_INTERPOLATION,
     EDGE_WIDTH,
     EDGE_WIDTH_RATE,
     KAPPA_COUPLING,
@@ -430,6 +431,7 @@ def frame_bound_distribution(
     min_edge_width: float = MIN_EDGE_WIDTH,
     min_edge_width_rate: float = MIN_EDGE_WIDTH_RATE,
     kappa_coupling: float = KAPPA_COUPLING,
+    edge_interpolation: float = EDGE_INTERPOLATION,
 ):
     r"""Exact law of the frame bounds ``A``, ``B`` and of ``kappa`` when ``T = N``.
 
@@ -444,12 +446,13 @@ def frame_bound_distribution(
 
     With ``length < n`` the returned object holds jaxfb's model for ``T < N`` instead
     (``exact=False``; see :func:`expected_frame_bounds`). Its calibrated ingredients are the
-    half-widths :math:`(\pi/T)[1 + (c - 1)(1 - T/N)]`, :math:`c = a + b/\sqrt T`, of the edge
+    half-widths :math:`(\pi/T)[1 + (c - 1)(1 - T/N)^p]`, :math:`c = a + b/\sqrt T`, of the edge
     frequencies' neighbourhoods, one for the maximum (``a = edge_width``,
     ``b = edge_width_rate``) and one for the minimum (``min_edge_width``,
-    ``min_edge_width_rate``), and the exponent ``gamma = kappa_coupling`` of
-    ``kappa = (1 - 2/(JT))^gamma B/A``; the defaults are the calibrated values (docs/theory.md,
-    "Calibration"; :data:`EDGE_WIDTH`, :data:`EDGE_WIDTH_RATE` for the maximum).
+    ``min_edge_width_rate``), the exponent ``p = edge_interpolation``, and the exponent
+    ``gamma = kappa_coupling`` of ``kappa = (1 - 2/(JT))^gamma B/A``; the defaults are the
+    calibrated values (docs/theory.md, "Calibration"; :data:`EDGE_WIDTH`,
+    :data:`EDGE_WIDTH_RATE` for the maximum).
 
     Args:
         num_filters: ``J >= 1``, a Python int.
@@ -460,6 +463,7 @@ def frame_bound_distribution(
         min_edge_width: ``a >= 0`` of the minimum's edge (default calibrated).
         min_edge_width_rate: ``b >= 0`` of the minimum's edge (default calibrated).
         kappa_coupling: ``gamma >= 0`` of the ``kappa`` coupling (default calibrated).
+        edge_interpolation: ``p >= 0`` of the edges' coarse-grid factor (default calibrated).
 
     Returns:
         a :class:`FrameBoundDistribution` with ``lower_cdf/sf/pdf``, ``upper_cdf/sf/pdf``,
@@ -484,6 +488,7 @@ def frame_bound_distribution(
         min_edge_width=min_edge_width,
         min_edge_width_rate=min_edge_width_rate,
         kappa_coupling=kappa_coupling,
+        edge_interpolation=edge_interpolation,
     )
     if length is None:
         length = n
@@ -496,6 +501,7 @@ def frame_bound_distribution(
         _nonnegative("edge_width", edge_width),
         _nonnegative("edge_width_rate", edge_width_rate),
         _nonnegative("kappa_coupling", kappa_coupling),
+        _nonnegative("edge_interpolation", edge_interpolation),
     )
     return _distribution(int(J), int(T), int(N), constants)
 
@@ -524,16 +530,15 @@ def expected_frame_bounds(
     level ``x`` (Kibble's bivariate Gamma law with the correlation :math:`D_T(2\pi/N)^2/T^2` of a
     degree ``T - 1`` trigonometric polynomial; Rice's formula on fine grids), ``S`` is the
     interior survival function (``F`` for ``B``) and ``P`` the number of grid points outside the
-    edges' neighbourhoods (half-width :math:`(\pi/T)[1 + (c - 1)(1 - T/N)]`,
+    edges' neighbourhoods (half-width :math:`(\pi/T)[1 + (c - 1)(1 - T/N)^p]`,
     :math:`c = a + b/\sqrt T`, one ``(a, b)`` for each side); ``kappa = (1 - 2/(JT))^gamma B/A``.
-    The five constants were fitted to Monte Carlo at ``J in {3, 5, 8, 16, 64}``,
+    The six constants were fitted to Monte Carlo at ``J in {3, 5, 8, 16, 64}``,
     ``T in {4, ..., 256}``, ``N in {4T, 1024, 4096}`` (docs/theory.md, "Calibration").
     Measured error on held-out points (``J in {4, 6, 10, 24}``, ``T in {6, ..., 192}``,
     ``N in {2T, 3T, 2048}``; the ``held-out`` rows of docs/predictor_table.md): for ``J >= 5``
-    ``E[A]`` within 0.54%, ``E[B]`` within 0.61%, ``E[kappa]`` within 1% except at ``T = 6``,
-    ``N = 18`` (1.25% low; on the calibration set ``T = 4``, ``N = 16``: up to 1.66% low); for
-    ``J in {3, 4}`` ``E[A]``, ``E[B]`` within 0.61%. The Monte Carlo relative SEs at those
-    points are 0.03% to 0.2%. See docs/theory.md for the derivation.
+    ``E[A]`` within 0.54%, ``E[B]`` within 0.66%, ``E[kappa]`` within 0.82%; for ``J in {3, 4}``
+    ``E[A]``, ``E[B]`` within 1.12%. The Monte Carlo relative SEs at those points are 0.03% to
+    0.2%. See docs/theory.md for the derivation.
 
     Conv layers (``in_channels = C``, ``stride = d``, weights ``(J, C, T)`` with variance
     ``1/(J T)``, see :func:`jaxfb.conv_frame_bounds`): the bounds are extremes over

@@ -34,17 +34,19 @@ cdf. The counts come from a discrete Rice (level-crossing) argument:
   more spread than extremes of a fixed number of variables, as the Monte Carlo laws are. It is
   tabulated at 48 levels and interpolated (PCHIP in ``log x``).
 * The interior region is :math:`[\ell, \pi - \ell]`: each edge variable accounts for its own
-  neighbourhood, of half-width :math:`\ell = (\pi/T)[1 + (c - 1)(1 - T/N)]`,
-  :math:`c = a + b/\sqrt T` (half a DFT bin at ``N = T``), with one ``(a, b)`` for the
-  minimum (:data:`MIN_EDGE_WIDTH`, :data:`MIN_EDGE_WIDTH_RATE`) and one for the maximum
-  (:data:`EDGE_WIDTH`, :data:`EDGE_WIDTH_RATE`).
+  neighbourhood, of half-width :math:`\ell = (\pi/T)[1 + (c - 1)(1 - T/N)^p]`,
+  :math:`c = a + b/\sqrt T` (half a DFT bin at ``N = T``, ``(pi/T) c`` on fine grids), with one
+  ``(a, b)`` for the minimum (:data:`MIN_EDGE_WIDTH`, :data:`MIN_EDGE_WIDTH_RATE`) and one for
+  the maximum (:data:`EDGE_WIDTH`, :data:`EDGE_WIDTH_RATE`), and one exponent ``p``
+  (:data:`EDGE_INTERPOLATION`) for how fast coarse grids (``N`` a few ``T``) approach the fine
+  grid's width.
 * ``kappa = c B / A`` with :math:`c = (1 - 2/(JT))^\gamma` (:data:`KAPPA_COUPLING` ``= gamma``):
   every ``LP(k)`` carries the common factor :math:`s = \|W\|_F^2` (variance ``2/(JT)``), which
   makes ``A`` and ``B`` positively correlated, while the model's interior groups for ``A`` and
   ``B`` are independent; ``c`` corrects the mean ratio for that (``(1 - 2/(JT))`` would be the
   correction if ``A/s`` and ``B/s`` were independent).
 
-The five constants are fitted to Monte Carlo on the calibration points of
+The six constants are fitted to Monte Carlo on the calibration points of
 ``experiments/predictor_table.py`` only (``J in {3, 5, 8, 16, 64}``, ``T in {4, ..., 256}``,
 ``N in {4T, 1024, 4096}``; docs/theory.md, "Calibration") and validated on held-out points (other
 ``J``, ``T``, ``N / T``); the measured errors are in docs/predictor_table.md. Private NumPy code.
@@ -63,6 +65,7 @@ from ._extremes import Extremes, Group
 
 __all__ = [
     "CONSTANTS",
+    "EDGE_INTERPOLATION",
     "EDGE_WIDTH",
     "EDGE_WIDTH_RATE",
     "KAPPA_COUPLING",
@@ -73,9 +76,9 @@ __all__ = [
 ]
 
 #: Edge half-width of the maximum: ``(pi / T) (EDGE_WIDTH + EDGE_WIDTH_RATE / sqrt(T))``.
-EDGE_WIDTH = 1.33
+EDGE_WIDTH = 1.23
 #: The ``1 / sqrt(T)`` term of the maximum's edge half-width.
-EDGE_WIDTH_RATE = 0.3
+EDGE_WIDTH_RATE = 0.6
 EDGE = (EDGE_WIDTH, EDGE_WIDTH_RATE)
 #: Edge half-width of the minimum: ``(pi / T) (MIN_EDGE_WIDTH + MIN_EDGE_WIDTH_RATE / sqrt(T))``.
 MIN_EDGE_WIDTH = 0.0
@@ -83,8 +86,17 @@ MIN_EDGE_WIDTH = 0.0
 MIN_EDGE_WIDTH_RATE = 2.6
 #: Exponent ``gamma`` of the ``kappa`` coupling ``(1 - 2/(J T))^gamma``.
 KAPPA_COUPLING = 0.25
-#: ``(a_A, b_A, a_B, b_B, gamma)``, the calibrated constants (see the module docstring).
-CONSTANTS = (MIN_EDGE_WIDTH, MIN_EDGE_WIDTH_RATE, EDGE_WIDTH, EDGE_WIDTH_RATE, KAPPA_COUPLING)
+#: Exponent ``p`` of the coarse-grid factor ``(1 - T/N)^p`` in the edge half-widths.
+EDGE_INTERPOLATION = 2.0
+#: ``(a_A, b_A, a_B, b_B, gamma, p)``, the calibrated constants (see the module docstring).
+CONSTANTS = (
+    MIN_EDGE_WIDTH,
+    MIN_EDGE_WIDTH_RATE,
+    EDGE_WIDTH,
+    EDGE_WIDTH_RATE,
+    KAPPA_COUPLING,
+    EDGE_INTERPOLATION,
+)
 
 _LEVELS = 48  # levels at which the level-dependent counts are tabulated
 _RICE_SWITCH = 1e-5  # use the continuum (Rice) limit once 1 - rho^2 is below this
@@ -114,21 +126,26 @@ def neighbour_correlation(length: int, n: int) -> float:
     return (math.sin(math.pi * length / n) / (length * math.sin(math.pi / n))) ** 2
 
 
-def edge_half_width(length: int, n: int, edge: tuple[float, float] = EDGE) -> float:
+def edge_half_width(
+    length: int, n: int, edge: tuple[float, float] = EDGE, power: float = EDGE_INTERPOLATION
+) -> float:
     """``ell``: the half-width, in radians, of an edge's neighbourhood.
 
-    ``ell = (pi / T) [1 + (c - 1)(1 - T / N)]`` with ``c = a + b / sqrt(T)``, ``edge = (a, b)``:
-    half a DFT bin (``pi / T``) at ``N = T``, where the samples are independent, and
-    ``(pi / T) c`` on fine grids.
+    ``ell = (pi / T) [1 + (c - 1)(1 - T / N)^p]`` with ``c = a + b / sqrt(T)``,
+    ``edge = (a, b)``, ``p = power``: half a DFT bin (``pi / T``) at ``N = T``, where the samples
+    are independent, and ``(pi / T) c`` on fine grids.
     """
     width, rate = edge
     c = width + rate / math.sqrt(length)
-    return (math.pi / length) * (1.0 + (c - 1.0) * (1.0 - length / n))
+    return (math.pi / length) * (1.0 + (c - 1.0) * (1.0 - length / n) ** power)
 
 
-def interior_points(length: int, n: int, edge: tuple[float, float] = EDGE) -> float:
+def interior_points(
+    length: int, n: int, edge: tuple[float, float] = EDGE, power: float = EDGE_INTERPOLATION
+) -> float:
     """``P = (pi - 2 ell) / Delta`` (``>= 0``): grid points in the interior region."""
-    return max(0.0, (math.pi - 2.0 * edge_half_width(length, n, edge)) * n / (2.0 * math.pi))
+    ell = edge_half_width(length, n, edge, power)
+    return max(0.0, (math.pi - 2.0 * ell) * n / (2.0 * math.pi))
 
 
 def _gamma_pdf(x, J: float):
@@ -161,10 +178,17 @@ def crossing_probability(x: float, num_filters: int, length: int, n: int) -> flo
 
 
 def effective_count(
-    x: float, num_filters: int, length: int, n: int, *, side: str, edge: tuple[float, float] = EDGE
+    x: float,
+    num_filters: int,
+    length: int,
+    n: int,
+    *,
+    side: str,
+    edge: tuple[float, float] = EDGE,
+    power: float = EDGE_INTERPOLATION,
 ) -> float:
     """``m(x)``: interior Gamma(J, 1/J) variables equivalent to the grid at level ``x``."""
-    P = interior_points(length, n, edge)
+    P = interior_points(length, n, edge, power)
     if P <= 0.0:
         return 0.0
     if P <= 1.0:
@@ -184,16 +208,19 @@ def effective_count(
     return 1.0 + (P - 1.0) * ratio
 
 
-def _count_curve(J: float, T: int, n: int, side: str, edge) -> tuple[object, float]:
+def _count_curve(
+    J: float, T: int, n: int, side: str, edge, power: float = EDGE_INTERPOLATION
+) -> tuple[object, float]:
     """``x -> (m(x), m'(x))`` tabulated at ``_LEVELS`` levels (PCHIP in ``log x``), and ``P``.
 
     Outside the tabulated range (interior tail probabilities below ``1e-14``) ``m`` is constant.
     """
-    P = interior_points(T, n, edge)
+    P = interior_points(T, n, edge, power)
     g = stats.gamma(J, scale=1.0 / J)
     lo, hi = (g.ppf(1e-14), g.ppf(0.5)) if side == "min" else (g.ppf(0.5), g.isf(1e-14))
     t = np.linspace(math.log(lo), math.log(hi), _LEVELS)
-    m = np.array([effective_count(math.exp(v), J, T, n, side=side, edge=edge) for v in t])
+    m = [effective_count(math.exp(v), J, T, n, side=side, edge=edge, power=power) for v in t]
+    m = np.array(m)
     spline = PchipInterpolator(t, np.clip(m, min(P, 1.0), P))
     slope = spline.derivative()
 
@@ -212,9 +239,10 @@ def model_extremes(
 ) -> tuple[Extremes, float, float]:
     """``(Extremes, m_A, m_B)`` of jaxfb's model (the exact law when ``length == n``).
 
-    ``constants = (a_A, b_A, a_B, b_B, gamma)`` (default :data:`CONSTANTS`, the calibrated
-    ones): the edge half-widths ``(pi/T)(a + b/T)`` of the minimum and the maximum, and the
-    exponent of the ``kappa`` coupling.
+    ``constants = (a_A, b_A, a_B, b_B, gamma, p)`` (default :data:`CONSTANTS`, the calibrated
+    ones): the edge half-widths (``a + b/sqrt(T)`` on fine grids, see :func:`edge_half_width`)
+    of the minimum and the maximum, the exponent of the ``kappa`` coupling and the coarse-grid
+    exponent of the half-widths.
     ``m_A``, ``m_B`` are the level-dependent counts at the medians of ``A`` and ``B``.
     """
     J, T = num_filters, length
@@ -222,11 +250,11 @@ def model_extremes(
         return Extremes([Group(J / 2, 1, "both")]), 0.0, 0.0
     if T == n:
         return exact_extremes(J, n)
-    a_a, b_a, a_b, b_b, gamma = constants
+    a_a, b_a, a_b, b_b, gamma, power = constants
     edges = Group(J / 2, 2, "both")
     scale = (1.0 - 2.0 / (J * T)) ** gamma if T > 2 else 1.0  # T = 2: the exact edge law
-    ca, p_a = _count_curve(J, T, n, "min", (a_a, b_a))
-    cb, p_b = _count_curve(J, T, n, "max", (a_b, b_b))
+    ca, p_a = _count_curve(J, T, n, "min", (a_a, b_a), power)
+    cb, p_b = _count_curve(J, T, n, "max", (a_b, b_b), power)
     groups = [
         edges,
         Group(J, p_a, "min", ca if p_a > 1.0 else None),

@@ -92,3 +92,30 @@ def test_refit_carries_the_bootstraps_of_unchanged_laws_only(tmp_path):
     assert "bootstrap" not in report["models"]["moved"]
     assert report["refit"]["previous_fits"]["theory"]["reduced_chi2"] == 2.0
     assert report["refit"]["previous_fits"]["moved"]["params"] == {"b": 0.5}
+
+
+def test_a_second_refit_keeps_the_first_fits(tmp_path):
+    # refitting a file that is itself a refit: previous_fits are the refit's, first_fits the
+    # sweep's own run, and the count of refits goes up
+    script = _load()
+    first = {"theory": {"params": {}, "reduced_chi2": 1.1}}
+    old = {
+        "models": {"theory": {"params": {}, "reduced_chi2": 1.3}},
+        "refit": {"previous_fits": first, "refits": 1},
+    }
+    io.save_json(tmp_path / "old.json", old)
+    io.save_json(tmp_path / "fit.json", {"models": {"theory": {"params": {}, "reduced_chi2": 1.2}}})
+    cfg = {**script.FULL, "bootstrap": 0}
+    record = script._carry_bootstraps(
+        cfg, tmp_path / "summary.csv", tmp_path / "fit.json", tmp_path / "old.json"
+    )
+    assert record["previous_fits"]["theory"]["reduced_chi2"] == 1.3
+    assert record["first_fits"] == first
+    assert record["refits"] == 2
+    # a first refit records the old file's fits as both
+    io.save_json(tmp_path / "fit.json", {"models": {"theory": {"params": {}, "reduced_chi2": 1.2}}})
+    io.save_json(tmp_path / "first.json", {"models": first})
+    record = script._carry_bootstraps(
+        cfg, tmp_path / "summary.csv", tmp_path / "fit.json", tmp_path / "first.json"
+    )
+    assert record["first_fits"] == record["previous_fits"] == first and record["refits"] == 1
