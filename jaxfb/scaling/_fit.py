@@ -602,7 +602,7 @@ def fit(
         >>> y = theory.expected_log_condition_number(J, T, 1024)
         >>> res = scaling.fit(J, T, y, np.full(4, 0.01), model="orderstat_n", n=1024)
         >>> np.round(res.params, 3).tolist()
-        [0.353, 0.586]
+        [0.354, 0.586]
     """
     model = get_model(model)
     covariates = (num_filters, length)

@@ -339,7 +339,7 @@ def effective_lengths(num_filters, length, n) -> np.ndarray:
     Examples:
         >>> from jaxfb.scaling._models import effective_lengths
         >>> effective_lengths([8, 8], [64, 64], [64, 1024]).round(1).tolist()
-        [[64.0, 64.0], [157.8, 233.6]]
+        [[64.0, 64.0], [158.3, 233.2]]
     """
     J, T, N = (
         np.atleast_1d(np.asarray(x, np.float64)).reshape(-1) for x in (num_filters, length, n)
