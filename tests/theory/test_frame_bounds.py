@@ -353,8 +353,18 @@ def test_edge_constants_are_parameters_of_the_model():
     # T = N is the exact law: the constants do not enter
     exact = theory.frame_bound_distribution(8, 64, edge_width=2.0, edge_width_rate=0.5)
     assert exact.mean_lower() == theory.frame_bound_distribution(8, 64).mean_lower()
+    # the coarse-grid exponent p: the half-width is (pi/T)[1 + (c - 1)(1 - T/N)^p], so a larger
+    # p brings a coarse grid's edges closer to half a DFT bin. At T = 16 the maximum's fine-grid
+    # width is above half a bin (c > 1: larger p, narrower edge, more interior frequencies) and
+    # the minimum's below it (c < 1: larger p, wider edge, fewer)
+    coarse = [
+        theory.frame_bound_distribution(8, 64, length=16, edge_interpolation=p).counts
+        for p in (0.0, 1.0, 3.0)
+    ]
+    assert coarse[0].upper < coarse[1].upper < coarse[2].upper
+    assert coarse[0].lower > coarse[1].lower > coarse[2].lower
     names = ("edge_width", "edge_width_rate", "min_edge_width", "min_edge_width_rate")
-    for name in (*names, "kappa_coupling"):
+    for name in (*names, "kappa_coupling", "edge_interpolation"):
         with pytest.raises(ValueError, match=f"{name} must be a finite number >= 0, got -1.0"):
             theory.frame_bound_distribution(8, 256, length=16, **{name: -1.0})
 

@@ -108,6 +108,23 @@ def test_exact_cases_do_not_use_the_model_constants():
     assert float(law.kappa_cdf(r)) == pytest.approx(2 * stats.f(6, 6).cdf(r) - 1, abs=1e-9)
 
 
+def test_edge_half_width_follows_its_definition():
+    # ell = (pi/T)[1 + (c - 1)(1 - T/N)^p], c = a + b/sqrt(T): half a DFT bin at N = T, the
+    # fine-grid width (pi/T) c as N grows, and P = (pi - 2 ell) N / (2 pi) interior points
+    a, b, p = 1.23, 0.6, 2.0
+    for T, N in ((4, 16), (6, 18), (16, 64), (32, 4096)):
+        c = a + b / math.sqrt(T)
+        ell = (math.pi / T) * (1 + (c - 1) * (1 - T / N) ** p)
+        assert fm.edge_half_width(T, N, (a, b), p) == pytest.approx(ell, rel=1e-14)
+        P = (math.pi - 2 * ell) * N / (2 * math.pi)
+        assert fm.interior_points(T, N, (a, b), p) == pytest.approx(max(P, 0.0), rel=1e-14)
+    assert fm.edge_half_width(16, 16, (a, b), p) == pytest.approx(math.pi / 16, rel=1e-14)
+    fine = fm.edge_half_width(16, 2**40, (a, b), p)
+    assert fine == pytest.approx((math.pi / 16) * (a + b / 4), rel=1e-9)
+    # the calibrated exponent is the default
+    assert fm.edge_half_width(8, 32) == fm.edge_half_width(8, 32, fm.EDGE, fm.EDGE_INTERPOLATION)
+
+
 def test_counts_grow_into_the_tails():
     # the level-dependent count is larger far in the tails, where neighbours decouple
     ca, _ = fm._count_curve(5.0, 32, 4096, "min", (0.0, 2.6))
