@@ -3,8 +3,9 @@
 Monte Carlo: ``jaxfb.sample_frame_bounds`` (the exact fast samplers) through
 ``jaxfb.montecarlo.monte_carlo``, at three sets of points (``SETS``), each with its own seed:
 
-- ``calibration``: the points the predictor's constants (``jaxfb.theory.EDGE_WIDTH``,
-  ``EDGE_WIDTH_RATE``, ``MIN_EDGE_WIDTH``, ``KAPPA_COUPLING``) were fitted on (``--calibrate``);
+- ``calibration``: the points the predictor's six constants (``jaxfb.theory.EDGE_WIDTH``,
+  ``EDGE_WIDTH_RATE``, the minimum's edge, the ``kappa`` coupling and the coarse-grid exponent)
+  were fitted on (``--calibrate``);
 - ``held-out``: other ``J``, ``T`` and ``N`` (no ``J``, ``T`` or ``N/T`` shared with the
   calibration set), never used in the fit: the predictor's measured error;
 - ``exact``: ``T = N``, where the predictor is the exact law (a check of the sampler and of the
@@ -214,11 +215,12 @@ def write_markdown(rows: list[dict], summary: list[dict], meta: dict, path: Path
         "`jaxfb.montecarlo.monte_carlo`; draws per point in the table). `pred` is "
         "`jaxfb.theory.expected_frame_bounds` / `expected_condition_number`: the exact law when "
         "`T = N`, jaxfb's model otherwise (level-dependent counts, docs/theory.md), with the "
-        f"constants `MIN_EDGE_WIDTH = {c['MIN_EDGE_WIDTH']}`, `MIN_EDGE_WIDTH_RATE = "
-        f"{c['MIN_EDGE_WIDTH_RATE']}`, `EDGE_WIDTH = {c['EDGE_WIDTH']}`, `EDGE_WIDTH_RATE = "
-        f"{c['EDGE_WIDTH_RATE']}`, `KAPPA_COUPLING = {c['KAPPA_COUPLING']}`, calibrated on the "
-        "`calibration` points only. The `held-out` points (other `J`, `T` and `N/T`, another "
-        "seed) were not used to choose anything: they measure the predictor's error. "
+        "constants "
+        + ", ".join(f"`{k} = {v}`" for k, v in c.items())
+        + ", the best point of a grid search on the `calibration` points only "
+        "(`--calibrate`). The `held-out` points (other `J`, `T` and `N/T`, another seed) are "
+        "not in that search: they measure the predictor's error (they were looked at when the "
+        'model\'s form was chosen; docs/theory.md, "Calibration", says how). '
         "Errors are relative to the Monte Carlo mean (`pred / MC - 1`); `z = (pred - MC) / SE`, "
         "with SE the Monte Carlo standard error. `E[kappa]` is compared for `J >= 5` only: for "
         "`J <= 4` its variance is infinite and the SE means nothing.\n",
