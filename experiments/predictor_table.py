@@ -364,11 +364,10 @@ def _chi2(pairs) -> float:
     return float(sum(((p - m) / s) ** 2 for p, m, s in pairs))
 
 
-def _fit_blocks(cal: list[dict], power: float) -> dict:
+def _fit_blocks(cal: list[dict], grid: dict, power: float) -> dict:
     """At one exponent ``power``: the minimum's edge on ``E[A]``, the maximum's on ``E[B]``, then
     ``kappa_coupling`` on ``E[kappa]`` (``J >= 5``) at those edges; each block only moves its own
     predictions, so fitting them in turn is the joint grid search at this exponent."""
-    grid = CALIBRATION_GRID
 
     def law(r, **kw):
         return theory.frame_bound_distribution(
@@ -417,26 +416,33 @@ def _fit_blocks(cal: list[dict], power: float) -> dict:
     }
 
 
-def calibrate(records: list[dict], out: Path) -> dict:
+def calibrate(
+    records: list[dict], out: Path, grid: dict = CALIBRATION_GRID, workers: int | None = None
+) -> dict:
     """Grid search, on the calibration points only, minimising summed squared z-scores.
 
     For every coarse-grid exponent ``edge_interpolation`` of the grid, the other constants are
     fitted block by block (:func:`_fit_blocks`); the exponent with the smallest total (``E[A]``,
     ``E[B]`` and ``E[kappa]`` for ``J >= 5``) wins. The result does not depend on the module's
-    defaults: the adopted constants are this search's best.
+    defaults: the adopted constants are this search's best. ``workers``: processes (default one
+    per exponent, at most one per core; ``1`` runs in this process).
     """
     cal = [r for r in records if r["set"] == "calibration"]
-    powers = CALIBRATION_GRID["edge_interpolation"]
+    powers = grid["edge_interpolation"]
+    fit = partial(_fit_blocks, cal, grid)
     # one exponent per process (NumPy quadrature, single-threaded): the cores share the grid
-    workers = min(len(powers), os.cpu_count() or 1)
-    spawn = multiprocessing.get_context("spawn")  # no fork of a process that has started JAX
-    with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
-        profile = list(pool.map(partial(_fit_blocks, cal), powers))
+    workers = workers or min(len(powers), os.cpu_count() or 1)
+    if workers == 1:
+        profile = [fit(power) for power in powers]
+    else:
+        spawn = multiprocessing.get_context("spawn")  # no fork of a process that started JAX
+        with ProcessPoolExecutor(max_workers=workers, mp_context=spawn) as pool:
+            profile = list(pool.map(fit, powers))
     best = min(profile, key=lambda e: e["chi2"])
     result = {
         "script": "experiments/predictor_table.py --calibrate",
         "points": len(cal),
-        "grid": CALIBRATION_GRID,
+        "grid": grid,
         "profile": [
             {
                 "edge_interpolation": e["best"]["edge_interpolation"],
