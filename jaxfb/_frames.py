@@ -86,15 +86,16 @@ def _summed_autocorrelation(w: jax.Array) -> jax.Array:
     if T == 1:
         return jnp.sum(w * w, axis=-2)
     if T <= _GRAM_MAX_LENGTH:
-        # r(tau) = sum_t G[t, t + tau], G = sum_j w_j w_j^T. Flipping the columns and padding
-        # each row with T zeros, a row width of 2T - 1 shifts row t right by t, so the diagonal
-        # s - t = tau lands in column T - 1 - tau of every row: a column sum gives r.
+        # r(tau) = sum_t G[t, t + tau], G = sum_j w_j w_j^T. G[t, t + tau] is entry
+        # t (T + 1) + tau of G's rows laid end to end: padded with T zeros and read as rows of
+        # T + 1, row t holds G[t, t + tau] in column tau while t + tau < T (beyond, the next
+        # row's head, masked). A masked column sum gives r: one pass over G, no flips.
         gram = jnp.einsum("...jt,...js->...ts", w, w, precision=jax.lax.Precision.HIGHEST)
         batch = gram.shape[:-2]
-        skew = jnp.pad(jnp.flip(gram, -1), [(0, 0)] * len(batch) + [(0, 0), (0, T)])
-        skew = skew.reshape((*batch, 2 * T * T))[..., : T * (2 * T - 1)]
-        skew = skew.reshape((*batch, T, 2 * T - 1))
-        return jnp.flip(jnp.sum(skew[..., :T], axis=-2), -1)
+        flat = jnp.pad(gram.reshape((*batch, T * T)), [(0, 0)] * len(batch) + [(0, T)])
+        rows = flat.reshape((*batch, T, T + 1))[..., :T]
+        upper = np.add.outer(np.arange(T), np.arange(T)) < T
+        return jnp.sum(jnp.where(upper, rows, 0), axis=-2)
     L = fft_size(2 * T - 1)
     W = jnp.fft.rfft(w, n=L, axis=-1)
     power = jnp.sum(W.real**2 + W.imag**2, axis=-2)

@@ -74,6 +74,61 @@ def test_gamma_is_deterministic_and_vmap_equals_single_calls():
     assert not np.array_equal(np.asarray(stacked[0]), np.asarray(stacked[1]))
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+def test_words_map_to_floats_as_jax_random_does(dtype, request):
+    # the one-call generator of the Bartlett factor maps its words to floats as JAX does, so for
+    # the same key the floats are JAX's own uniforms and normals, bit for bit
+    if dtype == "float64":
+        request.getfixturevalue("x64")
+    key, dt = jax.random.key(21), jnp.dtype(dtype)
+    words = _gram._words(key, (5000,), dt)
+    np.testing.assert_array_equal(
+        _gram._uniform_from(words, dt), jax.random.uniform(key, (5000,), dt)
+    )
+    np.testing.assert_array_equal(
+        _gram._normal_from(words, dt), jax.random.normal(key, (5000,), dt)
+    )
+
+
+def test_gamma_from_supplied_first_proposals_matches_scipy_by_ks():
+    shapes = np.array([0.5, 1.0, 3.0, 63.5])
+    kx, ku, kg = jax.random.split(jax.random.key(22), 3)
+    first = (jax.random.normal(kx, (4000, 4)), jax.random.uniform(ku, (4000, 4)))
+    x = np.asarray(_gram._gamma(kg, shapes, (4000,), jnp.float32, first=first), np.float64)
+    for i, a in enumerate(shapes):
+        p = stats.kstest(x[:, i], stats.gamma(a).cdf).pvalue
+        assert p > P_MIN, (a, p)
+
+
+@pytest.mark.parametrize("J, T", [(40, 12), (12, 12)])
+def test_bartlett_entries_have_their_laws_and_are_uncorrelated(J, T):
+    # Bartlett's factor (unscaled): diagonal k ~ sqrt(chi2_{J-k}), above it N(0, 1), all
+    # independent. J = T (nested banks' increments) reaches chi2_1, the boosted gamma shape 1/2.
+    draws = 4000
+    key = jax.random.key(23)
+    v = _gram._jit_bartlett(key, J=J, T=T, batch=(draws,), scale=1.0, dtype=jnp.float32)
+    if J > T:  # the public function returns the same draws, scaled by 1/sqrt(J T)
+        np.testing.assert_allclose(
+            jaxfb.equivalent_filterbank(key, J, T, batch_shape=draws) * np.sqrt(J * T),
+            v,
+            rtol=1e-5,
+        )
+    v = np.asarray(v, np.float64)
+    for k in range(T):
+        p = stats.kstest(v[:, k, k] ** 2, stats.chi2(J - k).cdf).pvalue
+        assert p > P_MIN, ("diagonal", k, p)
+    rows, cols = np.triu_indices(T, 1)
+    upper = v[:, rows, cols]
+    p = stats.kstest(upper.ravel()[::7], stats.norm.cdf).pvalue
+    assert p > P_MIN, ("off-diagonal", p)
+    # correlations of every pair of entries (diagonal and off-diagonal): 0 within K_SE / sqrt(n)
+    entries = np.concatenate([v[:, np.arange(T), np.arange(T)], upper], axis=1)
+    corr = np.corrcoef(entries, rowvar=False)[np.triu_indices(entries.shape[1], 1)]
+    # a maximum over many pairs: Bonferroni over the pairs, then K_SE-like normal quantile
+    z = stats.norm.isf(P_MIN / 2 / corr.size)
+    assert np.abs(corr).max() < z / np.sqrt(draws), (np.abs(corr).max(), z / np.sqrt(draws))
+
+
 def test_log1p_tail_is_accurate_in_float32():
     # reference in float64: the alternating series to 60 terms where it converges fast, the
     # direct form elsewhere (cancellation costs float64 little at |y| >= 0.3)
