@@ -5,7 +5,14 @@ need (test signals built from their definitions, explicit circulant matrices, sp
 here, written with NumPy only so it stays independent of the code under test.
 """
 
+import importlib.util
+import sys
+from pathlib import Path
+
 import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+"""The repository's root."""
 
 SR = 22050
 """Sample rate of the signal tests, in Hz."""
@@ -42,3 +49,17 @@ def power_spectrum(x, sample_rate: float = SR) -> tuple[np.ndarray, np.ndarray]:
     """Frequencies (Hz) and ``|rfft(x)|^2`` in float64."""
     X = np.abs(np.fft.rfft(np.asarray(x, np.float64))) ** 2
     return np.fft.rfftfreq(len(x), 1 / sample_rate), X
+
+
+def load_script(relative: str):
+    """Import a repository script (``experiments/...py``, not a package module) by its path.
+
+    Registered in ``sys.modules`` as ``_jaxfb_<stem>`` while it runs, so the dataclasses and
+    pickled worker functions it defines resolve their module.
+    """
+    path = ROOT / relative
+    spec = importlib.util.spec_from_file_location(f"_jaxfb_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module

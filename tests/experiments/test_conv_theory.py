@@ -1,28 +1,14 @@
 """experiments/conv_theory.py --theory-only: the theory columns are recomputed from jaxfb.theory,
 the Monte Carlo columns are kept, and the table files are rewritten from the rows."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
+from _support import ROOT, load_script
 
 from jaxfb import io, theory
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "experiments" / "conv_theory.py"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("_jaxfb_conv_theory", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_theory_only_keeps_the_monte_carlo_and_recomputes_the_theory(tmp_path):
-    script = _load()
+    script = load_script("experiments/conv_theory.py")
     committed = io.load_json(ROOT / "docs" / "figures" / "conv_theory.json")
     # two single-channel rows of the committed run (one exact, one predictor), theory spoiled
     rows = [r for r in committed["rows"] if r["C"] == 1 and r["d"] == 1][:3]

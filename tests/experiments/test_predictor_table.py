@@ -1,26 +1,14 @@
 """experiments/predictor_table.py --calibrate: the grid search recovers planted constants."""
 
-import importlib.util
-import sys
-from pathlib import Path
+from _support import load_script
 
 from jaxfb import io, theory
-
-SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "predictor_table.py"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("_jaxfb_predictor_table", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_calibration_recovers_planted_constants(tmp_path):
     # "Monte Carlo" means that are the model's own at constants off the module's defaults, with
     # 1% standard errors: the profile over the exponent and the block fits must find them
-    script = _load()
+    script = load_script("experiments/predictor_table.py")
     planted = {
         "min_edge_width": 0.0,
         "min_edge_width_rate": 2.4,

@@ -1,29 +1,16 @@
 """experiments/scaling_sweep.py end to end on a tiny grid: sweeps with a precision target, resume,
 fits of every law (orderstat_n where T < N) and the J* rule."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from _support import load_script
 
 from jaxfb import io
-
-SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "scaling_sweep.py"
-
-
-def _load():
-    spec = importlib.util.spec_from_file_location("_jaxfb_scaling_sweep", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.slow
 def test_tiny_grid_end_to_end(tmp_path, monkeypatch, capsys):
-    script = _load()
+    script = load_script("experiments/scaling_sweep.py")
     tiny = {
         **script.QUICK,
         "num_filters": [6, 12],
@@ -64,7 +51,7 @@ def test_tiny_grid_end_to_end(tmp_path, monkeypatch, capsys):
 def test_refit_carries_the_bootstraps_of_unchanged_laws_only(tmp_path):
     # --refit-from: a law whose parameters are unchanged keeps the committed bootstrap, a changed
     # one does not (with bootstrap 0 none is redrawn), and the previous fits are recorded
-    script = _load()
+    script = load_script("experiments/scaling_sweep.py")
     boot = {"kind": "nonparametric", "ci": {"b": [0.4, 0.6]}}
     old = {
         "models": {
@@ -97,7 +84,7 @@ def test_refit_carries_the_bootstraps_of_unchanged_laws_only(tmp_path):
 def test_a_second_refit_keeps_the_first_fits(tmp_path):
     # refitting a file that is itself a refit: previous_fits are the refit's, first_fits the
     # sweep's own run, and the count of refits goes up
-    script = _load()
+    script = load_script("experiments/scaling_sweep.py")
     first = {"theory": {"params": {}, "reduced_chi2": 1.1}}
     old = {
         "models": {"theory": {"params": {}, "reduced_chi2": 1.3}},

@@ -10,6 +10,7 @@ from pathlib import Path
 import jax
 import numpy as np
 import pytest
+from _support import load_script
 
 import jaxfb
 from jaxfb import reproduce
@@ -258,12 +259,7 @@ def test_draws_shard_over_every_device_with_the_same_numbers(tmp_path):
 
 def test_reproduce_paper_script(monkeypatch, tmp_path):
     """experiments/reproduce_paper.py: training by default, --with-training a no-op alias."""
-    import importlib.util
-
-    path = Path(__file__).resolve().parents[2] / "experiments" / "reproduce_paper.py"
-    spec = importlib.util.spec_from_file_location("reproduce_paper", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    mod = load_script("experiments/reproduce_paper.py")
     assert mod.FULL.training.lengths == (32, 128, 512, 1024)
     assert mod.QUICK == reproduce.ReproduceConfig.quick(seed=mod.SEED)
     seen = []

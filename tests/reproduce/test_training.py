@@ -1,25 +1,15 @@
 """The training experiment in the report, and experiments/train_filterbank.py."""
 
-import importlib.util
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _support import load_script
 
 from jaxfb.io import read_csv
 from jaxfb.reproduce._stats import select
 from jaxfb.reproduce._training import training_claims
 from jaxfb.training import TrainingConfig
-
-SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "train_filterbank.py"
-
-
-def _script():
-    spec = importlib.util.spec_from_file_location("train_filterbank", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 def test_tiny_run_reports_the_training(tiny_run):
@@ -88,7 +78,7 @@ def test_training_claim_verdicts(drops, rises, worst_fit, verdicts):
 
 
 def test_script_bad_options_name_the_argument(tmp_path, capsys):
-    mod = _script()
+    mod = load_script("experiments/train_filterbank.py")
     for argv, message in (
         (["--seeds", "1"], "--seeds must be >= 2, got 1"),
         (["--penalty-weights", "0.01"], "--penalty-weights must include 0"),
@@ -105,7 +95,7 @@ def test_script_bad_options_name_the_argument(tmp_path, capsys):
 
 
 def test_script_writes_its_outputs(tmp_path, capsys):
-    meta = _script().main(
+    meta = load_script("experiments/train_filterbank.py").main(
         ["--quick", "--lengths", "16", "--steps", "20", "--seed", "3", "--out", str(tmp_path)]
     )
     for ext in ("png", "pdf", "csv", "json", "npz"):
