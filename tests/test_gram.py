@@ -437,6 +437,29 @@ def test_a_second_call_with_the_same_shapes_does_not_compile_again():
 
 
 @pytest.mark.slow
+def test_bench_microbatch_runs_on_a_tiny_workload(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_microbatch.py"
+    out = tmp_path / "mb.json"
+    args = ["--reps", "1", "--scale", "0.01", "--points", "1", "--microbatches", "16,128"]
+    run = subprocess.run(
+        [sys.executable, str(script), *args, "--json", str(out)], capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr[-2000:]
+    (row,) = io.load_json(out)["rows"]
+    assert (row["J"], row["T"], row["method"]) == (256, 8, "gram")
+    assert set(row["draws_per_s"]) == {"16", "128"} and row["default_draws_per_s"] > 0
+    if jax.default_backend() == "cpu":  # a few kB a draw: the CPU cap
+        assert row["default_microbatch"] == 1024
+    else:  # accelerators allow wider
+        assert row["default_microbatch"] >= 1024
+    table = (tmp_path / "mb.md").read_text().splitlines()
+    assert len(table) == 3 and table[2].startswith("| 256 | 8 | 1024 | gram | ")
+
+
 def test_bench_gram_runs_on_a_tiny_workload(tmp_path):
     import subprocess
     import sys

@@ -20,9 +20,17 @@ import numpy as np
 from .. import _identity as _id
 from ..io import atomic_write_bytes
 
-__all__ = ["Checkpoint", "CheckpointMismatch", "Snapshot", "saved_draws"]
+__all__ = ["Checkpoint", "CheckpointMismatch", "Snapshot", "saved_draws", "saved_layout"]
 
 _FORMAT = "jaxfb.montecarlo.checkpoint/1"
+# The entries of a run's record that say how it was laid out, not what it computes: a checkpoint
+# whose run differs only in these is this run at other sizes (resumable at its own sizes).
+_LAYOUT = ("batch", "microbatch")
+
+
+def run_identity(record: dict[str, Any]) -> str:
+    """The digest of a run's record without its layout (:data:`_LAYOUT`)."""
+    return _id.digest({k: v for k, v in record.items() if k not in _LAYOUT})
 
 
 class CheckpointMismatch(ValueError):
@@ -59,6 +67,20 @@ def _read(path: str) -> dict | None:
     return payload
 
 
+def saved_layout(path: str | os.PathLike, identity: str) -> dict[str, int] | None:
+    """``{"batch", "microbatch"}`` a checkpoint of the run ``identity`` (:func:`run_identity`)
+    was written with; ``None`` without a file, for another run's or an unreadable file, and for
+    files written before checkpoints recorded their layout."""
+    try:
+        payload = _read(os.fspath(path))
+    except CheckpointMismatch:
+        return None
+    if payload is None or payload.get("identity") != identity:
+        return None
+    layout = payload.get("layout")
+    return None if layout is None else {k: int(layout[k]) for k in _LAYOUT}
+
+
 def saved_draws(path: str | os.PathLike) -> int | None:
     """The draws a checkpoint file holds (``None``: no file, or not a readable checkpoint)."""
     try:
@@ -80,6 +102,8 @@ class Checkpoint:
     def __init__(self, path: str | os.PathLike, record: dict[str, Any], every: float):
         self.path = os.fspath(path)
         self.fingerprint = _id.digest(record)
+        self.identity = run_identity(record)
+        self.layout = {k: int(record[k]) for k in _LAYOUT if k in record}
         self.every = every
         self._last = time.monotonic()
 
@@ -93,12 +117,24 @@ class Checkpoint:
         if payload is None:
             return None
         if payload.get("fingerprint") != self.fingerprint:
-            raise CheckpointMismatch(
-                f"checkpoint {self.path!r} was written by a different run (key, num_draws, batch "
-                "size, microbatch, reducers or targets differ); delete it or pass another path"
-            )
+            raise CheckpointMismatch(self._mismatch(payload))
         states = tuple(tuple(st) for st in payload["states"])
         return Snapshot(states, int(payload["draws"]), payload["targets_met"])
+
+    def _mismatch(self, payload: dict) -> str:
+        saved = payload.get("layout")
+        if payload.get("identity") == self.identity and saved is not None:
+            return (
+                f"checkpoint {self.path!r} was written by this run at batch_size="
+                f"{saved['batch']}, microbatch={saved['microbatch']} (this call: batch_size="
+                f"{self.layout['batch']}, microbatch={self.layout['microbatch']}); pass "
+                f"batch_size={saved['batch']}, microbatch={saved['microbatch']} (or neither) to "
+                "resume it, or delete it to start over"
+            )
+        return (
+            f"checkpoint {self.path!r} was written by a different run (key, num_draws, batch "
+            "size, microbatch, reducers or targets differ); delete it or pass another path"
+        )
 
     def due(self) -> bool:
         """Whether ``every`` seconds have passed since the last save."""
@@ -112,6 +148,8 @@ class Checkpoint:
         payload = {
             "format": _FORMAT,
             "fingerprint": self.fingerprint,
+            "identity": self.identity,
+            "layout": self.layout,
             "draws": int(snap.draws),
             "targets_met": snap.targets_met,
             "states": [tuple(_compact(s) for s in st) for st in snap.states],

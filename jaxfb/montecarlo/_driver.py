@@ -24,7 +24,8 @@ Precision targets and checkpoints:
 - with ``checkpoint=path``, the reducers' states and the number of draws reduced are written
   atomically to ``path`` at most every ``checkpoint_every`` seconds, at the end, and at once
   when the run is interrupted by an exception (``KeyboardInterrupt`` from Ctrl-C included); a
-  later call with the same statistic, key, sizes and reducers resumes from there, so an
+  later call with the same statistic, key, sizes and reducers resumes from there (with the
+  sizes left to their defaults, at the sizes the file was written with), so an
   interrupted run resumes to the same numbers and ``kill -9`` loses at most
   ``checkpoint_every`` seconds. The file is a pickle: load only checkpoints you wrote.
 
@@ -49,7 +50,14 @@ import numpy as np
 from .. import _identity as _id
 from .. import _validation as v
 from ._batch import compiled_batch, fetch, key_parts, no_args
-from ._checkpoint import Checkpoint, CheckpointMismatch, Snapshot, check_processes_agree
+from ._checkpoint import (
+    Checkpoint,
+    CheckpointMismatch,
+    Snapshot,
+    check_processes_agree,
+    run_identity,
+    saved_layout,
+)
 from ._layout import MAX_DRAWS, Layout, plan_layout
 from ._reducers import LeafPlan, Moments, resolve_reducers
 
@@ -235,7 +243,9 @@ def monte_carlo(
             about 4096 draws per device, within the memory budget.
         microbatch: draws vectorised at once on a device. Default: the largest power of two
             whose estimated working set (every intermediate of one draw's jaxpr) fits
-            ``memory_budget``, capped at 128 on CPU and 16384 on accelerators.
+            ``memory_budget``, capped at 16384 on accelerators; on CPU at 1024 and where the
+            largest array of a microbatch would pass 4 MiB (one draw's largest intermediate
+            times the microbatch: wide for small draws, narrow for large ones).
         memory_budget: bytes one device may use for a batch (int or ``"512MB"``, ``"2GB"``);
             default a quarter of an accelerator's memory, 1 GiB on CPU.
         devices: devices to shard over (default ``jax.devices()``: every device of every
@@ -246,8 +256,11 @@ def monte_carlo(
             (``min_draws``, doubling) where all are met; ``num_draws`` is then the ceiling.
         checkpoint: file to save progress to and resume from (see the module docstring);
             a file written by a different run (other statistic, key, sizes, reducers or
-            targets) is an error, never silently overwritten. Multi-host: every process reads
-            it (only process 0 writes), so it must be on a filesystem they all share.
+            targets) is an error, never silently overwritten. With ``microbatch`` and
+            ``batch_size`` left to their defaults, a checkpoint of this run is resumed at the
+            sizes it was written with, whatever the defaults are now. Multi-host: every
+            process reads it (only process 0 writes), so it must be on a filesystem they all
+            share.
         checkpoint_every: seconds between checkpoint writes.
         checkpoint_mismatch: what to do with a checkpoint file written by a different run:
             ``"raise"`` (a ``ValueError``) or ``"restart"`` (ignore it; it is overwritten).
@@ -279,6 +292,13 @@ def monte_carlo(
         args = jax.tree.map(jnp.asarray, args)
     plans, treedef = resolve_reducers(jax.eval_shape(statistic, key, args), reducers)
     _check_target_leaves(targets, plans)
+    stat_id = None if checkpoint is None else _identity(statistic, key, args)
+    if checkpoint is not None and microbatch is None and batch_size is None:
+        # resume at the sizes the checkpoint was written with (the defaults may differ since)
+        identity = run_identity(_run_record(stat_id, key, num_draws, None, plans, targets))
+        saved = saved_layout(checkpoint, identity)
+        if saved is not None:
+            microbatch, batch_size = saved["microbatch"], saved["batch"]
     layout = plan_layout(
         lambda k: statistic(k, args),
         key,
@@ -298,7 +318,7 @@ def monte_carlo(
     )
     ckpt = None
     if checkpoint is not None:
-        record = _run_record(statistic, key, args, num_draws, layout, plans, targets)
+        record = _run_record(stat_id, key, num_draws, layout, plans, targets)
         ckpt = Checkpoint(checkpoint, record, checkpoint_every)
         start = _resume(ckpt, start, checkpoint_mismatch)
     run = _Run(compiled, kdata, args, plans, layout, ckpt, start)
@@ -355,14 +375,15 @@ def _identity(statistic, key, args) -> str:
     return _id.digest([_id.function_digest(statistic, key, args), _id.values_digest(args)])
 
 
-def _run_record(statistic, key, args, num_draws, layout: Layout, plans, targets) -> dict:
-    """What a checkpoint must match to be resumed: the run's identity and its batch grid."""
+def _run_record(stat_id: str, key, num_draws, layout: Layout | None, plans, targets) -> dict:
+    """What a checkpoint must match to be resumed: the run's identity (``stat_id``:
+    :func:`_identity`) and its batch grid (``None`` before it is planned)."""
     return {
-        "statistic": _identity(statistic, key, args),
+        "statistic": stat_id,
         "key": _id.values_digest(key),
         "num_draws": num_draws,
-        "batch": layout.batch,
-        "microbatch": layout.microbatch,
+        "batch": None if layout is None else layout.batch,
+        "microbatch": None if layout is None else layout.microbatch,
         "leaves": [[p.name, list(p.shape), str(p.dtype), repr(p.reducers)] for p in plans],
         "targets": [t._asdict() for t in targets],
         "x64": bool(jax.dtypes.canonicalize_dtype(jnp.float64) == jnp.float64),

@@ -3,7 +3,9 @@ r"""How a Monte Carlo run is laid out on the devices: memory estimates, microbat
 A run evaluates ``batch = num_devices * microbatch * steps`` draws per call of its compiled
 function: every device maps ``steps`` microbatches of ``microbatch`` vectorised draws. The
 microbatch is the largest power of two whose estimated working set (:func:`statistic_bytes`)
-fits the memory budget (capped per platform); the number of steps aims at about 4096 draws per
+fits the memory budget, capped per platform; on CPU also the largest power of two whose largest
+array (one draw's largest intermediate, :func:`largest_intermediate_bytes`, times the
+microbatch) stays within a cache-sized bound. The number of steps aims at about 4096 draws per
 device and call, within the budget, and no further than ``num_draws`` needs.
 """
 
@@ -23,15 +25,21 @@ __all__ = [
     "Layout",
     "choose_microbatch",
     "default_memory_budget",
+    "largest_intermediate_bytes",
     "parse_bytes",
     "plan_layout",
     "statistic_bytes",
 ]
 
 MAX_DRAWS = 2**32  # draw indices are folded into the key as uint32
-# Largest microbatch per platform: CPUs gain nothing from very wide vmaps, accelerators do.
-_MAX_MICROBATCH = {"cpu": 128}
+# Largest microbatch per platform.
+_MAX_MICROBATCH = {"cpu": 1024}
 _MAX_MICROBATCH_ACCEL = 16384
+# On CPU, the largest array of a microbatch (one draw's largest intermediate times the
+# microbatch) is kept within this many bytes: small draws (the fast paths' few-kB arrays) gain
+# from wide vmaps, which spread each operation's fixed costs, and large ones lose once their
+# arrays leave the cache. docs/performance.md ("Microbatch on CPU") has the measurements.
+_CPU_ARRAY_BYTES = 4 << 20
 # Draws per device per call (amortises the host round trip of the reducer partials).
 _TARGET_DRAWS_PER_DEVICE = 4096
 
@@ -81,15 +89,20 @@ def _aval_bytes(aval) -> int:
     return math.prod(shape) * itemsize
 
 
-def _jaxpr_bytes(jaxpr) -> int:
+def _jaxpr_bytes(jaxpr) -> tuple[int, int]:
+    """``(sum, max)`` of the bytes of every intermediate of ``jaxpr`` and its sub-jaxprs."""
     from jax.extend.core import jaxprs_in_params
 
-    total = 0
+    total = largest = 0
     for eqn in jaxpr.eqns:
-        total += sum(_aval_bytes(o.aval) for o in eqn.outvars)
+        sizes = [_aval_bytes(o.aval) for o in eqn.outvars]
+        total += sum(sizes)
+        largest = max(largest, *sizes, 0)
         for sub in jaxprs_in_params(eqn.params):
-            total += _jaxpr_bytes(sub)
-    return total
+            sub_total, sub_largest = _jaxpr_bytes(sub)
+            total += sub_total
+            largest = max(largest, sub_largest)
+    return total, largest
 
 
 def statistic_bytes(statistic: Callable, key: jax.Array) -> int:
@@ -100,7 +113,14 @@ def statistic_bytes(statistic: Callable, key: jax.Array) -> int:
     """
     closed = jax.make_jaxpr(statistic)(key)
     out = sum(_aval_bytes(a) for a in closed.out_avals)
-    return max(1, _jaxpr_bytes(closed.jaxpr) + out)
+    return max(1, _jaxpr_bytes(closed.jaxpr)[0] + out)
+
+
+def largest_intermediate_bytes(statistic: Callable, key: jax.Array) -> int:
+    """Bytes of one draw's largest intermediate array (the size that a microbatch multiplies)."""
+    closed = jax.make_jaxpr(statistic)(key)
+    out = max((_aval_bytes(a) for a in closed.out_avals), default=0)
+    return max(1, _jaxpr_bytes(closed.jaxpr)[1], out)
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -111,9 +131,15 @@ def _floor_pow2(x: float) -> int:
     return 1 << max(0, math.floor(math.log2(max(x, 1.0))))
 
 
-def choose_microbatch(bytes_per_draw: int, budget: int, platform: str) -> int:
-    """Largest power of two ``m`` with ``m * bytes_per_draw <= budget``, capped per platform."""
+def choose_microbatch(
+    bytes_per_draw: int, budget: int, platform: str, largest_bytes: int | None = None
+) -> int:
+    """Largest power of two ``m`` with ``m * bytes_per_draw <= budget``, capped per platform;
+    on CPU with ``largest_bytes`` (one draw's largest array) also ``m * largest_bytes`` within
+    the cache-sized bound."""
     cap = _MAX_MICROBATCH.get(platform, _MAX_MICROBATCH_ACCEL)
+    if platform == "cpu" and largest_bytes is not None:
+        cap = min(cap, _floor_pow2(_CPU_ARRAY_BYTES / max(largest_bytes, 1)))
     return max(1, min(cap, _floor_pow2(budget / max(bytes_per_draw, 1))))
 
 
@@ -154,7 +180,9 @@ def plan_layout(
         default_memory_budget(devices[0]) if memory_budget is None else parse_bytes(memory_budget)
     )
     if microbatch is None:
-        microbatch = choose_microbatch(statistic_bytes(statistic, key), budget, devices[0].platform)
+        platform = devices[0].platform
+        largest = largest_intermediate_bytes(statistic, key) if platform == "cpu" else None
+        microbatch = choose_microbatch(statistic_bytes(statistic, key), budget, platform, largest)
     microbatch = v.static_int("microbatch", microbatch, minimum=1)
     max_steps = _ceil_div(_ceil_div(num_draws, n_dev), microbatch)
     if batch_size is None:

@@ -83,9 +83,14 @@ def test_checkpoint_of_another_run_is_refused_not_overwritten(tmp_path):
     base = dict(key=KEY, num_draws=100, batch_size=32, microbatch=8)
     mc.monte_carlo(statistic, checkpoint=ckpt, reducers=REDUCERS, **base)
     data = ckpt.read_bytes()
-    for change in (dict(num_draws=200), dict(key=jax.random.key(4)), dict(batch_size=64)):
+    for change in (dict(num_draws=200), dict(key=jax.random.key(4))):
         kw = {**base, **change}
         with pytest.raises(ValueError, match="written by a different run"):
+            mc.monte_carlo(statistic, checkpoint=ckpt, reducers=REDUCERS, **kw)
+    # the same run at other sizes: the error says which sizes resume it
+    for change in (dict(batch_size=64), dict(microbatch=16), dict(microbatch=None)):
+        kw = {**base, **change}
+        with pytest.raises(ValueError, match=r"pass batch_size=32, microbatch=8 \(or neither\)"):
             mc.monte_carlo(statistic, checkpoint=ckpt, reducers=REDUCERS, **kw)
     assert ckpt.read_bytes() == data
     restarted = mc.monte_carlo(
@@ -127,3 +132,31 @@ def test_checkpoint_of_another_run_is_refused_not_overwritten(tmp_path):
         mc.monte_carlo(statistic, KEY, 100, checkpoint=ckpt, reducers=REDUCERS, batch_size=32)
     with pytest.raises(ValueError, match="checkpoint_every must be >= 0"):
         mc.monte_carlo(statistic, KEY, 100, checkpoint=ckpt, checkpoint_every=-1)
+
+
+def test_defaults_resume_a_checkpoint_at_the_sizes_it_was_written_with(tmp_path, monkeypatch):
+    # a run interrupted at explicit sizes (or under other defaults) resumes with the defaults
+    # left alone at its own sizes, to the numbers of the uninterrupted run at those sizes
+    kw = dict(reducers=REDUCERS, batch_size=32, microbatch=8)
+    ref = mc.monte_carlo(statistic, KEY, 500, **kw)
+    ckpt = tmp_path / "run.ckpt"
+    with pytest.raises(Interrupt):
+        mc.monte_carlo(
+            statistic, KEY, 500, checkpoint=ckpt, checkpoint_every=0,
+            callback=_interrupt_after(3), **kw,
+        )  # fmt: skip
+    saved = pickle.loads(ckpt.read_bytes())
+    assert saved["layout"] == {"batch": 32, "microbatch": 8} and 0 < saved["draws"] < 500
+    fresh = mc.monte_carlo(statistic, KEY, 500, reducers=REDUCERS)
+    assert fresh.microbatch != 8  # the defaults alone would lay it out otherwise
+    resumed = mc.monte_carlo(statistic, KEY, 500, checkpoint=ckpt, reducers=REDUCERS)
+    assert (resumed.microbatch, resumed.batch_size) == (8, 32)
+    assert resumed.resumed_draws == saved["draws"]
+    _assert_same(ref, resumed)
+    # a file from before checkpoints recorded their layout cannot say: the defaults apply, and
+    # the mismatch is the generic one
+    old = {k: v for k, v in saved.items() if k not in ("identity", "layout")}
+    ckpt.write_bytes(pickle.dumps(old))
+    with pytest.raises(ValueError, match="written by a different run"):
+        mc.monte_carlo(statistic, KEY, 500, checkpoint=ckpt, reducers=REDUCERS)
+    assert mc.monte_carlo(statistic, KEY, 500, checkpoint=ckpt, **kw).resumed_draws > 0
