@@ -555,6 +555,23 @@ LAYER_GRID = dict(
 )  # fmt: skip
 
 
+def _interrupting(real, stem: str, after: int):
+    """``real`` (the engine), raising KeyboardInterrupt once the point ``stem`` has ``after``
+    draws reduced (its checkpoint holds them: ``checkpoint_every=0``)."""
+
+    def interrupted(*args, callback=None, **kw):
+        seen = [0]
+
+        def cb(n):
+            seen[0] += n
+            if kw["checkpoint"].name.startswith(stem) and seen[0] >= after:
+                raise KeyboardInterrupt
+
+        return real(*args, callback=cb, **kw)
+
+    return interrupted
+
+
 @pytest.fixture(scope="module")
 def layer_swept(tmp_path_factory):
     out = tmp_path_factory.mktemp("layer_sweep")
@@ -637,18 +654,7 @@ def test_interrupted_layer_point_resumes_to_identical_results(layer_swept, tmp_p
     ref_out, ref = layer_swept
     out = tmp_path / "interrupted"
     real = _points.monte_carlo
-
-    def interrupted(*args, callback=None, **kw):
-        seen = [0]
-
-        def cb(n):
-            seen[0] += n
-            if kw["checkpoint"].name.startswith("J16_T8_N32_C2_d2") and seen[0] >= 128:
-                raise KeyboardInterrupt
-
-        return real(*args, callback=cb, **kw)
-
-    monkeypatch.setattr(_points, "monte_carlo", interrupted)
+    monkeypatch.setattr(_points, "monte_carlo", _interrupting(real, "J16_T8_N32_C2_d2", 128))
     with pytest.raises(KeyboardInterrupt):
         mc.sweep(out, **LAYER_GRID)
     (ckpt,) = out.glob("*.ckpt")
@@ -658,6 +664,27 @@ def test_interrupted_layer_point_resumes_to_identical_results(layer_swept, tmp_p
     _same_table(ref, resumed, skip=("wall_time_s",))
     meta, b = mc.load_point(out / ref["file"][3])
     assert meta["resumed_draws"] >= 128 and not list(out.glob("*.ckpt"))
+    _, a = mc.load_point(ref_out / ref["file"][3])
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+def test_a_sweep_resumed_with_default_sizes_continues_its_checkpoint(
+    layer_swept, tmp_path, monkeypatch
+):
+    # interrupted at microbatch 16 / batch 64, resumed without sizes: the point in progress goes
+    # on at the sizes of its checkpoint (not the defaults'), to the uninterrupted run's numbers
+    ref_out, ref = layer_swept
+    out = tmp_path / "interrupted"
+    real = _points.monte_carlo
+    monkeypatch.setattr(_points, "monte_carlo", _interrupting(real, "J16_T8_N32_C2_d2", 128))
+    with pytest.raises(KeyboardInterrupt):
+        mc.sweep(out, **LAYER_GRID)
+    monkeypatch.setattr(_points, "monte_carlo", real)
+    resumed = mc.sweep(out, **{**LAYER_GRID, "microbatch": None, "batch_size": None})
+    _same_table(ref, resumed, skip=("wall_time_s",))
+    meta, b = mc.load_point(out / ref["file"][3])
+    assert meta["resumed_draws"] >= 128 and (meta["microbatch"], meta["batch_size"]) == (16, 64)
     _, a = mc.load_point(ref_out / ref["file"][3])
     for k in a:
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
