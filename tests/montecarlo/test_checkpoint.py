@@ -5,39 +5,15 @@ import pickle
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import pytest
+from _engine_cases import FB_KEY as KEY
+from _engine_cases import FB_REDUCERS as REDUCERS
+from _engine_cases import TARGET
+from _engine_cases import assert_same_results as _assert_same
+from _engine_cases import fb_statistic as statistic
 
 import jaxfb
 from jaxfb import montecarlo as mc
-
-
-def statistic(key):
-    A, B = jaxfb.frame_bounds(jaxfb.random_filterbank(key, 6, 8), 32)
-    return {"A": A, "log_kappa": jnp.log(B / A)}
-
-
-KEY = jax.random.key(3)
-REDUCERS = {"*": (mc.Count(), mc.Moments(), mc.Min(), mc.Max())}
-TARGET = mc.TargetSE("log_kappa", rel=0.02, min_draws=50)
-
-
-def _rse(r):
-    st = r.stats["log_kappa"]
-    return float(st["se"] / abs(st["mean"]))
-
-
-def _assert_same(a, b, *, exact=True):
-    """Equal results: bitwise, or (``exact=False``, other batch boundaries) bitwise for the exact
-    reducers and to 1e-12 for the float64 moments, whose merge order then differs."""
-    assert a.num_draws == b.num_draws
-    for leaf in a.stats:
-        for name in a.stats[leaf]:
-            x, y = a.stats[leaf][name], b.stats[leaf][name]
-            if exact or name in ("min", "max", "count"):
-                np.testing.assert_array_equal(x, y, f"{leaf}.{name}")
-            else:
-                np.testing.assert_allclose(x, y, rtol=1e-12, err_msg=f"{leaf}.{name}")
 
 
 class Interrupt(Exception):

@@ -12,9 +12,11 @@ import sys
 import textwrap
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
+from _engine_cases import FB_KEY, FB_REDUCERS, TARGET, fb_statistic
+from _engine_cases import assert_same_results as _assert_same_results
+from _engine_cases import rse as _rse
 
 import jaxfb
 from jaxfb import montecarlo as mc
@@ -312,34 +314,6 @@ def test_args_values_are_part_of_the_checkpoint_identity(tmp_path):
 
 
 # ---- precision targets (TargetSE)
-
-
-def fb_statistic(key):
-    A, B = jaxfb.frame_bounds(jaxfb.random_filterbank(key, 6, 8), 32)
-    return {"A": A, "log_kappa": jnp.log(B / A)}
-
-
-FB_KEY = jax.random.key(3)
-FB_REDUCERS = {"*": (mc.Count(), mc.Moments(), mc.Min(), mc.Max())}
-TARGET = mc.TargetSE("log_kappa", rel=0.02, min_draws=50)
-
-
-def _rse(r):
-    st = r.stats["log_kappa"]
-    return float(st["se"] / abs(st["mean"]))
-
-
-def _assert_same_results(a, b, *, exact=True):
-    """Equal results: bitwise, or (``exact=False``, other batch boundaries) bitwise for the exact
-    reducers and to 1e-12 for the float64 moments, whose merge order then differs."""
-    assert a.num_draws == b.num_draws
-    for leaf in a.stats:
-        for name in a.stats[leaf]:
-            x, y = a.stats[leaf][name], b.stats[leaf][name]
-            if exact or name in ("min", "max", "count"):
-                np.testing.assert_array_equal(x, y, f"{leaf}.{name}")
-            else:
-                np.testing.assert_allclose(x, y, rtol=1e-12, err_msg=f"{leaf}.{name}")
 
 
 def test_target_stops_at_the_first_scheduled_count_that_meets_it():
