@@ -550,6 +550,7 @@ def _run_points(folder: Path, points, done: dict, writer: bool, progress, engine
                 if meta is None:
                     current = p
                     report.start(p)
+                    saved = saved_draws(folder / f"{p.stem}.ckpt")
                     meta = run_point(
                         folder,
                         p.stem,
@@ -559,6 +560,12 @@ def _run_points(folder: Path, points, done: dict, writer: bool, progress, engine
                         callback=report.draws,
                         **engine,
                     )
+                    if writer and saved and meta["resumed_draws"] < saved:
+                        _say(
+                            f"{p.label()}: its checkpoint ({_count(saved)} draws) was written by "
+                            "another version of jaxfb or at other sizes (--batch-size, "
+                            "--microbatch), so the point started over"
+                        )
                     report.finished(p, meta)
                     current = None
                 metas.append(meta)

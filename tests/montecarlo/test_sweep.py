@@ -690,6 +690,34 @@ def test_a_sweep_resumed_with_default_sizes_continues_its_checkpoint(
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
+def test_a_checkpoint_that_cannot_resume_is_said_to_start_over(
+    layer_swept, tmp_path, monkeypatch, capsys
+):
+    # interrupted at microbatch 16, rerun at microbatch 8: the point starts over, and says so
+    _, ref = layer_swept
+    out = tmp_path / "interrupted"
+    real = _points.monte_carlo
+    monkeypatch.setattr(_points, "monte_carlo", _interrupting(real, "J16_T8_N32_C2_d2", 128))
+    with pytest.raises(KeyboardInterrupt):
+        mc.sweep(out, **LAYER_GRID)
+    monkeypatch.setattr(_points, "monte_carlo", real)
+    capsys.readouterr()
+    mc.sweep(out, **{**LAYER_GRID, "microbatch": 8})
+    err = capsys.readouterr().err
+    assert "J=16" in err and "so the point started over" in err, err
+    meta, _ = mc.load_point(out / ref["file"][3])
+    assert meta["resumed_draws"] == 0 and meta["microbatch"] == 8
+    # a checkpoint that resumes says nothing of the kind
+    monkeypatch.setattr(_points, "monte_carlo", _interrupting(real, "J16_T8_N32_C2_d2", 128))
+    again = tmp_path / "again"
+    with pytest.raises(KeyboardInterrupt):
+        mc.sweep(again, **LAYER_GRID)
+    monkeypatch.setattr(_points, "monte_carlo", real)
+    capsys.readouterr()
+    mc.sweep(again, **LAYER_GRID)
+    assert "started over" not in capsys.readouterr().err
+
+
 def test_cli_sweep_layer_axes(layer_swept, tmp_path, capsys):
     _, ref = layer_swept
     out = tmp_path / "cli"
