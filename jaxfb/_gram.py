@@ -155,16 +155,16 @@ def _gamma(
     # rows of _BLOCK entries (padding accepted from the start); a round redraws whole rows that
     # hold a rejected entry, keeping the accepted ones: only small arrays are compacted
     rows = -(-size // _BLOCK)
-    d = jnp.broadcast_to(jnp.asarray(a_mt - 1.0 / 3.0, dtype), shape).reshape(-1)
-    d = jnp.pad(d, (0, rows * _BLOCK - size), constant_values=1).reshape(rows, _BLOCK)
+    d_entries = jnp.broadcast_to(jnp.asarray(a_mt - 1.0 / 3.0, dtype), shape)
+    d = jnp.pad(d_entries.reshape(-1), (0, rows * _BLOCK - size), constant_values=1)
+    d = d.reshape(rows, _BLOCK)
     key_first, key_loop, key_boost = jax.random.split(key, 3)
     if first is None:
         value = _mt_candidates(key_first, d)  # > 0: accepted
         value = jnp.where((jnp.arange(rows * _BLOCK) >= size).reshape(rows, _BLOCK), 1, value)
     else:
         x, u = first
-        d_first = jnp.broadcast_to(jnp.asarray(a_mt - 1.0 / 3.0, dtype), shape)
-        value = _mt_accept(x, u, d_first).reshape(-1)
+        value = _mt_accept(x, u, d_entries).reshape(-1)
         value = jnp.pad(value, (0, rows * _BLOCK - size), constant_values=1)
         value = value.reshape(rows, _BLOCK)
     # at most (expected rejections) rows hold one; the buffer takes 4 standard deviations more

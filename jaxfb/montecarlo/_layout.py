@@ -105,22 +105,26 @@ def _jaxpr_bytes(jaxpr) -> tuple[int, int]:
     return total, largest
 
 
+def _footprint(statistic: Callable, key: jax.Array) -> tuple[int, int]:
+    """``(statistic_bytes, largest_intermediate_bytes)`` of one draw, from one trace."""
+    closed = jax.make_jaxpr(statistic)(key)
+    sizes = [_aval_bytes(a) for a in closed.out_avals]
+    total, largest = _jaxpr_bytes(closed.jaxpr)
+    return max(1, total + sum(sizes)), max(1, largest, *sizes)
+
+
 def statistic_bytes(statistic: Callable, key: jax.Array) -> int:
     """Upper estimate of one draw's device memory: every intermediate of the jaxpr, none reused.
 
     XLA reuses buffers and fuses, so its real working set is smaller (3 to 5 times for the frame
     bound kernel); the estimate needs no compilation and does not depend on compiler choices.
     """
-    closed = jax.make_jaxpr(statistic)(key)
-    out = sum(_aval_bytes(a) for a in closed.out_avals)
-    return max(1, _jaxpr_bytes(closed.jaxpr)[0] + out)
+    return _footprint(statistic, key)[0]
 
 
 def largest_intermediate_bytes(statistic: Callable, key: jax.Array) -> int:
     """Bytes of one draw's largest intermediate array (the size that a microbatch multiplies)."""
-    closed = jax.make_jaxpr(statistic)(key)
-    out = max((_aval_bytes(a) for a in closed.out_avals), default=0)
-    return max(1, _jaxpr_bytes(closed.jaxpr)[1], out)
+    return _footprint(statistic, key)[1]
 
 
 def _ceil_div(a: int, b: int) -> int:
@@ -181,8 +185,10 @@ def plan_layout(
     )
     if microbatch is None:
         platform = devices[0].platform
-        largest = largest_intermediate_bytes(statistic, key) if platform == "cpu" else None
-        microbatch = choose_microbatch(statistic_bytes(statistic, key), budget, platform, largest)
+        total, largest = _footprint(statistic, key)
+        microbatch = choose_microbatch(
+            total, budget, platform, largest if platform == "cpu" else None
+        )
     microbatch = v.static_int("microbatch", microbatch, minimum=1)
     max_steps = _ceil_div(_ceil_div(num_draws, n_dev), microbatch)
     if batch_size is None:
