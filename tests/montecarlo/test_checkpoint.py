@@ -31,6 +31,17 @@ def _interrupt_after(calls):
     return callback
 
 
+def _interrupted_run(ckpt, num_draws: int, calls: int, **kw) -> dict:
+    """Run ``statistic`` with a checkpoint, interrupted after ``calls`` batches; the saved
+    checkpoint's payload."""
+    with pytest.raises(Interrupt):
+        mc.monte_carlo(
+            statistic, KEY, num_draws, checkpoint=ckpt, checkpoint_every=0,
+            callback=_interrupt_after(calls), **kw,
+        )  # fmt: skip
+    return pickle.loads(ckpt.read_bytes())
+
+
 @pytest.mark.parametrize("with_target", [False, True])
 def test_interrupted_run_resumes_from_its_checkpoint_to_the_same_numbers(tmp_path, with_target):
     kw = dict(reducers={"*": (*REDUCERS["*"], mc.Samples())}, batch_size=32, microbatch=8)
@@ -38,12 +49,7 @@ def test_interrupted_run_resumes_from_its_checkpoint_to_the_same_numbers(tmp_pat
         kw["targets"] = TARGET
     ref = mc.monte_carlo(statistic, KEY, 2000, **kw)
     ckpt = tmp_path / "run.ckpt"
-    with pytest.raises(Interrupt):
-        mc.monte_carlo(
-            statistic, KEY, 2000, checkpoint=ckpt, checkpoint_every=0,
-            callback=_interrupt_after(5), **kw,
-        )  # fmt: skip
-    saved = pickle.loads(ckpt.read_bytes())
+    saved = _interrupted_run(ckpt, 2000, 5, **kw)
     assert 0 < saved["draws"] < ref.num_draws
     resumed = mc.monte_carlo(statistic, KEY, 2000, checkpoint=ckpt, **kw)
     assert resumed.resumed_draws == saved["draws"]
@@ -116,12 +122,7 @@ def test_defaults_resume_a_checkpoint_at_the_sizes_it_was_written_with(tmp_path,
     kw = dict(reducers=REDUCERS, batch_size=32, microbatch=8)
     ref = mc.monte_carlo(statistic, KEY, 500, **kw)
     ckpt = tmp_path / "run.ckpt"
-    with pytest.raises(Interrupt):
-        mc.monte_carlo(
-            statistic, KEY, 500, checkpoint=ckpt, checkpoint_every=0,
-            callback=_interrupt_after(3), **kw,
-        )  # fmt: skip
-    saved = pickle.loads(ckpt.read_bytes())
+    saved = _interrupted_run(ckpt, 500, 3, **kw)
     assert saved["layout"] == {"batch": 32, "microbatch": 8} and 0 < saved["draws"] < 500
     fresh = mc.monte_carlo(statistic, KEY, 500, reducers=REDUCERS)
     assert fresh.microbatch != 8  # the defaults alone would lay it out otherwise

@@ -555,21 +555,34 @@ LAYER_GRID = dict(
 )  # fmt: skip
 
 
-def _interrupting(real, stem: str, after: int):
-    """``real`` (the engine), raising KeyboardInterrupt once the point ``stem`` has ``after``
-    draws reduced (its checkpoint holds them: ``checkpoint_every=0``)."""
+def _sweep_interrupted_in_the_last_layer_point(out, monkeypatch):
+    """``mc.sweep(out, **LAYER_GRID)`` stopped by KeyboardInterrupt once its last point has 128
+    draws reduced (checkpointed: ``checkpoint_every=0``); the engine is restored afterwards."""
+    real = _points.monte_carlo
 
     def interrupted(*args, callback=None, **kw):
         seen = [0]
 
         def cb(n):
             seen[0] += n
-            if kw["checkpoint"].name.startswith(stem) and seen[0] >= after:
+            if kw["checkpoint"].name.startswith("J16_T8_N32_C2_d2") and seen[0] >= 128:
                 raise KeyboardInterrupt
 
         return real(*args, callback=cb, **kw)
 
-    return interrupted
+    monkeypatch.setattr(_points, "monte_carlo", interrupted)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            mc.sweep(out, **LAYER_GRID)
+    finally:
+        monkeypatch.setattr(_points, "monte_carlo", real)
+
+
+def _same_point_arrays(a_path, b_path):
+    _, a = mc.load_point(a_path)
+    _, b = mc.load_point(b_path)
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
 
 
 @pytest.fixture(scope="module")
@@ -653,20 +666,14 @@ def test_bad_layer_axes_fail_before_writing(tmp_path, change, match):
 def test_interrupted_layer_point_resumes_to_identical_results(layer_swept, tmp_path, monkeypatch):
     ref_out, ref = layer_swept
     out = tmp_path / "interrupted"
-    real = _points.monte_carlo
-    monkeypatch.setattr(_points, "monte_carlo", _interrupting(real, "J16_T8_N32_C2_d2", 128))
-    with pytest.raises(KeyboardInterrupt):
-        mc.sweep(out, **LAYER_GRID)
+    _sweep_interrupted_in_the_last_layer_point(out, monkeypatch)
     (ckpt,) = out.glob("*.ckpt")
     assert ckpt.name.startswith("J16_T8_N32_C2_d2") and len(_point_files(out)) == 3
-    monkeypatch.setattr(_points, "monte_carlo", real)
     resumed = mc.sweep(out, **LAYER_GRID)
     _same_table(ref, resumed, skip=("wall_time_s",))
-    meta, b = mc.load_point(out / ref["file"][3])
+    meta, _ = mc.load_point(out / ref["file"][3])
     assert meta["resumed_draws"] >= 128 and not list(out.glob("*.ckpt"))
-    _, a = mc.load_point(ref_out / ref["file"][3])
-    for k in a:
-        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    _same_point_arrays(ref_out / ref["file"][3], out / ref["file"][3])
 
 
 def test_a_sweep_resumed_with_default_sizes_continues_its_checkpoint(
@@ -676,18 +683,12 @@ def test_a_sweep_resumed_with_default_sizes_continues_its_checkpoint(
     # on at the sizes of its checkpoint (not the defaults'), to the uninterrupted run's numbers
     ref_out, ref = layer_swept
     out = tmp_path / "interrupted"
-    real = _points.monte_carlo
-    monkeypatch.setattr(_points, "monte_carlo", _interrupting(real, "J16_T8_N32_C2_d2", 128))
-    with pytest.raises(KeyboardInterrupt):
-        mc.sweep(out, **LAYER_GRID)
-    monkeypatch.setattr(_points, "monte_carlo", real)
+    _sweep_interrupted_in_the_last_layer_point(out, monkeypatch)
     resumed = mc.sweep(out, **{**LAYER_GRID, "microbatch": None, "batch_size": None})
     _same_table(ref, resumed, skip=("wall_time_s",))
-    meta, b = mc.load_point(out / ref["file"][3])
+    meta, _ = mc.load_point(out / ref["file"][3])
     assert meta["resumed_draws"] >= 128 and (meta["microbatch"], meta["batch_size"]) == (16, 64)
-    _, a = mc.load_point(ref_out / ref["file"][3])
-    for k in a:
-        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+    _same_point_arrays(ref_out / ref["file"][3], out / ref["file"][3])
 
 
 def test_a_checkpoint_that_cannot_resume_is_said_to_start_over(
@@ -696,11 +697,7 @@ def test_a_checkpoint_that_cannot_resume_is_said_to_start_over(
     # interrupted at microbatch 16, rerun at microbatch 8: the point starts over, and says so
     _, ref = layer_swept
     out = tmp_path / "interrupted"
-    real = _points.monte_carlo
-    monkeypatch.setattr(_points, "monte_carlo", _interrupting(real, "J16_T8_N32_C2_d2", 128))
-    with pytest.raises(KeyboardInterrupt):
-        mc.sweep(out, **LAYER_GRID)
-    monkeypatch.setattr(_points, "monte_carlo", real)
+    _sweep_interrupted_in_the_last_layer_point(out, monkeypatch)
     capsys.readouterr()
     mc.sweep(out, **{**LAYER_GRID, "microbatch": 8})
     err = capsys.readouterr().err
@@ -708,11 +705,8 @@ def test_a_checkpoint_that_cannot_resume_is_said_to_start_over(
     meta, _ = mc.load_point(out / ref["file"][3])
     assert meta["resumed_draws"] == 0 and meta["microbatch"] == 8
     # a checkpoint that resumes says nothing of the kind
-    monkeypatch.setattr(_points, "monte_carlo", _interrupting(real, "J16_T8_N32_C2_d2", 128))
     again = tmp_path / "again"
-    with pytest.raises(KeyboardInterrupt):
-        mc.sweep(again, **LAYER_GRID)
-    monkeypatch.setattr(_points, "monte_carlo", real)
+    _sweep_interrupted_in_the_last_layer_point(again, monkeypatch)
     capsys.readouterr()
     mc.sweep(again, **LAYER_GRID)
     assert "started over" not in capsys.readouterr().err
